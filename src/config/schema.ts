@@ -1,0 +1,145 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/**
+ * The config file's schema. Every field carries a message that says how to fix it, because the
+ * message is all the user sees (`config check`, or the agent refusing to start).
+ */
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const label = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .transform((s) => s.toLowerCase())
+    .refine((s) => LABEL.test(s), {
+      message: `${what} must be one DNS label: letters, digits and '-', 1–63 characters, not starting or ending with '-'`,
+    });
+
+const zoneName = z
+  .string({ error: 'zone must be a domain name such as cluster.example.com' })
+  .transform((s) => s.toLowerCase().replace(/\.$/, ''))
+  .refine((s) => s.length > 0 && s.length <= 240 && s.split('.').every((l) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(l)), {
+    message: 'zone must be a domain name such as cluster.example.com (labels of letters, digits and -, total ≤ 240 characters)',
+  });
+
+const ipv4 = z.string({ error: 'must be an IPv4 address such as 203.0.113.11' }).refine((s) => isIPv4(s), {
+  message: 'must be an IPv4 address such as 203.0.113.11',
+});
+const ipv6 = z.string({ error: 'must be an IPv6 address such as 2001:db8::11' }).refine((s) => isIPv6(s), {
+  message: 'must be an IPv6 address such as 2001:db8::11',
+});
+
+const port = z
+  .number({ error: 'must be a port number (1–65535)' })
+  .int({ message: 'must be a whole port number (1–65535)' })
+  .min(1, { message: 'must be a port number (1–65535)' })
+  .max(65535, { message: 'must be a port number (1–65535)' });
+
+const ttl = (max: number) =>
+  z
+    .number({ error: `must be a TTL in seconds (0–${max})` })
+    .int({ message: `must be a whole number of seconds (0–${max})` })
+    .min(0, { message: `must be a TTL in seconds (0–${max})` })
+    .max(max, { message: `must be a TTL in seconds (0–${max})` });
+
+const duration = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string()], { error: 'must be a duration such as 250ms, 1s or 1.5s' })
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: write 250ms, 1s or 1.5s (a bare number is milliseconds)` });
+        return z.NEVER;
+      }
+      if (ms < min || ms > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} ms and ${max} ms (got ${ms} ms)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const count = z.number().int().min(1, { message: 'must be a whole number ≥ 1' }).max(100, { message: 'must be ≤ 100' });
+
+export const checkSchema = z
+  .object({
+    type: z.enum(['tcp', 'redis', 'http', 'exec'], { error: 'type must be one of tcp, redis, http, exec' }),
+    host: z.string().min(1).optional(),
+    port: port.optional(),
+    path: z.string().startsWith('/', { message: 'path must start with /' }).optional(),
+    expectStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+    command: z.array(z.string().min(1)).min(1, { message: 'command must be a non-empty list: [program, arg, …]' }).optional(),
+    password: z.string().optional(),
+    interval: duration(50, 3_600_000).default(1000),
+    timeout: duration(10, 60_000).default(500),
+    rise: count.default(2),
+    fall: count.default(2),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.type === 'tcp' && c.port === undefined)
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'a tcp check needs port: the port to connect to' });
+    if (c.type === 'exec' && !c.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'an exec check needs command: [program, arg, …]' });
+    if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
+  });
+
+const nodeSchema = z
+  .object({
+    name: label('name'),
+    address: ipv4,
+    address6: ipv6.optional(),
+    peerAddress: z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' }).optional(),
+    rack: z.string().min(1).max(64).optional(),
+    role: z.enum(['node', 'witness'], { error: 'role must be node or witness' }).default('node'),
+  })
+  .strict();
+
+const serviceSchema = z
+  .object({
+    name: label('name'),
+    port,
+    nodes: z.array(label('node name')).min(1, { message: 'list at least one node' }).optional(),
+    policy: z.enum(['first-healthy', 'all-healthy'], { error: 'policy must be first-healthy or all-healthy' }).default('all-healthy'),
+    whenAllDown: z.enum(['none', 'all'], { error: 'whenAllDown must be none or all' }).default('none'),
+    check: checkSchema.optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    zone: zoneName,
+    ttl: ttl(86400).default(30),
+    negativeTtl: ttl(86400).default(5),
+    secret: z.string({ error: 'secret must be a string' }).optional(),
+    secretFile: z.string().min(1).optional(),
+    dns: z
+      .object({
+        port: port.default(53),
+        chaos: z.boolean().default(true),
+        minority: z.enum(['refused', 'servfail'], { error: 'minority must be refused or servfail' }).default('refused'),
+        tcpIdleTimeout: duration(100, 600_000).default(10_000),
+        tcpMaxConnections: z.number().int().min(1).max(65536).default(256),
+      })
+      .strict()
+      .prefault({}),
+    peer: z
+      .object({
+        port: port.default(7946),
+        interval: duration(10, 60_000).default(250),
+        downAfter: duration(20, 600_000).default(1000),
+        upAfter: duration(0, 3_600_000).default(3000),
+        maxUpAfter: duration(0, 3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    http: z.object({ port: port.default(8053), enabled: z.boolean().default(true) }).strict().prefault({}),
+    parent: z.object({ ttl: ttl(604800).default(60) }).strict().prefault({}),
+    failoverOnCheckFailure: z.boolean().default(true),
+    checks: z.array(checkSchema).default([]),
+    nodes: z.array(nodeSchema, { error: 'nodes must be a list of { name, address }' }).min(1, { message: 'list at least one node' }),
+    services: z.array(serviceSchema).default([]),
+  })
+  .strict();
+
+export type RawConfig = z.output<typeof configSchema>;

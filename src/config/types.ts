@@ -1,0 +1,90 @@
+/** The validated, normalised configuration every part of clusterdns reads. Times are milliseconds. */
+
+export type NodeRole = 'node' | 'witness';
+
+export interface NodeConfig {
+  /** DNS label, lowercase; the node answers as `<name>.<zone>`. */
+  readonly name: string;
+  /** IPv4 address clients reach the node on; the agent's DNS listens here. */
+  readonly address: string;
+  readonly address6?: string;
+  /** Address peers send heartbeats to (defaults to `address`). */
+  readonly peerAddress: string;
+  readonly rack?: string;
+  readonly role: NodeRole;
+}
+
+export type CheckType = 'tcp' | 'redis' | 'http' | 'exec';
+
+export interface CheckConfig {
+  readonly type: CheckType;
+  /** Host to check; defaults to the checking node's own address. */
+  readonly host?: string;
+  readonly port?: number;
+  /** http: path (default `/`) and the status codes counted as healthy (default 200–399). */
+  readonly path?: string;
+  readonly expectStatus?: readonly number[];
+  /** exec: argv, run without a shell; exit 0 is healthy. */
+  readonly command?: readonly string[];
+  /** redis: optional AUTH password. */
+  readonly password?: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive successes to become healthy / failures to become unhealthy. */
+  readonly rise: number;
+  readonly fall: number;
+}
+
+export type ServicePolicy = 'first-healthy' | 'all-healthy';
+
+export interface ServiceConfig {
+  /** DNS label: answers at `<name>.<zone>` (A/AAAA) and `_<name>._tcp.<zone>` (SRV). */
+  readonly name: string;
+  readonly port: number;
+  /** Node names, in preference order for `first-healthy`. */
+  readonly nodes: readonly string[];
+  readonly policy: ServicePolicy;
+  /** What to answer when none of its nodes is healthy: nothing (NODATA) or every listed node. */
+  readonly whenAllDown: 'none' | 'all';
+  readonly check?: CheckConfig;
+}
+
+export interface ClusterConfig {
+  /** Lowercase, no trailing dot. */
+  readonly zone: string;
+  readonly ttl: number;
+  /** SOA minimum: how long resolvers cache NXDOMAIN/NODATA (RFC 2308). */
+  readonly negativeTtl: number;
+  readonly secret: string;
+  readonly dns: {
+    readonly port: number;
+    /** Answer CHAOS TXT hostname.bind / id.server with the node name. */
+    readonly chaos: boolean;
+    /** What a node that is in the minority answers for the zone. */
+    readonly minority: 'refused' | 'servfail';
+    readonly tcpIdleTimeoutMs: number;
+    readonly tcpMaxConnections: number;
+  };
+  readonly peer: {
+    readonly port: number;
+    readonly intervalMs: number;
+    readonly downAfterMs: number;
+    readonly upAfterMs: number;
+    /** Upper bound of the flap-grown hold-down. */
+    readonly maxUpAfterMs: number;
+  };
+  readonly http: { readonly port: number; readonly enabled: boolean };
+  readonly parent: { readonly ttl: number };
+  /** Node names fail over when the node's own checks fail. */
+  readonly failoverOnCheckFailure: boolean;
+  readonly checks: readonly CheckConfig[];
+  readonly nodes: readonly NodeConfig[];
+  readonly services: readonly ServiceConfig[];
+  /** sha256 of the normalised config, first 16 hex digits; peers compare it. */
+  readonly hash: string;
+}
+
+/** Name servers are the non-witness nodes, in config order: ns1 is the first of them. */
+export function nameServerNodes<N extends { role: NodeRole }>(config: { nodes: readonly N[] }): N[] {
+  return config.nodes.filter((n) => n.role !== 'witness');
+}
