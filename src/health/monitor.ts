@@ -1,0 +1,231 @@
+import { EventEmitter } from 'node:events';
+import type { CheckConfig, ClusterConfig } from '../config/types';
+import { ClusterDnsError } from '../errors';
+import { systemClock, type HealthClock } from './clock';
+import { combine, initialHysteresis, observe, type Hysteresis, type Verdict } from './hysteresis';
+import { runProbe } from './probe';
+import type { Probe, ProbeResult } from './result';
+import { describeTarget } from './target';
+
+export type HealthKind = 'node' | 'service';
+
+/** A group's settled verdict changed (see `HealthMonitor`). */
+export interface HealthChange {
+  readonly kind: HealthKind;
+  readonly name: string;
+  readonly healthy: boolean;
+  readonly reason: string;
+}
+
+/** One probe finished; for metrics. */
+export interface HealthResult extends ProbeResult {
+  readonly kind: HealthKind;
+  readonly name: string;
+  readonly target: string;
+}
+
+export interface CheckDetail {
+  readonly type: CheckConfig['type'];
+  readonly target: string;
+  readonly verdict: Verdict;
+  /** The latest result; null until the first probe finished. */
+  readonly lastOk: boolean | null;
+  readonly reason: string;
+  readonly latencyMs: number | null;
+  /** Clock time the latest probe finished. */
+  readonly checkedAt: number | null;
+  readonly successes: number;
+  readonly failures: number;
+  readonly rise: number;
+  readonly fall: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface GroupDetail {
+  readonly healthy: boolean;
+  readonly verdict: Verdict;
+  readonly checks: CheckDetail[];
+}
+
+export interface HealthDetails {
+  readonly node: GroupDetail & { readonly name: string };
+  readonly services: Record<string, GroupDetail>;
+}
+
+export interface HealthSnapshot {
+  readonly nodeHealthy: boolean;
+  readonly services: Record<string, boolean>;
+}
+
+export interface HealthMonitorOptions {
+  readonly config: ClusterConfig;
+  /** The node this agent runs on: its checks run here, against its own address by default. */
+  readonly self: string;
+  readonly clock?: HealthClock;
+  /** Replaces the real probes, for tests of scheduling alone. */
+  readonly probe?: Probe;
+}
+
+interface Run {
+  readonly check: CheckConfig;
+  readonly host: string;
+  readonly target: string;
+  hysteresis: Hysteresis;
+  last?: ProbeResult & { readonly at: number };
+  timer?: unknown;
+  inFlight?: AbortController;
+}
+
+interface Group {
+  readonly kind: HealthKind;
+  readonly name: string;
+  readonly runs: Run[];
+  verdict: Verdict;
+  /** The verdict the last `change` event carried. */
+  announced: Verdict;
+}
+
+type Events = { change: [HealthChange]; result: [HealthResult] };
+
+/**
+ * Runs this node's checks (`config.checks`) and the checks of the services it serves, each on its
+ * own interval, and keeps a rise/fall-damped verdict per node and per service (see `hysteresis.ts`).
+ *
+ * - A group with no checks is healthy; one whose checks have not settled yet is not.
+ * - Each check's next probe starts `intervalMs` after the previous one started, never while it is
+ *   still running (the config keeps timeout ≤ interval, so it keeps its rate).
+ * - `change` fires when a group's verdict settles or flips: at startup once it is known, then on
+ *   every flip. `result` fires after every probe.
+ * - Nothing runs until `start()`, so listeners can be attached first. `stop()` clears every timer
+ *   and aborts every probe in flight (sockets destroyed, processes killed); it is final.
+ */
+export class HealthMonitor extends EventEmitter<Events> {
+  private readonly clock: HealthClock;
+  private readonly probe: Probe;
+  private readonly node: Group;
+  private readonly services: Group[];
+  private started = false;
+  private stopped = false;
+
+  constructor(opts: HealthMonitorOptions) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    this.probe = opts.probe ?? runProbe;
+    const self = opts.config.nodes.find((n) => n.name === opts.self);
+    if (!self)
+      throw new ClusterDnsError('NODE_UNKNOWN', `no node is named "${opts.self}" in the config`, {
+        details: [`use one of ${opts.config.nodes.map((n) => n.name).join(', ')}`],
+      });
+    const run = (check: CheckConfig, defaultPort?: number): Run => {
+      // A service check without a port probes the service's own port.
+      const effective = check.port === undefined && defaultPort !== undefined ? { ...check, port: defaultPort } : check;
+      const host = check.host ?? self.address;
+      return { check: effective, host, target: describeTarget(effective, host), hysteresis: initialHysteresis };
+    };
+    const group = (kind: HealthKind, name: string, runs: Run[]): Group => {
+      const verdict = combine(runs.map((r) => r.hysteresis.verdict));
+      return { kind, name, runs, verdict, announced: verdict };
+    };
+    this.node = group('node', self.name, opts.config.checks.map((c) => run(c)));
+    this.services = opts.config.services
+      .filter((s) => s.nodes.includes(self.name))
+      .map((s) => group('service', s.name, s.check ? [run(s.check, s.port)] : []));
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    for (const g of this.groups()) for (const r of g.runs) this.launch(g, r);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const g of this.groups())
+      for (const r of g.runs) {
+        if (r.timer !== undefined) this.clock.clearTimeout(r.timer);
+        r.timer = undefined;
+        r.inFlight?.abort();
+        r.inFlight = undefined;
+      }
+  }
+
+  /** Unknown counts as unhealthy; services are those this node serves. */
+  current(): HealthSnapshot {
+    return {
+      nodeHealthy: this.node.verdict === 'healthy',
+      services: Object.fromEntries(this.services.map((g) => [g.name, g.verdict === 'healthy'])),
+    };
+  }
+
+  details(): HealthDetails {
+    return {
+      node: { name: this.node.name, ...groupDetail(this.node) },
+      services: Object.fromEntries(this.services.map((g) => [g.name, groupDetail(g)])),
+    };
+  }
+
+  private groups(): Group[] {
+    return [this.node, ...this.services];
+  }
+
+  private launch(group: Group, run: Run): void {
+    if (this.stopped) return;
+    const startedAt = this.clock.now();
+    const controller = new AbortController();
+    run.inFlight = controller;
+    this.probe(run.check, run.host, controller.signal)
+      .catch((e: unknown): ProbeResult => ({ ok: false, reason: `probe failed: ${String(e)}`, ms: 0 }))
+      .then((result) => {
+        if (this.stopped || run.inFlight !== controller) return;
+        run.inFlight = undefined;
+        const delay = Math.max(0, startedAt + run.check.intervalMs - this.clock.now());
+        run.timer = this.clock.setTimeout(() => {
+          run.timer = undefined;
+          this.launch(group, run);
+        }, delay);
+        this.record(group, run, result);
+      });
+  }
+
+  private record(group: Group, run: Run, result: ProbeResult): void {
+    run.hysteresis = observe(run.hysteresis, result.ok, run.check.rise, run.check.fall);
+    run.last = { ...result, at: this.clock.now() };
+    this.emit('result', { kind: group.kind, name: group.name, target: run.target, ...result });
+
+    group.verdict = combine(group.runs.map((r) => r.hysteresis.verdict));
+    // Compared with the last announced verdict, not the previous one: a group can pass through
+    // unknown (one check recovered, another not checked yet) without that being news.
+    if (group.verdict === 'unknown' || group.verdict === group.announced) return;
+    group.announced = group.verdict;
+    this.emit('change', { kind: group.kind, name: group.name, healthy: group.verdict === 'healthy', reason: groupReason(group) });
+  }
+}
+
+function groupReason(group: Group): string {
+  const failing = group.runs.filter((r) => r.hysteresis.verdict === 'unhealthy');
+  const shown = failing.length ? failing : group.runs;
+  return shown.map((r) => `${r.target}: ${r.last?.reason ?? 'not checked yet'}`).join('; ');
+}
+
+function groupDetail(g: Group): GroupDetail {
+  return {
+    healthy: g.verdict === 'healthy',
+    verdict: g.verdict,
+    checks: g.runs.map((r) => ({
+      type: r.check.type,
+      target: r.target,
+      verdict: r.hysteresis.verdict,
+      lastOk: r.last ? r.last.ok : null,
+      reason: r.last?.reason ?? 'not checked yet',
+      latencyMs: r.last ? r.last.ms : null,
+      checkedAt: r.last ? r.last.at : null,
+      successes: r.hysteresis.successes,
+      failures: r.hysteresis.failures,
+      rise: r.check.rise,
+      fall: r.check.fall,
+      intervalMs: r.check.intervalMs,
+      timeoutMs: r.check.timeoutMs,
+    })),
+  };
+}

@@ -1,0 +1,16 @@
+import type { CheckConfig } from '../config/types';
+import { hostPort, printable } from './result';
+
+/** How a check is named in logs, events and the status API: type and what it talks to. */
+export function describeTarget(check: CheckConfig, host: string): string {
+  switch (check.type) {
+    case 'http':
+      return `http http://${hostPort(host, check.port ?? 80)}${check.path ?? '/'}`;
+    case 'exec':
+      return `exec ${printable((check.command ?? []).join(' '), 80)}`;
+    case 'redis':
+      return `redis ${hostPort(host, check.port ?? 6379)}`;
+    default:
+      return `${check.type} ${hostPort(host, check.port)}`;
+  }
+}
