@@ -180,6 +180,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       address: n.address,
       ...(n.address6 ? { address6: n.address6 } : {}),
       peerAddress: n.peerAddress ?? n.address,
+      listen: n.listen ?? [n.address, ...(n.address6 ? [n.address6] : [])],
       ...(n.rack ? { rack: n.rack } : {}),
       role: n.role,
     })),

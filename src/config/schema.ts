@@ -90,6 +90,10 @@ const nodeSchema = z
     address: ipv4,
     address6: ipv6.optional(),
     peerAddress: z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' }).optional(),
+    listen: z
+      .array(z.string().refine((s) => isIPv4(s) || isIPv6(s) || s === '0.0.0.0' || s === '::', { message: 'must be an IPv4 or IPv6 address' }))
+      .min(1, { message: 'list at least one address, or leave listen out' })
+      .optional(),
     rack: z.string().min(1).max(64).optional(),
     role: z.enum(['node', 'witness'], { error: 'role must be node or witness' }).default('node'),
   })

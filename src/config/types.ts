@@ -10,6 +10,9 @@ export interface NodeConfig {
   readonly address6?: string;
   /** Address peers send heartbeats to (defaults to `address`). */
   readonly peerAddress: string;
+  /** Addresses the agent's DNS listens on (default: address and address6). Behind NAT (e.g. an EC2
+   * public address), list the private address the machine really has. */
+  readonly listen: readonly string[];
   readonly rack?: string;
   readonly role: NodeRole;
 }

@@ -1,0 +1,59 @@
+import { networkInterfaces } from 'node:os';
+import type { Command } from 'commander';
+import { Agent } from '../agent/agent';
+import { createLogger } from '../agent/log';
+import { loadConfig } from '../config/load';
+import type { ClusterConfig } from '../config/types';
+import { ClusterDnsError, isClusterDnsError } from '../errors';
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description("run this node's agent: authoritative DNS for the cluster zone and the peer protocol")
+    .requiredOption('-c, --config <file>', 'cluster YAML file (the same on every node)')
+    .option('-n, --node <name>', "this node's name in the config (default: the node whose address this machine has)")
+    .action(async (opts: { config: string; node?: string }) => {
+      const config = loadConfig(opts.config);
+      const nodeName = pickNode(config, opts.node);
+      const log = createLogger({ name: nodeName });
+      const agent = new Agent(config, nodeName, log);
+      await agent.start();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ event: 'stopping', signal }, `${signal}: stopping`);
+          agent.stop().then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGHUP', () => {
+          try {
+            const next = loadConfig(opts.config);
+            agent.reloadConfig(next);
+            log.info({ event: 'reload', hash: next.hash }, `config reloaded (hash ${next.hash})`);
+          } catch (e) {
+            const msg = isClusterDnsError(e) ? e.format() : String(e);
+            log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);
+          }
+        });
+      });
+    });
+}
+
+function pickNode(config: ClusterConfig, name: string | undefined): string {
+  const names = config.nodes.map((n) => n.name);
+  if (name !== undefined) {
+    const n = config.nodes.find((x) => x.name === name.toLowerCase());
+    if (!n) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${name}" in the config — use one of: ${names.join(', ')}`);
+    if (n.role === 'witness') return n.name;
+    return n.name;
+  }
+  const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
+  const mine = config.nodes.filter((n) => local.has(n.address) || (n.address6 && local.has(n.address6)));
+  if (mine.length === 1) return mine[0].name;
+  throw new ClusterDnsError(
+    'NODE_UNKNOWN',
+    mine.length === 0
+      ? `none of the configured node addresses is on this machine — pass --node with one of: ${names.join(', ')}`
+      : `several configured nodes have addresses on this machine (${mine.map((n) => n.name).join(', ')}) — pass --node`,
+  );
+}

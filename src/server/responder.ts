@@ -1,0 +1,165 @@
+import { Class, EDNS_UDP_SIZE, EdnsOption, Flag, Opcode, Rcode, Type } from '../wire/constants';
+import { equalFolded } from '../wire/name-table';
+import { copyRelocated, type Prebuilt } from '../wire/prebuilt';
+import { ParseStatus, QueryParser } from '../wire/query';
+import type { AnswerTable } from '../zone/compile';
+import { QueryStats } from './stats';
+
+export type Transport = 'udp' | 'tcp';
+
+/**
+ * The request path, in one place: check the packet, look the question up in the compiled table,
+ * copy the answer behind the query's own question, patch the header and add OPT. Truncation for UDP
+ * happens here and nowhere else.
+ */
+export class Responder {
+  private readonly parser = new QueryParser();
+  private readonly nsid: Buffer;
+  table: AnswerTable;
+  readonly stats: QueryStats;
+
+  constructor(table: AnswerTable, opts: { identity: string; stats?: QueryStats }) {
+    this.table = table;
+    this.nsid = Buffer.from(opts.identity, 'utf8');
+    this.stats = opts.stats ?? new QueryStats();
+  }
+
+  /** The response to `query`, or undefined when the packet deserves silence. Never throws on input. */
+  respond(query: Buffer, transport: Transport): Buffer | undefined {
+    const p = this.parser;
+    const status = p.parse(query, query.length);
+    if (status === ParseStatus.Drop) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    let out: Buffer;
+    if (status === ParseStatus.FormErr) out = this.bare(query, Rcode.FORMERR);
+    else if (p.opcode !== Opcode.QUERY) out = this.bare(query, Rcode.NOTIMP);
+    else if (p.hasEdns && p.ednsVersion > 0) out = this.bare(query, Rcode.BADVERS);
+    else out = this.answer(query, transport);
+    this.stats.count(transport, p.qtype, out[3] & 0xf | (p.hasEdns && p.ednsVersion > 0 ? Rcode.BADVERS : 0));
+    return out;
+  }
+
+  private answer(query: Buffer, transport: Transport): Buffer {
+    const p = this.parser;
+    const t = this.table;
+    if (p.qtype === Type.OPT) return this.bare(query, Rcode.FORMERR);
+    let pre: Prebuilt | undefined;
+    let delta = 0;
+    if (p.qclass === Class.IN) {
+      if (p.qtype === Type.AXFR || p.qtype === Type.IXFR) return this.bare(query, Rcode.REFUSED);
+      const slot = t.names.get(query, 12, p.qnameEnd, p.qhash);
+      if (slot) {
+        if (!t.serving) return this.bare(query, t.unavailableRcode);
+        pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
+      } else if (this.inZone(query)) {
+        if (!t.serving) return this.bare(query, t.unavailableRcode);
+        pre = t.nxdomain;
+        delta = p.qnameEnd - 12 - t.apexWire.length;
+      } else {
+        return this.bare(query, Rcode.REFUSED);
+      }
+    } else if (p.qclass === Class.CH) {
+      const slot = t.chaos.get(query, 12, p.qnameEnd, p.qhash);
+      if (!slot) return this.bare(query, Rcode.REFUSED);
+      pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
+    } else {
+      return this.bare(query, Rcode.REFUSED);
+    }
+
+    const qEnd = p.questionEnd;
+    const optLen = this.optLength();
+    const size = qEnd + pre.body.length + optLen;
+    if (transport === 'udp' && size > this.udpLimit()) return this.truncated(query);
+    const out = Buffer.allocUnsafe(size);
+    query.copy(out, 0, 0, qEnd);
+    this.header(out, pre.flags, 1, pre.an, pre.ns, pre.ar);
+    if (delta !== 0 || pre.pointers) copyRelocated(pre, out, qEnd, delta);
+    else pre.body.copy(out, qEnd);
+    if (optLen) this.writeOpt(out, qEnd + pre.body.length, 0);
+    return out;
+  }
+
+  /** Whether the question name is the apex or below it: compare the name's tail at a label start. */
+  private inZone(query: Buffer): boolean {
+    const p = this.parser;
+    const apex = this.table.apexWire;
+    const at = p.qnameEnd - apex.length;
+    if (at < 12) return false;
+    if (apex.length === 1) return true; // the root zone
+    for (let i = 0; i < p.labelCount; i++) if (p.labelStarts[i] === at) return equalFolded(apex, query, at);
+    return false;
+  }
+
+  private udpLimit(): number {
+    const p = this.parser;
+    return p.hasEdns ? Math.max(512, Math.min(p.ednsUdpSize, EDNS_UDP_SIZE)) : 512;
+  }
+
+  /** TC=1 with the question only: the client retries over TCP (RFC 7766). */
+  private truncated(query: Buffer): Buffer {
+    const p = this.parser;
+    this.stats.truncated++;
+    const optLen = this.optLength();
+    const out = Buffer.allocUnsafe(p.questionEnd + optLen);
+    query.copy(out, 0, 0, p.questionEnd);
+    this.header(out, Flag.AA | Flag.TC, 1, 0, 0, 0);
+    if (optLen) this.writeOpt(out, p.questionEnd, 0);
+    return out;
+  }
+
+  /** An answer with no records: errors, REFUSED. Echoes the question when it parsed. */
+  private bare(query: Buffer, rcode: number): Buffer {
+    const p = this.parser;
+    const qEnd = p.questionEnd;
+    const optLen = this.optLength();
+    const out = Buffer.allocUnsafe(Math.max(qEnd, 12) + optLen);
+    query.copy(out, 0, 0, qEnd > 0 ? qEnd : 12);
+    this.header(out, rcode & 0xf, qEnd > 0 ? 1 : 0, 0, 0, 0);
+    if (optLen) this.writeOpt(out, Math.max(qEnd, 12), rcode >> 4);
+    return out;
+  }
+
+  /** Header: keep the id and opcode, set QR, copy RD and CD, clear RA, AD, Z and TC (RFC 8906). */
+  private header(out: Buffer, flags: number, qd: number, an: number, ns: number, ar: number): void {
+    const q = this.parser.flags;
+    const f = Flag.QR | (q & 0x7800) | (q & (Flag.RD | Flag.CD)) | flags;
+    out[2] = f >> 8;
+    out[3] = f & 0xff;
+    out[4] = qd >> 8;
+    out[5] = qd;
+    out[6] = an >> 8;
+    out[7] = an;
+    out[8] = ns >> 8;
+    out[9] = ns;
+    const arc = ar + (this.optLength() ? 1 : 0);
+    out[10] = arc >> 8;
+    out[11] = arc;
+  }
+
+  private optLength(): number {
+    const p = this.parser;
+    if (!p.hasEdns) return 0;
+    return 11 + (p.wantsNsid ? 4 + this.nsid.length : 0);
+  }
+
+  /** OPT (RFC 6891): our UDP size, extended rcode, version 0, DO copied (RFC 3225), NSID if asked. */
+  private writeOpt(out: Buffer, at: number, extRcode: number): void {
+    const p = this.parser;
+    const rdlen = p.wantsNsid ? 4 + this.nsid.length : 0;
+    out[at] = 0;
+    out.writeUInt16BE(Type.OPT, at + 1);
+    out.writeUInt16BE(EDNS_UDP_SIZE, at + 3);
+    out[at + 5] = extRcode;
+    out[at + 6] = 0;
+    out[at + 7] = p.ednsDo ? 0x80 : 0;
+    out[at + 8] = 0;
+    out.writeUInt16BE(rdlen, at + 9);
+    if (p.wantsNsid) {
+      out.writeUInt16BE(EdnsOption.NSID, at + 11);
+      out.writeUInt16BE(this.nsid.length, at + 13);
+      this.nsid.copy(out, at + 15);
+    }
+  }
+}

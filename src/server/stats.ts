@@ -1,0 +1,50 @@
+import { Type, typeName } from '../wire/constants';
+
+/**
+ * Query counters kept as plain integers on the hot path; the metrics endpoint reads them when
+ * scraped, so serving never touches a metrics library.
+ */
+const TRACKED_TYPES: readonly number[] = [Type.A, Type.AAAA, Type.NS, Type.SOA, Type.SRV, Type.TXT, Type.ANY];
+const RCODE_NAMES: Record<number, string> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  16: 'BADVERS',
+};
+
+export class QueryStats {
+  /** [transport 0 udp / 1 tcp][type slot][rcode 0..31] */
+  private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
+  dropped = 0;
+  truncated = 0;
+
+  count(transport: 'udp' | 'tcp', qtype: number, rcode: number): void {
+    let slot = TRACKED_TYPES.indexOf(qtype);
+    if (slot < 0) slot = TRACKED_TYPES.length;
+    this.counts[((transport === 'udp' ? 0 : 1) * (TRACKED_TYPES.length + 1) + slot) * 32 + (rcode & 31)]++;
+  }
+
+  /** Non-zero counters with their labels. */
+  *entries(): Generator<{ transport: string; qtype: string; rcode: string; value: number }> {
+    const slots = TRACKED_TYPES.length + 1;
+    for (let tr = 0; tr < 2; tr++)
+      for (let s = 0; s < slots; s++)
+        for (let r = 0; r < 32; r++) {
+          const value = this.counts[(tr * slots + s) * 32 + r];
+          if (value > 0)
+            yield {
+              transport: tr === 0 ? 'udp' : 'tcp',
+              qtype: s < TRACKED_TYPES.length ? typeName(TRACKED_TYPES[s]) : 'other',
+              rcode: RCODE_NAMES[r] ?? `RCODE${r}`,
+              value,
+            };
+        }
+  }
+
+  total(): number {
+    return this.counts.reduce((a, b) => a + b, 0);
+  }
+}

@@ -1,0 +1,62 @@
+import { Flag, HEADER_LEN } from './constants';
+import type { Record } from './records';
+import { MessageWriter } from './writer';
+
+/**
+ * A response compiled ahead of time: everything after the question section, with the counts and
+ * flags to put in the header. At query time the server copies the query's question (keeping its
+ * letter case) and this body behind a patched header.
+ *
+ * Compression pointers in the body point into the question, so the body is only valid behind a
+ * question whose name has the same length as the one it was built for. For answers that serve many
+ * names (NXDOMAIN) the body is built behind the zone apex alone and `relocatable` is set: every
+ * pointer is then shifted by the extra length of the actual question name (`relocate`).
+ */
+export interface Prebuilt {
+  /** AA and the low 4 rcode bits, OR-ed into the response flags. */
+  readonly flags: number;
+  readonly an: number;
+  readonly ns: number;
+  readonly ar: number;
+  readonly body: Buffer;
+  /** Offsets in `body` of compression pointers (only for relocatable bodies). */
+  readonly pointers: Uint16Array | undefined;
+}
+
+export interface Sections {
+  readonly rcode: number;
+  readonly authoritative: boolean;
+  readonly answer: readonly Record[];
+  readonly authority: readonly Record[];
+  readonly additional: readonly Record[];
+}
+
+export function prebuild(qname: string, qtype: number, qclass: number, s: Sections, relocatable = false): Prebuilt {
+  const w = new MessageWriter();
+  w.seek(HEADER_LEN);
+  w.question(qname, qtype, qclass);
+  const start = w.length;
+  for (const r of s.answer) w.record(r);
+  for (const r of s.authority) w.record(r);
+  for (const r of s.additional) w.record(r);
+  return {
+    flags: (s.authoritative ? Flag.AA : 0) | (s.rcode & 0xf),
+    an: s.answer.length,
+    ns: s.authority.length,
+    ar: s.additional.length,
+    body: w.slice(start),
+    pointers: relocatable ? Uint16Array.from(w.pointers.filter((p) => p >= start).map((p) => p - start)) : undefined,
+  };
+}
+
+/** Copies a relocatable body into `out` at `at`, shifting its pointers by `delta` bytes. */
+export function copyRelocated(p: Prebuilt, out: Buffer, at: number, delta: number): void {
+  p.body.copy(out, at);
+  if (!p.pointers || delta === 0) return;
+  for (let i = 0; i < p.pointers.length; i++) {
+    const o = at + p.pointers[i];
+    const target = (((out[o] & 0x3f) << 8) | out[o + 1]) + delta;
+    out[o] = 0xc0 | (target >> 8);
+    out[o + 1] = target & 0xff;
+  }
+}

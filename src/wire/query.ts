@@ -1,0 +1,172 @@
+import { EdnsOption, HEADER_LEN, MAX_NAME_LEN, Type } from './constants';
+
+/**
+ * The hot-path query parser. One instance per listener is reused for every packet, so parsing
+ * allocates nothing: it records offsets into the packet and a case-folded hash of the question name.
+ */
+
+export const enum ParseStatus {
+  /** Header and question read; see the fields. */
+  Ok = 0,
+  /** Not worth an answer: shorter than a header, or a response (QR=1). */
+  Drop = 1,
+  /** Header readable, rest malformed: FORMERR. `questionEnd` > 0 when the question itself parsed. */
+  FormErr = 2,
+}
+
+const MAX_LABELS = 128;
+
+/** FNV-1a over the lowercased wire name: the answer table is keyed by it. */
+export function hashWireName(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = buf[i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export class QueryParser {
+  id = 0;
+  flags = 0;
+  opcode = 0;
+  qdcount = 0;
+  /** The question name occupies [12, qnameEnd); the question section [12, questionEnd). */
+  qnameEnd = 0;
+  questionEnd = 0;
+  qhash = 0;
+  qtype = 0;
+  qclass = 0;
+  /** Offsets of each label's length byte in the question name. */
+  readonly labelStarts = new Int32Array(MAX_LABELS);
+  labelCount = 0;
+
+  hasEdns = false;
+  ednsVersion = 0;
+  ednsUdpSize = 0;
+  ednsDo = false;
+  wantsNsid = false;
+  /** Offset and length of the COOKIE option data, 0 when absent. */
+  cookieStart = 0;
+  cookieLen = 0;
+
+  parse(buf: Uint8Array, len: number = buf.length): ParseStatus {
+    this.qnameEnd = 0;
+    this.questionEnd = 0;
+    this.labelCount = 0;
+    this.hasEdns = false;
+    this.ednsVersion = 0;
+    this.ednsUdpSize = 0;
+    this.ednsDo = false;
+    this.wantsNsid = false;
+    this.cookieStart = 0;
+    this.cookieLen = 0;
+    if (len < HEADER_LEN) return ParseStatus.Drop;
+    this.id = (buf[0] << 8) | buf[1];
+    this.flags = (buf[2] << 8) | buf[3];
+    if (this.flags & 0x8000) return ParseStatus.Drop;
+    this.opcode = (this.flags >> 11) & 0xf;
+    this.qdcount = (buf[4] << 8) | buf[5];
+    const ancount = (buf[6] << 8) | buf[7];
+    const nscount = (buf[8] << 8) | buf[9];
+    const arcount = (buf[10] << 8) | buf[11];
+    if (this.qdcount !== 1) return ParseStatus.FormErr;
+
+    // Question name: plain labels only (a pointer in a question has nothing to point back to).
+    let pos = HEADER_LEN;
+    let h = 0x811c9dc5;
+    for (;;) {
+      if (pos >= len) return ParseStatus.FormErr;
+      const l = buf[pos];
+      if (l === 0) {
+        h = Math.imul(h, 0x01000193); // hash of the 0 byte: h ^ 0 = h
+        pos++;
+        break;
+      }
+      if (l > 63 || this.labelCount >= MAX_LABELS) return ParseStatus.FormErr;
+      if (pos + 1 + l > len) return ParseStatus.FormErr;
+      this.labelStarts[this.labelCount++] = pos;
+      h = Math.imul(h ^ l, 0x01000193);
+      for (let i = pos + 1; i <= pos + l; i++) {
+        let c = buf[i];
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      pos += 1 + l;
+      if (pos - HEADER_LEN > MAX_NAME_LEN) return ParseStatus.FormErr;
+    }
+    if (pos + 4 > len) return ParseStatus.FormErr;
+    this.qhash = h >>> 0;
+    this.qnameEnd = pos;
+    this.qtype = (buf[pos] << 8) | buf[pos + 1];
+    this.qclass = (buf[pos + 2] << 8) | buf[pos + 3];
+    pos += 4;
+    this.questionEnd = pos;
+
+    // Skip answer and authority records (queries rarely have them), then look for OPT.
+    for (let i = 0; i < ancount + nscount; i++) {
+      pos = skipRecord(buf, pos, len);
+      if (pos < 0) return ParseStatus.FormErr;
+    }
+    for (let i = 0; i < arcount; i++) {
+      const nameAt = pos;
+      const afterName = skipName(buf, pos, len);
+      if (afterName < 0 || afterName + 10 > len) return ParseStatus.FormErr;
+      const type = (buf[afterName] << 8) | buf[afterName + 1];
+      const rdlen = (buf[afterName + 8] << 8) | buf[afterName + 9];
+      const rdata = afterName + 10;
+      if (rdata + rdlen > len) return ParseStatus.FormErr;
+      if (type === Type.OPT) {
+        // RFC 6891: one OPT, owned by the root.
+        if (this.hasEdns || buf[nameAt] !== 0) return ParseStatus.FormErr;
+        this.hasEdns = true;
+        this.ednsUdpSize = (buf[afterName + 2] << 8) | buf[afterName + 3];
+        this.ednsVersion = buf[afterName + 5];
+        this.ednsDo = (buf[afterName + 6] & 0x80) !== 0;
+        if (!this.readOptions(buf, rdata, rdata + rdlen)) return ParseStatus.FormErr;
+      }
+      pos = rdata + rdlen;
+    }
+    return ParseStatus.Ok;
+  }
+
+  private readOptions(buf: Uint8Array, start: number, end: number): boolean {
+    let p = start;
+    while (p < end) {
+      if (p + 4 > end) return false;
+      const code = (buf[p] << 8) | buf[p + 1];
+      const olen = (buf[p + 2] << 8) | buf[p + 3];
+      if (p + 4 + olen > end) return false;
+      if (code === EdnsOption.NSID) this.wantsNsid = true;
+      else if (code === EdnsOption.COOKIE) {
+        // RFC 7873: an 8-byte client cookie, optionally followed by an 8–32 byte server cookie.
+        if (olen !== 8 && (olen < 16 || olen > 40)) return false;
+        this.cookieStart = p + 4;
+        this.cookieLen = olen;
+      }
+      p += 4 + olen;
+    }
+    return true;
+  }
+}
+
+/** Offset after a (possibly compressed) name, or -1. */
+export function skipName(buf: Uint8Array, pos: number, len: number): number {
+  for (let guard = 0; guard < 128; guard++) {
+    if (pos >= len) return -1;
+    const l = buf[pos];
+    if (l === 0) return pos + 1;
+    if ((l & 0xc0) === 0xc0) return pos + 2 <= len ? pos + 2 : -1;
+    if (l > 63) return -1;
+    pos += 1 + l;
+  }
+  return -1;
+}
+
+function skipRecord(buf: Uint8Array, pos: number, len: number): number {
+  const p = skipName(buf, pos, len);
+  if (p < 0 || p + 10 > len) return -1;
+  const end = p + 10 + ((buf[p + 8] << 8) | buf[p + 9]);
+  return end <= len ? end : -1;
+}

@@ -1,0 +1,169 @@
+import { isIPv4 } from 'node:net';
+import { Type } from './constants';
+import type { Record } from './records';
+
+/**
+ * Builds DNS messages with name compression. Used when answers are compiled (never per query), so it
+ * favours clarity over speed. Compression is by a per-suffix slot: every suffix written is remembered
+ * with its offset, the next name reuses the longest remembered suffix.
+ */
+export class MessageWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private readonly suffixes = new Map<string, number>();
+  /** Offsets of the compression pointers written, for relocating a body (see `pointerOffsets`). */
+  readonly pointers: number[] = [];
+
+  constructor(size = 512) {
+    this.buf = Buffer.alloc(size);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v & 0xff;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v & 0xffff, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  /** Writes a name (lowercase dotted), compressed against names written before unless `compress` is false. */
+  name(name: string, compress = true): this {
+    const labels = name === '' ? [] : name.split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const suffix = labels.slice(i).join('.');
+      const at = this.suffixes.get(suffix);
+      if (compress && at !== undefined) {
+        this.pointers.push(this.pos);
+        return this.u16(0xc000 | at);
+      }
+      if (this.pos < 0x4000) this.suffixes.set(suffix, this.pos);
+      const b = Buffer.from(labels[i], 'latin1');
+      this.u8(b.length).bytes(b);
+    }
+    return this.u8(0);
+  }
+
+  header(h: { id: number; flags: number; qd: number; an: number; ns: number; ar: number }): this {
+    return this.u16(h.id).u16(h.flags).u16(h.qd).u16(h.an).u16(h.ns).u16(h.ar);
+  }
+
+  question(name: string, type: number, klass: number): this {
+    return this.name(name).u16(type).u16(klass);
+  }
+
+  record(r: Record): this {
+    this.name(r.name).u16(r.data.type).u16(r.class).u32(r.ttl);
+    const lenAt = this.pos;
+    this.u16(0);
+    const start = this.pos;
+    const d = r.data;
+    switch (d.type) {
+      case Type.A:
+        this.bytes(ipv4Bytes(d.address));
+        break;
+      case Type.AAAA:
+        this.bytes(ipv6Bytes(d.address));
+        break;
+      case Type.NS:
+        this.name(d.target);
+        break;
+      case Type.SOA:
+        this.name(d.soa.mname).name(d.soa.rname).u32(d.soa.serial).u32(d.soa.refresh).u32(d.soa.retry).u32(d.soa.expire).u32(d.soa.minimum);
+        break;
+      case Type.TXT:
+        for (const t of d.texts) {
+          const b = Buffer.from(t, 'utf8');
+          if (b.length > 255) throw new RangeError('TXT string over 255 bytes');
+          this.u8(b.length).bytes(b);
+        }
+        break;
+      case Type.SRV:
+        // RFC 2782: the target is never compressed.
+        this.u16(d.srv.priority).u16(d.srv.weight).u16(d.srv.port).name(d.srv.target, false);
+        break;
+    }
+    this.buf.writeUInt16BE(this.pos - start, lenAt);
+    return this;
+  }
+
+  /** Pre-registers a suffix as already present at `offset` (e.g. the question name at 12). */
+  remember(name: string, offset: number): void {
+    const labels = name === '' ? [] : name.split('.');
+    let at = offset;
+    for (let i = 0; i < labels.length; i++) {
+      const suffix = labels.slice(i).join('.');
+      if (!this.suffixes.has(suffix) && at < 0x4000) this.suffixes.set(suffix, at);
+      at += Buffer.byteLength(labels[i], 'latin1') + 1;
+    }
+  }
+
+  seek(pos: number): void {
+    this.ensure(Math.max(0, pos - this.pos));
+    this.pos = pos;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  slice(from: number, to = this.pos): Buffer {
+    return Buffer.from(this.buf.subarray(from, to));
+  }
+}
+
+export function ipv4Bytes(a: string): Uint8Array {
+  if (!isIPv4(a)) throw new RangeError(`not an IPv4 address: ${a}`);
+  return Uint8Array.from(a.split('.').map(Number));
+}
+
+export function ipv6Bytes(a: string): Uint8Array {
+  let s = a;
+  const out = new Uint8Array(16);
+  // A trailing dotted IPv4 part becomes two groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const b = ipv4Bytes(v4[1]);
+    s = s.slice(0, -v4[1].length) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  if (groups.length !== 8) throw new RangeError(`not an IPv6 address: ${a}`);
+  groups.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 0xff;
+  });
+  return out;
+}

@@ -1,0 +1,102 @@
+import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
+import { Class, Type } from '../wire/constants';
+import type { Record, RecordData } from '../wire/records';
+import type { ZoneInputs } from './inputs';
+
+/**
+ * The cluster zone as data: every owner name with its RRsets, decided from the config and the
+ * cluster's state. Built whole on each change and never mutated (a reload swaps it).
+ */
+export interface ZoneData {
+  readonly apex: string;
+  readonly serving: boolean;
+  /** Owner name → type → RRset. Empty maps are empty non-terminals (NODATA, not NXDOMAIN). */
+  readonly names: ReadonlyMap<string, ReadonlyMap<number, readonly Record[]>>;
+  readonly soa: Record;
+  /** SOA as it goes in the authority section of negative answers (TTL = negative TTL, RFC 2308). */
+  readonly negativeSoa: Record;
+  /** Owner name → records for the additional section of answers about that name's NS/SRV. */
+  readonly glue: ReadonlyMap<string, readonly Record[]>;
+}
+
+/** SOA timers: no secondaries pull this zone, but zone checkers expect RFC 1912 ranges. */
+const SOA_REFRESH = 3600;
+const SOA_RETRY = 600;
+const SOA_EXPIRE = 1_209_600;
+
+export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
+  const apex = config.zone;
+  const byName = new Map<string, NodeConfig>(config.nodes.map((n) => [n.name, n]));
+  const names = new Map<string, Map<number, Record[]>>();
+  const add = (name: string, ttl: number, data: RecordData): void => {
+    let types = names.get(name);
+    if (!types) names.set(name, (types = new Map()));
+    let set = types.get(data.type);
+    if (!set) types.set(data.type, (set = []));
+    set.push({ name, class: Class.IN, ttl, data });
+  };
+  const ensure = (name: string): void => {
+    if (!names.has(name)) names.set(name, new Map());
+  };
+  const addAddresses = (name: string, node: NodeConfig | undefined, ttl: number): void => {
+    ensure(name);
+    if (!node) return;
+    add(name, ttl, { type: Type.A, address: node.address });
+    if (node.address6) add(name, ttl, { type: Type.AAAA, address: node.address6 });
+  };
+
+  const soaData = {
+    mname: `ns1.${apex}`,
+    rname: `hostmaster.${apex}`,
+    serial: inputs.serial >>> 0,
+    refresh: SOA_REFRESH,
+    retry: SOA_RETRY,
+    expire: SOA_EXPIRE,
+    minimum: config.negativeTtl,
+  };
+  add(apex, config.ttl, { type: Type.SOA, soa: soaData });
+  const servers = nameServerNodes(config);
+  servers.forEach((_, i) => add(apex, config.parent.ttl, { type: Type.NS, target: `ns${i + 1}.${apex}` }));
+  for (const up of inputs.upNodes) {
+    const n = byName.get(up);
+    if (n && n.role !== 'witness') {
+      add(apex, config.ttl, { type: Type.A, address: n.address });
+      if (n.address6) add(apex, config.ttl, { type: Type.AAAA, address: n.address6 });
+    }
+  }
+
+  // nsK and the node's own name answer alike: the node while up, its failover target otherwise.
+  servers.forEach((n, i) => {
+    const target = inputs.nodeTargets.get(n.name);
+    const node = target === undefined ? undefined : byName.get(target);
+    addAddresses(`ns${i + 1}.${apex}`, node, config.ttl);
+    addAddresses(`${n.name}.${apex}`, node, config.ttl);
+  });
+
+  for (const s of config.services) {
+    const chosen = (inputs.services.get(s.name) ?? []).map((x) => byName.get(x)).filter((x): x is NodeConfig => !!x);
+    const owner = `${s.name}.${apex}`;
+    ensure(owner);
+    ensure(`_tcp.${apex}`);
+    const srvOwner = `_${s.name}._tcp.${apex}`;
+    ensure(srvOwner);
+    for (const n of chosen) {
+      add(owner, config.ttl, { type: Type.A, address: n.address });
+      if (n.address6) add(owner, config.ttl, { type: Type.AAAA, address: n.address6 });
+      add(srvOwner, config.ttl, { type: Type.SRV, srv: { priority: 10, weight: 10, port: s.port, target: `${n.name}.${apex}` } });
+    }
+  }
+
+  const glue = new Map<string, Record[]>();
+  const addressRecords = (name: string): Record[] => [...(names.get(name)?.get(Type.A) ?? []), ...(names.get(name)?.get(Type.AAAA) ?? [])];
+  glue.set(apex, servers.flatMap((_, i) => addressRecords(`ns${i + 1}.${apex}`)));
+  for (const s of config.services) {
+    const srvOwner = `_${s.name}._tcp.${apex}`;
+    const targets = (names.get(srvOwner)?.get(Type.SRV) ?? []).map((r) => (r.data.type === Type.SRV ? r.data.srv.target : ''));
+    glue.set(srvOwner, [...new Set(targets)].flatMap(addressRecords));
+  }
+
+  const soa = names.get(apex)!.get(Type.SOA)![0];
+  const negativeSoa: Record = { ...soa, ttl: Math.min(config.ttl, config.negativeTtl) };
+  return { apex, serving: inputs.serving, names, soa, negativeSoa, glue };
+}
