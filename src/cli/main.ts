@@ -2,9 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { isClusterDnsError } from '../errors';
 import { registerAgent } from './agent';
 import { registerConfig } from './config';
+import { registerDelegate } from './delegate';
 
 /** Each command lives in its own file and registers itself here. */
-const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig];
+const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDelegate];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('clusterdns')
