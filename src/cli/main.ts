@@ -2,10 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { isClusterDnsError } from '../errors';
 import { registerAgent } from './agent';
 import { registerConfig } from './config';
+import { registerZone } from './zone';
 import { registerDelegate } from './delegate';
 
 /** Each command lives in its own file and registers itself here. */
-const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDelegate];
+const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDelegate, registerZone];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('clusterdns')

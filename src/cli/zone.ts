@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load';
+import { ClusterDnsError } from '../errors';
+import { allUpInputs } from '../zone/inputs';
+import { buildZone } from '../zone/zone';
+import { zoneFileText } from '../zone/zonefile';
+
+export function registerZone(program: Command): void {
+  const zone = program.command('zone').description('work with the cluster zone itself');
+  zone
+    .command('export')
+    .description('print the cluster zone as an RFC 1035 master file (every node up), for NSD, BIND or Knot')
+    .requiredOption('-c, --config <file>', 'cluster YAML file')
+    .option('--serial <n>', 'SOA serial (default: the current Unix time, as the agent starts with)')
+    .option('-o, --output <file>', 'write the zone to this file instead of standard output')
+    .action((opts: { config: string; serial?: string; output?: string }) => {
+      const config = loadConfig(opts.config);
+      const serial = opts.serial === undefined ? Math.floor(Date.now() / 1000) : parseSerial(opts.serial);
+      const data = buildZone(config, allUpInputs(config, serial));
+      const text = zoneFileText(data, {
+        header: `${config.zone}: written by clusterdns zone export from ${opts.config} (config hash ${config.hash}), every node up`,
+      });
+      if (opts.output === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        writeFileSync(opts.output, text);
+      } catch (e) {
+        throw new ClusterDnsError('USAGE', `cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+          exitCode: 1,
+          details: ['check that the directory exists and is writable, or leave out --output to print the zone'],
+        });
+      }
+    });
+}
+
+function parseSerial(s: string): number {
+  if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) {
+    throw new ClusterDnsError('USAGE', `--serial ${s} is not a SOA serial — give a whole number from 0 to 4294967295`);
+  }
+  return Number(s);
+}
