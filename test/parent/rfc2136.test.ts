@@ -1,0 +1,207 @@
+import { createServer, type Server } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load';
+import { ClusterDnsError } from '../../src/errors';
+import { planDelegation } from '../../src/parent/plan';
+import { delegate } from '../../src/parent/provider';
+import { desiredDelegation } from '../../src/parent/records';
+import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
+import { readTsigKeyFile } from '../../src/wire/tsig';
+import { keyWithSecret, nsupdate, PARENT, readBack, startNamed, type Named } from './named';
+
+const HOST = '127.0.7.1';
+const PORT = 5371;
+const ZONE = 'cluster.example.test';
+const FULL = 'test/fixtures/parent/cluster.yaml';
+const SHRUNK = 'test/fixtures/parent/cluster-node3-removed.yaml';
+
+const DELEGATED = [
+  `${ZONE}. 60 NS ns1.${ZONE}.`,
+  `${ZONE}. 60 NS ns2.${ZONE}.`,
+  `${ZONE}. 60 NS ns3.${ZONE}.`,
+  `ns1.${ZONE}. 60 A 127.0.7.101`,
+  `ns1.${ZONE}. 60 AAAA 2001:db8::11`,
+  `ns2.${ZONE}. 60 A 127.0.7.102`,
+  `ns3.${ZONE}. 60 A 127.0.7.103`,
+].sort();
+
+let named: Named;
+
+function provider(keyFile = named.keys.granted, server = { host: HOST, port: PORT }, timeoutMs = 3000) {
+  return rfc2136Provider({ server, parentZone: PARENT, key: readTsigKeyFile(keyFile), timeoutMs });
+}
+
+async function apply(configFile: string, keyFile?: string) {
+  return delegate(provider(keyFile), desiredDelegation(loadConfig(configFile)), { apply: true, progress: () => undefined });
+}
+
+async function rejection(p: Promise<unknown>): Promise<ClusterDnsError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ClusterDnsError);
+  return e as ClusterDnsError;
+}
+
+describe('delegate rfc2136 against a real BIND 9 primary', () => {
+  beforeEach(async () => {
+    named = await startNamed(HOST, PORT);
+  });
+  afterEach(async () => {
+    await named?.stop();
+  });
+
+  it('plans the whole delegation for an empty parent and changes nothing without --apply', async () => {
+    const out = await delegate(provider(), desiredDelegation(loadConfig(FULL)), { apply: false, progress: () => undefined });
+    expect(out.applied).toBe(false);
+    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([
+      `create ${ZONE} NS`,
+      `create ns1.${ZONE} A`,
+      `create ns1.${ZONE} AAAA`,
+      `create ns2.${ZONE} A`,
+      `create ns3.${ZONE} A`,
+    ]);
+    expect(await readBack(named, ZONE)).toEqual([]);
+  });
+
+  it('applies in one UPDATE, then finds nothing to change the second time', async () => {
+    const first = await apply(FULL);
+    expect(first.applied).toBe(true);
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+    const second = await apply(FULL);
+    expect(second.plan.changes).toEqual([]);
+    expect(second.applied).toBe(false);
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+  });
+
+  it('reads the delegation back from the referral and its glue, TTLs included', async () => {
+    await apply(FULL);
+    const read = await provider().read(desiredDelegation(loadConfig(FULL)));
+    expect(read.map((r) => `${r.name} ${r.ttl} ${r.type} ${r.values.join(',')}`).sort()).toEqual(
+      [
+        `${ZONE} 60 NS ns1.${ZONE},ns2.${ZONE},ns3.${ZONE}`,
+        `ns1.${ZONE} 60 A 127.0.7.101`,
+        `ns1.${ZONE} 60 AAAA 2001:db8::11`,
+        `ns2.${ZONE} 60 A 127.0.7.102`,
+        `ns3.${ZONE} 60 A 127.0.7.103`,
+      ].sort(),
+    );
+  });
+
+  it('removes a removed node’s glue and NS entry, and the plan lists the delete first', async () => {
+    await apply(FULL);
+    const out = await apply(SHRUNK);
+    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([`delete ns3.${ZONE} A`, `update ${ZONE} NS`]);
+    expect(out.plan.changes[0].why).toMatch(/ns3 is no longer a name server/);
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED.filter((l) => !l.includes('ns3')));
+  });
+
+  it('replaces a hand-made delegation (seed style: node names, long TTL) and drops its now-unlisted glue', async () => {
+    await nsupdate(named, named.keys.granted, [
+      `update add ${ZONE} 3600 NS node1.${ZONE}`,
+      `update add ${ZONE} 3600 NS ns2.${ZONE}`,
+      `update add node1.${ZONE} 3600 A 127.0.7.101`,
+      `update add ns2.${ZONE} 3600 A 127.0.7.199`,
+    ]);
+    const out = await apply(FULL);
+    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([
+      `delete node1.${ZONE} A`,
+      `update ${ZONE} NS`,
+      `update ns2.${ZONE} A`,
+      `create ns1.${ZONE} A`,
+      `create ns1.${ZONE} AAAA`,
+      `create ns3.${ZONE} A`,
+    ]);
+    expect(out.plan.changes.find((c) => c.name === `ns2.${ZONE}`)?.why).toBe('node node2 address 127.0.7.199 → 127.0.7.102; TTL 3600 → 60 (parent.ttl)');
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+  });
+
+  it('overwrites stale glue the delegation hides (a name the NS set does not list)', async () => {
+    await nsupdate(named, named.keys.granted, [
+      `update add ${ZONE} 60 NS ns1.${ZONE}`,
+      `update add ns1.${ZONE} 60 A 127.0.7.101`,
+      `update add ns3.${ZONE} 60 A 127.0.7.250`,
+    ]);
+    await apply(FULL);
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+  });
+
+  it.each([
+    ['the glue it deletes got a new address', [`update delete ns3.${ZONE} A`, `update add ns3.${ZONE} 60 A 127.0.7.222`]],
+    ['the NS set it replaces got another name server', [`update add ${ZONE} 60 NS ns4.${ZONE}`]],
+  ])('does not clobber a change made between plan and apply (%s): the prerequisite fails, the other change stays', async (_what, meanwhile) => {
+    await apply(FULL);
+    const p = provider();
+    const desired = desiredDelegation(loadConfig(SHRUNK));
+    const plan = planDelegation(desired, await p.read(desired));
+    await nsupdate(named, named.keys.granted, meanwhile);
+    const changedMeanwhile = await readBack(named, ZONE);
+    expect(changedMeanwhile).not.toEqual(DELEGATED);
+    const e = await rejection(p.apply(plan, () => undefined));
+    expect(e.code).toBe('PARENT_APPLY');
+    expect(e.message).toMatch(/changed after it was read \((NXRRSET|YXRRSET)/);
+    expect(await readBack(named, ZONE)).toEqual(changedMeanwhile);
+  });
+
+  it('signs with hmac-sha512 too', async () => {
+    await apply(FULL, named.keys.granted512);
+    expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+  });
+
+  describe('a failed apply leaves the parent as it was', () => {
+    beforeEach(async () => {
+      await apply(FULL);
+    });
+
+    it.each([
+      ['a wrong secret', () => keyWithSecret(named.keys.granted, Buffer.alloc(32, 7).toString('base64')), 'PARENT_AUTH', /BADSIG.*the secret differs/],
+      ['a key the server does not know', () => keyWithSecret(named.keys.granted, Buffer.alloc(32, 7).toString('base64')).replace('clusterdns-key', 'nobody-key'), 'PARENT_AUTH', /does not know TSIG key nobody-key.*BADKEY/],
+      ['a key the update-policy does not grant', () => readFileSync(named.keys.readonly, 'utf8'), 'PARENT_AUTH', /refused the UPDATE.*REFUSED/],
+    ])('%s', async (_what, keyText, code, message) => {
+      const file = join(named.dir, 'test.key');
+      writeFileSync(file, keyText());
+      const e = await rejection(apply(SHRUNK, file));
+      expect(e.code).toBe(code);
+      expect(e.message).toMatch(message);
+      expect(e.message).toMatch(/the parent was not changed/);
+      expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+    });
+
+    it('a zone the server is not authoritative for fails before anything is sent', async () => {
+      const p = rfc2136Provider({ server: { host: HOST, port: PORT }, parentZone: 'other.test', key: readTsigKeyFile(named.keys.granted), timeoutMs: 3000 });
+      const e = await rejection(delegate(p, desiredDelegation(loadConfig(FULL)), { apply: true, progress: () => undefined }));
+      expect(e.code).toBe('PARENT_NOT_FOUND');
+      expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+    });
+  });
+});
+
+describe('delegate rfc2136 against a server that never answers', () => {
+  let silent: Server;
+  const held: Array<{ destroy(): void }> = [];
+  beforeAll(async () => {
+    silent = createServer((s) => held.push(s));
+    await new Promise<void>((r) => silent.listen(5372, '127.0.7.2', r));
+  });
+  afterAll(async () => {
+    held.forEach((s) => s.destroy());
+    await new Promise((r) => silent.close(r));
+  });
+
+  it('gives PARENT_TIMEOUT within the timeout', async () => {
+    const p = rfc2136Provider({
+      server: { host: '127.0.7.2', port: 5372 },
+      parentZone: PARENT,
+      key: { name: 'k', algorithm: 'hmac-sha256', secret: Buffer.alloc(32) },
+      timeoutMs: 300,
+    });
+    const started = Date.now();
+    const e = await rejection(p.read(desiredDelegation(loadConfig(FULL))));
+    expect(e.code).toBe('PARENT_TIMEOUT');
+    expect(e.message).toMatch(/did not answer .* within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
