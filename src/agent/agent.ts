@@ -1,35 +1,59 @@
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
+import { zoneInputs } from '../failover/zone-inputs';
+import { HealthMonitor } from '../health/monitor';
+import { realClock, type Clock } from '../membership/clock';
+import { Membership, type MembershipLogEvent } from '../membership/runtime';
+import { UdpTransport } from '../membership/udp-transport';
+import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
 import { compile, type AnswerTable } from '../zone/compile';
-import { allUpInputs, type ZoneInputs } from '../zone/inputs';
+import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import type { Logger } from './log';
 
+/** What happened recently, for the status API and page. */
+export interface AgentEvent {
+  readonly at: number;
+  readonly type: string;
+  readonly message: string;
+}
+
+const RECENT_EVENTS = 50;
+
 /**
- * One node's agent: owns the DNS listeners and the current answer table, and rebuilds the table
- * whenever the zone inputs change. The table is replaced whole, never edited in place.
+ * One node's agent: health checks feed the membership protocol, whose view becomes zone inputs,
+ * which are compiled into the answer table the DNS listeners serve. The table is replaced whole on
+ * every change. Witness nodes run the protocol only: they vote and serve no DNS.
  */
-export class Agent extends EventEmitter {
+export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterView] }> {
   readonly node: NodeConfig;
-  private config: ClusterConfig;
-  private server: DnsServer | undefined;
-  private inputs: ZoneInputs;
-  private serial: number;
   readonly stats = new QueryStats();
   readonly startedAt = Date.now();
+  readonly events: AgentEvent[] = [];
+  private config: ClusterConfig;
+  private server: DnsServer | undefined;
+  private membership: Membership | undefined;
+  private health: HealthMonitor | undefined;
+  private inputs: ZoneInputs;
+  private serial: number;
+  /** Nodes declared down since start (each is a failover of its names). */
+  failovers = 0;
 
   constructor(
     config: ClusterConfig,
     nodeName: string,
     private readonly log: Logger,
+    private readonly clock: Clock = realClock,
   ) {
     super();
     this.config = config;
     this.node = config.nodes.find((n) => n.name === nodeName)!;
     this.serial = Math.floor(Date.now() / 1000);
-    this.inputs = allUpInputs(config, this.serial);
+    // Until a majority has been heard the zone is not served: a restarted node never answers from
+    // an empty view.
+    this.inputs = { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: this.serial };
   }
 
   get currentConfig(): ClusterConfig {
@@ -40,6 +64,22 @@ export class Agent extends EventEmitter {
     return this.server?.table;
   }
 
+  view(): ClusterView | undefined {
+    return this.membership?.view();
+  }
+
+  counters() {
+    return this.membership?.counters();
+  }
+
+  healthDetails() {
+    return this.health?.details();
+  }
+
+  get serves(): boolean {
+    return this.node.role !== 'witness';
+  }
+
   private compileTable(): AnswerTable {
     return compile(buildZone(this.config, this.inputs), {
       identity: this.config.dns.chaos ? this.node.name : undefined,
@@ -48,38 +88,119 @@ export class Agent extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const addresses = this.node.listen;
-    this.server = new DnsServer(this.compileTable(), {
-      addresses,
-      port: this.config.dns.port,
-      identity: this.node.name,
-      tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
-      tcpMaxConnections: this.config.dns.tcpMaxConnections,
-      stats: this.stats,
+    this.health = new HealthMonitor({ config: this.config, self: this.node.name });
+    this.health.on('change', (c) => {
+      this.record('check', `${c.kind} ${c.name} ${c.healthy ? 'healthy' : 'unhealthy'}: ${c.reason}`, c.healthy ? 'info' : 'warn', { ...c });
+      this.membership?.refreshHealth();
     });
-    await this.server.listen();
+    const transport = await UdpTransport.open(this.config, this.node.name);
+    this.membership = new Membership({
+      config: this.config,
+      self: this.node.name,
+      transport,
+      clock: this.clock,
+      getLocalHealth: () => this.health!.current(),
+    });
+    this.membership.on('event', (e) => this.onMembershipEvent(e));
+    this.membership.on('view', (view) => {
+      this.setInputs(zoneInputs(this.config, view, 0));
+      this.emit('view', view);
+    });
+
+    if (this.serves) {
+      this.server = new DnsServer(this.compileTable(), {
+        addresses: this.node.listen,
+        port: this.config.dns.port,
+        identity: this.node.name,
+        tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
+        tcpMaxConnections: this.config.dns.tcpMaxConnections,
+        stats: this.stats,
+      });
+      try {
+        await this.server.listen();
+      } catch (e) {
+        transport.close();
+        throw e;
+      }
+    }
+    this.health.start();
+    this.membership.start();
+    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ` : 'witness (no DNS), ';
     this.log.info(
-      { event: 'listening', addresses, port: this.config.dns.port, zone: this.config.zone, serial: this.serial },
-      `serving ${this.config.zone} on ${addresses.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp)`,
+      { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash },
+      `${this.node.name}: ${where}peers on ${this.node.peerAddress}:${this.config.peer.port}; zone ${this.config.zone} is answered once a majority is heard`,
     );
   }
 
-  /** New zone inputs (from membership): the serial moves forward and the table is swapped. */
-  updateInputs(next: Omit<ZoneInputs, 'serial'>): void {
-    this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
-    this.inputs = { ...next, serial: this.serial };
-    this.server?.setTable(this.compileTable());
-    this.emit('table', this.server?.table);
+  private onMembershipEvent(e: MembershipLogEvent): void {
+    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' ? 'warn' : 'info';
+    if (e.type === 'verdict' && !e.up) this.failovers++;
+    this.record(e.type, e.message, level, { ...e });
   }
 
-  /** Applies an already validated config whose node set and ports are unchanged. */
-  reloadConfig(config: ClusterConfig): void {
+  private record(type: string, message: string, level: 'info' | 'warn', fields: object): void {
+    this.events.push({ at: Date.now(), type, message });
+    if (this.events.length > RECENT_EVENTS) this.events.shift();
+    // `node` is the logger's own field (this agent); the node an event is about is its `subject`.
+    const { node: subject, message: _m, type: _t, ...rest } = fields as { node?: string; message?: string; type?: string };
+    this.log[level]({ event: type, ...(subject ? { subject } : {}), ...rest }, message);
+  }
+
+  /** New zone inputs: when the answers change the serial moves forward and the table is swapped. */
+  private setInputs(next: ZoneInputs): void {
+    if (sameInputs(next, this.inputs)) return;
+    this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
+    this.inputs = { ...next, serial: this.serial };
+    if (!this.server) return;
+    const wasServing = this.server.table.serving;
+    this.server.setTable(this.compileTable());
+    if (wasServing !== this.inputs.serving) {
+      this.record('serving', this.inputs.serving ? `answering ${this.config.zone}` : `not answering ${this.config.zone} (${this.config.dns.minority})`, this.inputs.serving ? 'info' : 'warn', {
+        serving: this.inputs.serving,
+      });
+    }
+    this.emit('table', this.server.table);
+  }
+
+  /**
+   * SIGHUP: applies an already validated config. Timings, services, checks and TTLs apply at once;
+   * a changed node list or ports need a restart (said in the log).
+   */
+  reloadConfig(config: ClusterConfig): string[] {
+    const notes: string[] = [];
+    const listenChanged = config.dns.port !== this.config.dns.port || config.peer.port !== this.config.peer.port;
+    if (listenChanged) notes.push('dns.port / peer.port changes take effect after a restart');
+    if (!config.nodes.some((n) => n.name === this.node.name)) {
+      notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
+      return notes;
+    }
     this.config = config;
-    this.updateInputs(this.inputs);
+    this.membership?.updateConfig(config);
+    const view = this.membership?.view();
+    // TTLs, services and the SOA may change even when the view does not: always recompile.
+    this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
+    this.inputs = { ...(view ? zoneInputs(config, view, 0) : this.inputs), serial: this.serial };
+    if (this.server) {
+      this.server.setTable(this.compileTable());
+      this.emit('table', this.server.table);
+    }
+    return notes;
   }
 
   async stop(): Promise<void> {
+    this.health?.stop();
+    this.membership?.stop();
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+function sameInputs(a: ZoneInputs, b: ZoneInputs): boolean {
+  if (a.serving !== b.serving) return false;
+  if (a.upNodes.join() !== b.upNodes.join()) return false;
+  if (a.nodeTargets.size !== b.nodeTargets.size) return false;
+  for (const [k, v] of a.nodeTargets) if (b.nodeTargets.get(k) !== v) return false;
+  if (a.services.size !== b.services.size) return false;
+  for (const [k, v] of a.services) if ((b.services.get(k) ?? []).join() !== v.join()) return false;
+  return true;
 }

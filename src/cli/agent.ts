@@ -28,8 +28,8 @@ export function registerAgent(program: Command): void {
         process.on('SIGHUP', () => {
           try {
             const next = loadConfig(opts.config);
-            agent.reloadConfig(next);
-            log.info({ event: 'reload', hash: next.hash }, `config reloaded (hash ${next.hash})`);
+            const notes = agent.reloadConfig(next);
+            log.info({ event: 'reload', hash: next.hash, notes }, `config reloaded (hash ${next.hash})${notes.length ? `: ${notes.join('; ')}` : ''}`);
           } catch (e) {
             const msg = isClusterDnsError(e) ? e.format() : String(e);
             log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);
