@@ -1,0 +1,2 @@
+export { failoverTarget, rendezvousScore } from './rendezvous';
+export { zoneInputs } from './zone-inputs';

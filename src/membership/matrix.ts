@@ -1,0 +1,50 @@
+import type { Observation } from './messages';
+import { isFresh, type MembershipState } from './state';
+import { voteOf, type Ballot } from './verdict';
+
+/**
+ * The who-heard-whom matrix as this agent sees it now: its own row from its own receive times, and
+ * every peer's latest row if that peer was heard within downAfter. A stale row is no vote at all: a
+ * peer we cannot hear may be partitioned, and what it heard long ago says nothing about now.
+ */
+export interface MatrixRow {
+  readonly rowAgeMs: number;
+  readonly heard: ReadonlyMap<string, Observation>;
+}
+export type Matrix = ReadonlyMap<string, MatrixRow | undefined>;
+
+export function ownRow(state: MembershipState, now: number): Map<string, Observation> {
+  const row = new Map<string, Observation>();
+  for (const n of state.config.nodes) {
+    if (n.name === state.self) row.set(n.name, { everHeard: true, ageMs: 0 });
+    else {
+      const at = state.peers.get(n.name)?.lastHeardAt;
+      row.set(n.name, at === undefined ? { everHeard: false, ageMs: now - state.startedAt } : { everHeard: true, ageMs: now - at });
+    }
+  }
+  return row;
+}
+
+export function currentMatrix(state: MembershipState, now: number): Matrix {
+  const { downAfterMs } = state.config.peer;
+  const m = new Map<string, MatrixRow | undefined>();
+  for (const n of state.config.nodes) {
+    if (n.name === state.self) m.set(n.name, { rowAgeMs: 0, heard: ownRow(state, now) });
+    else {
+      const row = state.peers.get(n.name)?.row;
+      m.set(n.name, row && isFresh(state.peers.get(n.name), now, downAfterMs) ? { rowAgeMs: now - row.receivedAt, heard: row.heard } : undefined);
+    }
+  }
+  return m;
+}
+
+/** The ballots about `target`, in config order. A node always hears itself. */
+export function ballotsFor(matrix: Matrix, target: string, downAfterMs: number): Ballot[] {
+  const ballots: Ballot[] = [];
+  for (const [voter, row] of matrix) {
+    if (!row) continue;
+    const obs = voter === target ? { everHeard: true, ageMs: 0 } : row.heard.get(target);
+    ballots.push({ voter, vote: voteOf(obs, downAfterMs), rowAgeMs: row.rowAgeMs, ageMs: obs?.ageMs ?? 0 });
+  }
+  return ballots;
+}

@@ -1,0 +1,131 @@
+import type { Clock } from './clock';
+import { seededRandom } from './prng';
+import type { Transport } from './transport';
+
+type Handler = (bytes: Uint8Array, from: string) => void;
+
+/**
+ * An in-memory network of named transports on a (fake) clock. Links are directed, so a one-way
+ * partition is `cut(a, b)`; `partition([a, b], [c])` cuts both ways between groups. Loss is drawn
+ * from a seeded PRNG so a scenario is reproducible.
+ */
+export class MemoryNetwork {
+  private readonly transports = new Map<string, MemoryTransport>();
+  private readonly cutLinks = new Set<string>();
+  private readonly lossRates = new Map<string, number>();
+  private defaultLoss = 0;
+  private delayMs: number;
+  private jitterMs = 0;
+  private readonly random: () => number;
+  readonly stats = { sent: 0, delivered: 0, dropped: 0 };
+  /** Sees every datagram sent, before loss and partitions: an eavesdropper for replay tests. */
+  tap: ((from: string, to: string, bytes: Uint8Array) => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    opts: { seed?: number; delayMs?: number; lossRate?: number } = {},
+  ) {
+    this.random = seededRandom(opts.seed ?? 1);
+    this.delayMs = opts.delayMs ?? 1;
+    this.defaultLoss = opts.lossRate ?? 0;
+  }
+
+  /** The transport of a node; calling it again after `close()` models a restarted process. */
+  transport(name: string): MemoryTransport {
+    const t = new MemoryTransport(this, name);
+    this.transports.set(name, t);
+    return t;
+  }
+
+  /** Loss on one directed link, or on every link when from/to are omitted. */
+  setLoss(rate: number, from?: string, to?: string): void {
+    if (from === undefined || to === undefined) {
+      this.defaultLoss = rate;
+      this.lossRates.clear();
+    } else this.lossRates.set(link(from, to), rate);
+  }
+
+  setDelay(ms: number, jitterMs = 0): void {
+    this.delayMs = ms;
+    this.jitterMs = jitterMs;
+  }
+
+  /** Symmetric partition: nodes in different groups cannot reach each other. */
+  partition(...groups: readonly (readonly string[])[]): void {
+    for (const [i, g] of groups.entries())
+      for (const [j, h] of groups.entries()) if (i !== j) for (const a of g) for (const b of h) this.cutLinks.add(link(a, b));
+  }
+
+  /** One-way partition: `from` can no longer reach `to`; the reverse direction still works. */
+  cut(from: string, to: string): void {
+    this.cutLinks.add(link(from, to));
+  }
+
+  /** Removes every partition and cut; loss and delay stay. */
+  heal(): void {
+    this.cutLinks.clear();
+  }
+
+  /** Delivers raw bytes to a node as if an outsider sent them (forgeries, garbage). */
+  inject(to: string, bytes: Uint8Array, from = 'mem:outsider'): void {
+    const target = this.transports.get(to);
+    this.clock.setTimeout(() => target?.deliver(bytes, from), 0);
+  }
+
+  /** @internal called by MemoryTransport. */
+  route(from: string, to: string, bytes: Uint8Array): void {
+    this.stats.sent++;
+    this.tap?.(from, to, Uint8Array.from(bytes));
+    const rate = this.lossRates.get(link(from, to)) ?? this.defaultLoss;
+    // Draw for every packet, cut or not, so a partition does not shift the loss pattern of other links.
+    const lost = this.random() < rate;
+    const jitter = this.jitterMs > 0 ? Math.floor(this.random() * this.jitterMs) : 0;
+    if (lost || this.cutLinks.has(link(from, to))) {
+      this.stats.dropped++;
+      return;
+    }
+    const copy = Uint8Array.from(bytes);
+    this.clock.setTimeout(() => {
+      const target = this.transports.get(to);
+      if (target?.deliver(copy, `mem:${from}`)) this.stats.delivered++;
+      else this.stats.dropped++;
+    }, this.delayMs + jitter);
+  }
+}
+
+export class MemoryTransport implements Transport {
+  private handler: Handler | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly network: MemoryNetwork,
+    readonly name: string,
+  ) {}
+
+  send(bytes: Uint8Array, toNode: string): void {
+    if (!this.closed) this.network.route(this.name, toNode, bytes);
+  }
+
+  onMessage(handler: Handler): void {
+    this.handler = handler;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal */
+  deliver(bytes: Uint8Array, from: string): boolean {
+    if (this.closed || !this.handler) return false;
+    this.handler(bytes, from);
+    return true;
+  }
+}
+
+function link(from: string, to: string): string {
+  return `${from}\u0000${to}`;
+}

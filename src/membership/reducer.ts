@@ -1,0 +1,183 @@
+import type { ClusterConfig } from '../config/types';
+import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
+import { ballotsFor, currentMatrix, ownRow } from './matrix';
+import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
+import { isFresh as isNewer } from './replay';
+import { isFresh, type LocalHealth, type MembershipState, type PeerState } from './state';
+import { assess, majorityOf } from './verdict';
+
+/**
+ * The membership protocol as a pure reducer: (state, event, now) → { state, effects }. No clock, no
+ * socket, no randomness: the runtime feeds it ticks, received bytes and local health, and carries
+ * out the effects. Every agent that holds the same rows reaches the same verdicts.
+ */
+
+export type MembershipEvent =
+  | { readonly type: 'tick' }
+  | { readonly type: 'message'; readonly bytes: Uint8Array }
+  | { readonly type: 'local-health'; readonly health: LocalHealth }
+  | { readonly type: 'config'; readonly config: ClusterConfig };
+
+export type Effect =
+  | { readonly type: 'send'; readonly bytes: Uint8Array; readonly to: readonly string[] }
+  | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly reason: string }
+  | { readonly type: 'quorum'; readonly hasMajority: boolean; readonly reason: string }
+  | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string };
+
+export interface Step {
+  readonly state: MembershipState;
+  readonly effects: readonly Effect[];
+}
+
+export function initialState(opts: {
+  config: ClusterConfig;
+  self: string;
+  incarnation: bigint;
+  now: number;
+  localHealth?: LocalHealth;
+}): MembershipState {
+  const { config, self, now } = opts;
+  return {
+    config,
+    self,
+    incarnation: opts.incarnation,
+    sequence: 0,
+    startedAt: now,
+    localHealth: opts.localHealth ?? { nodeHealthy: true, services: {} },
+    peers: new Map(config.nodes.filter((n) => n.name !== self).map((n) => [n.name, {}])),
+    verdicts: new Map(config.nodes.map((n) => [n.name, initialVerdict(now, config.peer)])),
+    hasMajority: false,
+    reachedQuorum: false,
+    counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> },
+  };
+}
+
+export function reduce(state: MembershipState, event: MembershipEvent, now: number): Step {
+  switch (event.type) {
+    case 'tick':
+      return evaluate(heartbeat(state, now), now);
+    case 'message':
+      return receive(state, event.bytes, now);
+    case 'local-health':
+      // Sent at once: peers should not wait an interval to learn this node's checks fail.
+      return evaluate(heartbeat({ ...state, localHealth: event.health }, now), now);
+    case 'config':
+      return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
+  }
+}
+
+function heartbeat(state: MembershipState, now: number, only?: string): Step {
+  const sequence = state.sequence + 1;
+  const bytes = encodeHeartbeat(
+    {
+      sender: state.self,
+      incarnation: state.incarnation,
+      sequence,
+      configHash: state.config.hash,
+      nodeHealthy: state.localHealth.nodeHealthy,
+      heard: ownRow(state, now),
+      services: new Map(Object.entries(state.localHealth.services)),
+    },
+    state.config.secret,
+  );
+  const to = only === undefined ? [...state.peers.keys()] : [only];
+  return {
+    state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },
+    effects: to.length ? [{ type: 'send', bytes, to }] : [],
+  };
+}
+
+function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
+  const decoded = decode(bytes, state.config.secret, (name) => state.verdicts.has(name));
+  if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
+  const msg = decoded.message;
+  const peer = state.peers.get(msg.sender);
+  // Our own name can only arrive reflected by someone else.
+  if (!peer || !isNewer(peer.mark, msg.incarnation, msg.sequence)) return { state: rejected(state, 'replay'), effects: [] };
+
+  const effects: Effect[] = [];
+  if (msg.configHash !== state.config.hash && msg.configHash !== peer.row?.configHash)
+    effects.push({ type: 'config-mismatch', node: msg.sender, theirHash: msg.configHash, ourHash: state.config.hash });
+  const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
+  let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
+  if (missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
+  return merge(next, evaluate({ state: next.state, effects: [] }, now));
+}
+
+/**
+ * The sender has missed our heartbeats for more than an interval and a half: answer it at once.
+ * Under loss this gives it a second, independent chance to hear us before downAfter, at no cost on
+ * a healthy network; it costs at most one datagram per accepted heartbeat, so it cannot amplify.
+ */
+function missesUs(msg: Heartbeat, state: MembershipState): boolean {
+  const obs = msg.heard.get(state.self);
+  return obs !== undefined && obs.ageMs >= 1.5 * state.config.peer.intervalMs;
+}
+
+/** `later` was computed from `earlier.state`: keep its state, concatenate the effects. */
+function merge(earlier: Step, later: Step): Step {
+  return { state: later.state, effects: [...earlier.effects, ...later.effects] };
+}
+
+function accepted(msg: Heartbeat, now: number): PeerState {
+  return {
+    lastHeardAt: now,
+    mark: { incarnation: msg.incarnation, sequence: msg.sequence },
+    row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash },
+  };
+}
+
+function rejected(state: MembershipState, reason: RejectReason): MembershipState {
+  const r = state.counters.rejected;
+  return { ...state, counters: { ...state.counters, rejected: { ...r, [reason]: r[reason] + 1 } } };
+}
+
+/** Recomputes quorum and every verdict from the matrix; emits what changed. */
+function evaluate(step: Step, now: number): Step {
+  const { state } = step;
+  const { config } = state;
+  const effects = [...step.effects];
+  const majority = majorityOf(config.nodes.length);
+  const { downAfterMs } = config.peer;
+
+  const heardNow = config.nodes.filter((n) => n.name === state.self || isFresh(state.peers.get(n.name), now, downAfterMs));
+  const hasMajority = heardNow.length >= majority;
+  if (hasMajority !== state.hasMajority) {
+    const reason = hasMajority
+      ? `${state.self} hears a majority: ${heardNow.map((n) => n.name).join(', ')} (${heardNow.length} of ${config.nodes.length})`
+      : `${state.self} is in the minority: hears only ${heardNow.map((n) => n.name).join(', ')} (${heardNow.length} of ${config.nodes.length}, needs ${majority})`;
+    effects.push({ type: 'quorum', hasMajority, reason });
+  }
+
+  const matrix = currentMatrix(state, now);
+  const verdicts = new Map<string, NodeVerdict>();
+  let changed = false;
+  for (const n of config.nodes) {
+    const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
+    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
+    const after = applyAssessment(before, assessment, now, config.peer);
+    verdicts.set(n.name, after);
+    if (after !== before) changed = true;
+    if (after.state !== before.state) effects.push({ type: 'verdict', node: n.name, up: after.state === 'up', reason: after.reason });
+  }
+
+  if (!changed && hasMajority === state.hasMajority) return { state, effects };
+  return {
+    state: { ...state, verdicts: changed ? verdicts : state.verdicts, hasMajority, reachedQuorum: state.reachedQuorum || hasMajority },
+    effects,
+  };
+}
+
+function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {
+  if (!state.config.failoverOnCheckFailure) return false;
+  if (node === state.self) return !state.localHealth.nodeHealthy;
+  const peer = state.peers.get(node);
+  return isFresh(peer, now, state.config.peer.downAfterMs) && peer!.row?.nodeHealthy === false;
+}
+
+/** A reload keeps what is known about nodes that stay; added nodes start unknown. */
+function reconfigure(state: MembershipState, config: ClusterConfig, now: number): MembershipState {
+  const peers = new Map(config.nodes.filter((n) => n.name !== state.self).map((n) => [n.name, state.peers.get(n.name) ?? {}]));
+  const verdicts = new Map(config.nodes.map((n) => [n.name, state.verdicts.get(n.name) ?? initialVerdict(now, config.peer)]));
+  return { ...state, config, peers, verdicts };
+}

@@ -1,0 +1,54 @@
+import type { ClusterConfig } from '../config/types';
+import type { NodeVerdict } from './holddown';
+import type { Observation, RejectReason } from './messages';
+import type { ReplayMark } from './replay';
+
+/** What the local node reports about itself; its checks (src/health/) produce it. */
+export interface LocalHealth {
+  readonly nodeHealthy: boolean;
+  readonly services: Readonly<Record<string, boolean>>;
+}
+
+/** A peer's latest accepted heartbeat: its row of the matrix plus what it says about itself. */
+export interface Row {
+  readonly receivedAt: number;
+  readonly heard: ReadonlyMap<string, Observation>;
+  readonly nodeHealthy: boolean;
+  readonly services: ReadonlyMap<string, boolean>;
+  readonly configHash: string;
+}
+
+export interface PeerState {
+  readonly lastHeardAt?: number;
+  readonly row?: Row;
+  readonly mark?: ReplayMark;
+}
+
+export interface Counters {
+  readonly sent: number;
+  readonly received: number;
+  readonly rejected: Readonly<Record<RejectReason, number>>;
+}
+
+export interface MembershipState {
+  readonly config: ClusterConfig;
+  readonly self: string;
+  readonly incarnation: bigint;
+  readonly sequence: number;
+  readonly startedAt: number;
+  readonly localHealth: LocalHealth;
+  /** Every configured node but self. */
+  readonly peers: ReadonlyMap<string, PeerState>;
+  /** Every configured node, self included. */
+  readonly verdicts: ReadonlyMap<string, NodeVerdict>;
+  /** Hears a majority of the configured nodes (itself included) right now. */
+  readonly hasMajority: boolean;
+  /** Has heard a majority at least once since start: before that the agent never serves. */
+  readonly reachedQuorum: boolean;
+  readonly counters: Counters;
+}
+
+/** Whether a peer's row is recent enough to vote: heard from within downAfter. */
+export function isFresh(p: PeerState | undefined, now: number, downAfterMs: number): boolean {
+  return p?.lastHeardAt !== undefined && now - p.lastHeardAt < downAfterMs;
+}

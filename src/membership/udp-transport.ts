@@ -1,0 +1,103 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ClusterConfig } from '../config/types';
+import { ClusterDnsError } from '../errors';
+import type { Transport } from './transport';
+
+type Handler = (bytes: Uint8Array, from: string) => void;
+
+/**
+ * Heartbeats over UDP: binds the local node's peerAddress:peer.port and sends to each peer's. A send
+ * error (unreachable peer, full buffer) is counted, never thrown: the protocol treats it as loss.
+ */
+export class UdpTransport implements Transport {
+  private handler: Handler | undefined;
+  private peers: Map<string, string>;
+  private port: number;
+  private closed = false;
+  readonly stats = { sent: 0, sendErrors: 0, received: 0 };
+
+  private constructor(
+    private readonly socket: Socket,
+    config: ClusterConfig,
+  ) {
+    this.peers = peerMap(config);
+    this.port = config.peer.port;
+    socket.on('message', (msg, rinfo) => {
+      this.stats.received++;
+      const from = rinfo.family === 'IPv6' ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}`;
+      try {
+        this.handler?.(msg, from);
+      } catch {
+        // The handler is the protocol, which does not throw; a bug there must not stop the socket.
+      }
+    });
+    // Without a listener an ICMP-induced error event would crash the process.
+    socket.on('error', () => {
+      this.stats.sendErrors++;
+    });
+  }
+
+  /** Binds the node's peer address; throws LISTEN_FAILED with what to do when it cannot. */
+  static async open(config: ClusterConfig, self: string): Promise<UdpTransport> {
+    const node = config.nodes.find((n) => n.name === self);
+    if (!node) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${self}" in the config`);
+    const socket = createSocket({ type: isIPv6(node.peerAddress) ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        socket.close();
+        reject(
+          new ClusterDnsError('LISTEN_FAILED', `cannot bind the peer port ${node.peerAddress}:${config.peer.port}: ${e.code ?? e.message}`, {
+            details: [
+              'check that peerAddress is an address of this machine (ip addr) and that no other agent uses the port',
+              'change peer.port in the config if the port is taken',
+            ],
+          }),
+        );
+      };
+      socket.once('error', onError);
+      socket.bind({ address: node.peerAddress, port: config.peer.port, exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    return new UdpTransport(socket, config);
+  }
+
+  send(bytes: Uint8Array, toNode: string): void {
+    const address = this.peers.get(toNode);
+    if (this.closed || address === undefined) return;
+    try {
+      this.socket.send(bytes, this.port, address, (err) => {
+        if (err) this.stats.sendErrors++;
+        else this.stats.sent++;
+      });
+    } catch {
+      this.stats.sendErrors++;
+    }
+  }
+
+  onMessage(handler: Handler): void {
+    this.handler = handler;
+  }
+
+  /** New peer addresses after a config reload; the bound address stays (a new one needs a restart). */
+  updateConfig(config: ClusterConfig): void {
+    this.peers = peerMap(config);
+    this.port = config.peer.port;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function peerMap(config: ClusterConfig): Map<string, string> {
+  return new Map(config.nodes.map((n) => [n.name, n.peerAddress]));
+}

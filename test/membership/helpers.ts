@@ -1,0 +1,130 @@
+import { parseConfig } from '../../src/config/load';
+import type { ClusterConfig } from '../../src/config/types';
+import { zoneInputs } from '../../src/failover/zone-inputs';
+import { FakeClock } from '../../src/membership/clock';
+import { MemoryNetwork } from '../../src/membership/memory-network';
+import { Membership, type MembershipLogEvent } from '../../src/membership/runtime';
+import type { LocalHealth } from '../../src/membership/state';
+
+export const SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export interface NodeSpec {
+  name: string;
+  rack?: string;
+  role?: 'node' | 'witness';
+}
+
+/** A real, validated config (parseConfig), nodes on 127.0.4.x, defaults unless overridden. */
+export function makeConfig(
+  nodes: number | NodeSpec[],
+  extra: { peer?: Record<string, unknown>; services?: unknown[]; failoverOnCheckFailure?: boolean; portBase?: number } = {},
+): ClusterConfig {
+  const specs: NodeSpec[] = typeof nodes === 'number' ? Array.from({ length: nodes }, (_, i) => ({ name: `node${i + 1}` })) : nodes;
+  const doc = {
+    zone: 'cluster.test',
+    secret: SECRET,
+    peer: { port: extra.portBase ?? 17946, ...extra.peer },
+    ...(extra.failoverOnCheckFailure !== undefined ? { failoverOnCheckFailure: extra.failoverOnCheckFailure } : {}),
+    nodes: specs.map((s, i) => ({ name: s.name, address: `127.0.4.${i + 1}`, ...(s.rack ? { rack: s.rack } : {}), ...(s.role ? { role: s.role } : {}) })),
+    services: extra.services ?? [],
+  };
+  return parseConfig(JSON.stringify(doc));
+}
+
+export interface Logged {
+  at: number;
+  node: string;
+  event: MembershipLogEvent;
+}
+
+/** N agents on a MemoryNetwork and a FakeClock: start, kill, restart, run virtual time. */
+export class SimCluster {
+  readonly clock = new FakeClock(1_000_000);
+  readonly net: MemoryNetwork;
+  readonly members = new Map<string, Membership>();
+  readonly health = new Map<string, LocalHealth>();
+  readonly log: Logged[] = [];
+  private boots = 0;
+
+  constructor(
+    readonly config: ClusterConfig,
+    opts: { seed?: number; lossRate?: number; delayMs?: number } = {},
+  ) {
+    this.net = new MemoryNetwork(this.clock, opts);
+  }
+
+  get names(): string[] {
+    return this.config.nodes.map((n) => n.name);
+  }
+
+  startAll(): this {
+    for (const n of this.names) this.start(n);
+    return this;
+  }
+
+  /** Starts (or restarts, with a new, larger incarnation) a node's agent. */
+  start(name: string): Membership {
+    this.members.get(name)?.stop();
+    const m = new Membership({
+      config: this.config,
+      self: name,
+      transport: this.net.transport(name),
+      clock: this.clock,
+      getLocalHealth: () => this.health.get(name) ?? { nodeHealthy: true, services: {} },
+      incarnation: BigInt(++this.boots) << 20n,
+    });
+    m.on('event', (event) => this.log.push({ at: this.clock.now(), node: name, event }));
+    this.members.set(name, m);
+    m.start();
+    return m;
+  }
+
+  /** kill -9: the agent stops sending and receiving. */
+  kill(name: string): void {
+    this.members.get(name)!.stop();
+    this.members.delete(name);
+  }
+
+  run(ms: number): void {
+    this.clock.advance(ms);
+  }
+
+  /** Advances in small steps until `cond` holds; returns the time it took, or undefined. */
+  runUntil(cond: () => boolean, maxMs: number, stepMs = 5): number | undefined {
+    const start = this.clock.now();
+    while (this.clock.now() - start <= maxMs) {
+      if (cond()) return this.clock.now() - start;
+      this.clock.advance(stepMs);
+    }
+    return undefined;
+  }
+
+  live(): string[] {
+    return [...this.members.keys()];
+  }
+
+  view(name: string) {
+    return this.members.get(name)!.view();
+  }
+
+  state(of: string, node: string) {
+    return this.view(of).nodes.find((n) => n.name === node)!.state;
+  }
+
+  /** zoneInputs without the serial, in a form toEqual compares. */
+  inputs(name: string) {
+    const z = zoneInputs(this.config, this.view(name), 0);
+    return { nodeTargets: [...z.nodeTargets], upNodes: z.upNodes, services: [...z.services], serving: z.serving };
+  }
+
+  verdictEvents(filter: { node?: string; up?: boolean } = {}): Logged[] {
+    return this.log.filter(
+      (l) => l.event.type === 'verdict' && (filter.node === undefined || l.event.node === filter.node) && (filter.up === undefined || l.event.up === filter.up),
+    );
+  }
+
+  stopAll(): void {
+    for (const m of this.members.values()) m.stop();
+    this.members.clear();
+  }
+}
