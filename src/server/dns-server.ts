@@ -1,10 +1,11 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { ClusterDnsError } from '../errors';
 import type { AnswerTable } from '../zone/compile';
 import { Responder } from './responder';
-import type { QueryStats } from './stats';
+import { LATENCY_SAMPLE_EVERY, type QueryStats } from './stats';
 
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
@@ -65,9 +66,13 @@ export class DnsServer {
   private listenUdp(address: string): Promise<void> {
     const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address) });
     this.udp.push(sock);
+    let n = 0;
     sock.on('message', (msg, rinfo) => {
+      const timed = ++n % LATENCY_SAMPLE_EVERY === 0;
+      const t0 = timed ? performance.now() : 0;
       const out = this.udpResponder.respond(msg, 'udp');
       if (out) sock.send(out, rinfo.port, rinfo.address, (err) => err && this.sendErrors++);
+      if (timed) this.stats.observeLatency((performance.now() - t0) / 1000);
     });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);

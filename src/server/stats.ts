@@ -15,7 +15,25 @@ const RCODE_NAMES: Record<number, string> = {
   16: 'BADVERS',
 };
 
+/** Upper bounds (seconds) of the answer latency histogram, from receipt to send. */
+export const LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
+/** One query in this many is timed: timing every query would cost more than answering it. */
+export const LATENCY_SAMPLE_EVERY = 16;
+
 export class QueryStats {
+  /** Sampled latencies: counts per bucket (last slot: above the largest bound), sum and count. */
+  readonly latencyCounts = new Float64Array(LATENCY_BUCKETS.length + 1);
+  latencySum = 0;
+  latencyCount = 0;
+
+  observeLatency(seconds: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    this.latencyCounts[i]++;
+    this.latencySum += seconds;
+    this.latencyCount++;
+  }
+
   /** [transport 0 udp / 1 tcp][type slot][rcode 0..31] */
   private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
   dropped = 0;
