@@ -32,8 +32,8 @@ export interface CheckDetail {
   readonly lastOk: boolean | null;
   readonly reason: string;
   readonly latencyMs: number | null;
-  /** Clock time the latest probe finished. */
-  readonly checkedAt: number | null;
+  /** How long ago the latest probe finished. */
+  readonly ageMs: number | null;
   readonly successes: number;
   readonly failures: number;
   readonly rise: number;
@@ -159,9 +159,10 @@ export class HealthMonitor extends EventEmitter<Events> {
   }
 
   details(): HealthDetails {
+    const now = this.clock.now();
     return {
-      node: { name: this.node.name, ...groupDetail(this.node) },
-      services: Object.fromEntries(this.services.map((g) => [g.name, groupDetail(g)])),
+      node: { name: this.node.name, ...groupDetail(this.node, now) },
+      services: Object.fromEntries(this.services.map((g) => [g.name, groupDetail(g, now)])),
     };
   }
 
@@ -208,7 +209,7 @@ function groupReason(group: Group): string {
   return shown.map((r) => `${r.target}: ${r.last?.reason ?? 'not checked yet'}`).join('; ');
 }
 
-function groupDetail(g: Group): GroupDetail {
+function groupDetail(g: Group, now: number): GroupDetail {
   return {
     healthy: g.verdict === 'healthy',
     verdict: g.verdict,
@@ -219,7 +220,7 @@ function groupDetail(g: Group): GroupDetail {
       lastOk: r.last ? r.last.ok : null,
       reason: r.last?.reason ?? 'not checked yet',
       latencyMs: r.last ? r.last.ms : null,
-      checkedAt: r.last ? r.last.at : null,
+      ageMs: r.last ? now - r.last.at : null,
       successes: r.hysteresis.successes,
       failures: r.hysteresis.failures,
       rise: r.check.rise,

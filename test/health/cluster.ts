@@ -14,9 +14,9 @@ export function cluster(opts: { checks?: CheckConfig[]; services?: Array<Partial
     failoverOnCheckFailure: true,
     checks: opts.checks ?? [],
     nodes: [
-      { name: 'node1', address: '127.0.6.4', peerAddress: '127.0.6.4', role: 'node' },
-      { name: 'node2', address: '127.0.6.5', peerAddress: '127.0.6.5', role: 'node' },
-      { name: 'node3', address: '127.0.6.6', peerAddress: '127.0.6.6', role: 'node' },
+      { name: 'node1', address: '127.0.6.4', peerAddress: '127.0.6.4', listen: ['127.0.6.4'], role: 'node' },
+      { name: 'node2', address: '127.0.6.5', peerAddress: '127.0.6.5', listen: ['127.0.6.5'], role: 'node' },
+      { name: 'node3', address: '127.0.6.6', peerAddress: '127.0.6.6', listen: ['127.0.6.6'], role: 'node' },
     ],
     services: (opts.services ?? []).map((s) => ({ port: 1, nodes: ['node1', 'node2'], policy: 'first-healthy', whenAllDown: 'none', ...s })),
     hash: '0000000000000000',

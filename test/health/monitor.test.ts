@@ -94,7 +94,9 @@ describe('HealthMonitor on a manual clock with real probes', () => {
     const detail = m.details().services.web.checks[0];
     expect(detail).toMatchObject({ type: 'exec', target, verdict: 'unhealthy', lastOk: false, reason: 'exit 1', successes: 0, failures: 2, rise: 2, fall: 2 });
     expect(detail.latencyMs).toBeGreaterThan(0);
-    expect(detail.checkedAt).toBe(4000);
+    expect(detail.ageMs).toBe(0);
+    clock.advance(250);
+    expect(m.details().services.web.checks[0].ageMs).toBe(250);
   });
 
   it('checks the node at its own address and is healthy only while every node check passes', async () => {
