@@ -175,7 +175,8 @@ export class HealthMonitor extends EventEmitter<Events> {
     const startedAt = this.clock.now();
     const controller = new AbortController();
     run.inFlight = controller;
-    this.probe(run.check, run.host, controller.signal)
+    // Wrapped so that even a probe that throws instead of resolving cannot stop the schedule.
+    new Promise<ProbeResult>((resolve) => resolve(this.probe(run.check, run.host, controller.signal)))
       .catch((e: unknown): ProbeResult => ({ ok: false, reason: `probe failed: ${String(e)}`, ms: 0 }))
       .then((result) => {
         if (this.stopped || run.inFlight !== controller) return;

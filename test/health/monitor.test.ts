@@ -228,13 +228,18 @@ describe('HealthMonitor scheduling', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('keeps running when a probe breaks its promise not to reject', async () => {
+  it.each([
+    ['rejects', () => Promise.reject(new Error('boom'))],
+    ['throws', () => {
+      throw new Error('boom');
+    }],
+  ])('keeps running when a probe breaks its promise and %s', async (_how, probe: () => Promise<ProbeResult>) => {
     const clock = new ManualClock();
     const m = new HealthMonitor({
       config: cluster({ checks: [check({ type: 'tcp', port: 1, rise: 1, fall: 1 })] }),
       self: 'node1',
       clock,
-      probe: () => Promise.reject(new Error('boom')),
+      probe,
     });
     const r = nextResult(m);
     m.start();
