@@ -44,7 +44,8 @@ function keyError(path: string, what: string): ClusterDnsError {
 
 /** Reads the first `key` clause of a file in the format tsig-keygen writes and named.conf includes. */
 export function parseTsigKeyFile(text: string, path = 'key file'): TsigKey {
-  const clean = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(#|\/\/).*$/gm, '');
+  // Comments go, quoted strings stay: a base64 secret may well contain "//".
+  const clean = text.replace(/"[^"]*"|\/\*[\s\S]*?\*\/|(?:#|\/\/)[^\n]*/g, (m) => (m.startsWith('"') ? m : ''));
   const m = /key\s+(?:"([^"]+)"|([^\s{]+))\s*\{([^}]*)\}\s*;/.exec(clean);
   if (!m) throw keyError(path, 'no key "name" { algorithm …; secret "…"; }; clause found');
   const name = (m[1] ?? m[2]).toLowerCase().replace(/\.$/, '');

@@ -9,6 +9,7 @@ import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
 import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
 import { readTsigKeyFile } from '../../src/wire/tsig';
+import { clusterdns } from './cli';
 import { keyWithSecret, nsupdate, PARENT, readBack, startNamed, type Named } from './named';
 
 const HOST = '127.0.7.1';
@@ -149,6 +150,46 @@ describe('delegate rfc2136 against a real BIND 9 primary', () => {
   it('signs with hmac-sha512 too', async () => {
     await apply(FULL, named.keys.granted512);
     expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+  });
+
+  describe('the command', () => {
+    const args = (config: string, key = named.keys.granted) => ['delegate', 'rfc2136', '--config', config, '--server', `${HOST}:${PORT}`, '--zone', PARENT, '--tsig-key-file', key];
+
+    it('prints the plan and changes nothing, applies with --apply, then reports no changes', async () => {
+      const plan = await clusterdns(args(FULL));
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toMatch(/^Plan for the delegation of cluster\.example\.test in zone example\.test on 127\.0\.7\.1:5371 \(RFC 2136\): 0 to delete, 0 to update, 5 to create\n/);
+      expect(plan.stdout).toMatch(/\+ create ns1\.cluster\.example\.test\.\n {6}60 AAAA 2001:db8::11\n/);
+      expect(plan.stdout).toMatch(/Nothing was changed: run again with --apply/);
+      expect(await readBack(named, ZONE)).toEqual([]);
+
+      const applied = await clusterdns([...args(FULL), '--apply']);
+      expect(applied.code).toBe(0);
+      expect(applied.stdout).toMatch(/Applied: 127\.0\.7\.1:5371 applied 5 changes to example\.test in one UPDATE/);
+      expect(applied.stderr).toMatch(/sending one UPDATE \(5 RRset changes\) signed with TSIG key clusterdns-key/);
+      expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+
+      const again = await clusterdns([...args(FULL), '--apply', '--json']);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ zone: `${ZONE}.`, applied: false, changes: [], result: null });
+    });
+
+    it('a wrong key is one line on stderr and exit 2, no stack trace', async () => {
+      await apply(FULL);
+      const file = join(named.dir, 'wrong.key');
+      writeFileSync(file, keyWithSecret(named.keys.granted, Buffer.alloc(32, 9).toString('base64')));
+      const r = await clusterdns([...args(SHRUNK, file), '--apply']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^clusterdns: 127\.0\.7\.1:5371 rejected the signature of TSIG key clusterdns-key \(NOTAUTH\/BADSIG\)/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+    });
+
+    it('--zone that does not contain the cluster zone is a usage error', async () => {
+      const r = await clusterdns([...args(FULL).slice(0, -4), '--zone', 'other.test', '--tsig-key-file', named.keys.granted]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--zone other\.test is not a parent of the cluster zone cluster\.example\.test/);
+    });
   });
 
   describe('a failed apply leaves the parent as it was', () => {
