@@ -3,7 +3,7 @@ import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, ownRow } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isFresh as isNewer } from './replay';
-import { isFresh, type LocalHealth, type MembershipState, type PeerState } from './state';
+import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -22,7 +22,9 @@ export type Effect =
   | { readonly type: 'send'; readonly bytes: Uint8Array; readonly to: readonly string[] }
   | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly reason: string }
   | { readonly type: 'quorum'; readonly hasMajority: boolean; readonly reason: string }
-  | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string };
+  | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string }
+  /** A node reported different health for itself or its services: service answers may change. */
+  | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> };
 
 export interface Step {
   readonly state: MembershipState;
@@ -58,9 +60,11 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
       return evaluate(heartbeat(state, now), now);
     case 'message':
       return receive(state, event.bytes, now);
-    case 'local-health':
+    case 'local-health': {
       // Sent at once: peers should not wait an interval to learn this node's checks fail.
-      return evaluate(heartbeat({ ...state, localHealth: event.health }, now), now);
+      const changed: Effect = { type: 'health', node: state.self, healthy: event.health.nodeHealthy, services: event.health.services };
+      return merge({ state, effects: [changed] }, evaluate(heartbeat({ ...state, localHealth: event.health }, now), now));
+    }
     case 'config':
       return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
   }
@@ -98,6 +102,8 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
   const effects: Effect[] = [];
   if (msg.configHash !== state.config.hash && msg.configHash !== peer.row?.configHash)
     effects.push({ type: 'config-mismatch', node: msg.sender, theirHash: msg.configHash, ourHash: state.config.hash });
+  if (peer.row && !sameHealth(peer.row, msg))
+    effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
   const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
   if (missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
@@ -125,6 +131,12 @@ function accepted(msg: Heartbeat, now: number): PeerState {
     mark: { incarnation: msg.incarnation, sequence: msg.sequence },
     row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash },
   };
+}
+
+function sameHealth(row: Row, msg: Heartbeat): boolean {
+  if (row.nodeHealthy !== msg.nodeHealthy || row.services.size !== msg.services.size) return false;
+  for (const [k, v] of msg.services) if (row.services.get(k) !== v) return false;
+  return true;
 }
 
 function rejected(state: MembershipState, reason: RejectReason): MembershipState {

@@ -27,7 +27,8 @@ export type MembershipLogEvent =
   | { readonly type: 'majority' | 'minority'; readonly message: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
 
-export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' }>;
+/** Why a 'view' was emitted: a verdict, the quorum, or a node's reported health changed. */
+export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' | 'health' }>;
 
 export interface MembershipEvents {
   view: [view: ClusterView, changes: readonly ViewChange[]];
@@ -36,7 +37,8 @@ export interface MembershipEvents {
 
 /**
  * The thin shell around the reducer: a heartbeat every interval, received bytes in, effects out.
- * Emits 'view' when a verdict or the quorum changes and 'event' for log-worthy things.
+ * Emits 'view' when a verdict, the quorum or a node's reported health changes (anything zoneInputs
+ * reads), and 'event' for log-worthy things.
  */
 export class Membership extends EventEmitter<MembershipEvents> {
   private state: MembershipState;
@@ -123,6 +125,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
           break;
         case 'verdict':
         case 'quorum':
+        case 'health':
           changes.push(e);
           break;
         case 'config-mismatch':
@@ -138,7 +141,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     const up = view.nodes.filter((n) => n.up && n.role !== 'witness').map((n) => n.name);
     for (const c of changes) {
       if (c.type === 'quorum') this.emit('event', { type: c.hasMajority ? 'majority' : 'minority', message: c.reason });
-      else {
+      else if (c.type === 'verdict') {
         const target = c.up ? undefined : failoverTarget(c.node, up, this.state.config);
         const isWitness = this.state.config.nodes.find((n) => n.name === c.node)?.role === 'witness';
         const suffix = c.up || isWitness ? '' : `; ${c.node} → ${target ?? 'nothing (no node is up)'}`;
