@@ -39,7 +39,7 @@ export function findTool(name: string): string | undefined {
 export function requireTool(name: string, skip: (note: string) => never): string {
   const path = findTool(name);
   if (path) return path;
-  const note = `${name} is not installed (apt-get install ${name === 'redis-server' ? 'redis-server' : name})`;
+  const note = `${name} is not installed (apt-get install ${name})`;
   if (process.env.CI === 'true') throw new Error(`${note}: required in CI`);
   console.warn(`skipped: ${note}`);
   return skip(note);
