@@ -138,10 +138,12 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
 
   if (problems.length) throw invalid(where, problems);
 
-  const toCheck = (k: RawConfig['checks'][number]): CheckConfig => ({
+  // A service's check probes the service's own port unless it names another; a node check defaults
+  // to the protocol's well-known port.
+  const toCheck = (k: RawConfig['checks'][number], servicePort?: number): CheckConfig => ({
     type: k.type,
     host: k.host,
-    port: k.port ?? (k.type === 'redis' ? 6379 : k.type === 'http' ? 80 : undefined),
+    port: k.port ?? servicePort ?? (k.type === 'redis' ? 6379 : k.type === 'http' ? 80 : undefined),
     path: k.path,
     expectStatus: k.expectStatus,
     command: k.command,
@@ -174,7 +176,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     http: { port: c.http.port, enabled: c.http.enabled },
     parent: { ttl: c.parent.ttl },
     failoverOnCheckFailure: c.failoverOnCheckFailure,
-    checks: c.checks.map(toCheck),
+    checks: c.checks.map((k) => toCheck(k)),
     nodes: c.nodes.map((n) => ({
       name: n.name,
       address: n.address,
@@ -190,7 +192,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       nodes: s.nodes ?? nameServerNodes(c).map((n) => n.name),
       policy: s.policy,
       whenAllDown: s.whenAllDown,
-      ...(s.check ? { check: toCheck(s.check) } : {}),
+      ...(s.check ? { check: toCheck(s.check, s.port) } : {}),
     })),
   };
   const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);

@@ -78,8 +78,6 @@ export const checkSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.type === 'tcp' && c.port === undefined)
-      ctx.addIssue({ code: 'custom', path: ['port'], message: 'a tcp check needs port: the port to connect to' });
     if (c.type === 'exec' && !c.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'an exec check needs command: [program, arg, …]' });
     if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
   });
@@ -140,7 +138,14 @@ export const configSchema = z
     http: z.object({ port: port.default(8053), enabled: z.boolean().default(true) }).strict().prefault({}),
     parent: z.object({ ttl: ttl(604800).default(60) }).strict().prefault({}),
     failoverOnCheckFailure: z.boolean().default(true),
-    checks: z.array(checkSchema).default([]),
+    checks: z
+      .array(
+        checkSchema.refine((c) => c.type !== 'tcp' || c.port !== undefined, {
+          path: ['port'],
+          message: 'a tcp node check needs port: the port to connect to',
+        }),
+      )
+      .default([]),
     nodes: z.array(nodeSchema, { error: 'nodes must be a list of { name, address }' }).min(1, { message: 'list at least one node' }),
     services: z.array(serviceSchema).default([]),
   })
