@@ -63,10 +63,10 @@ export class SimCluster {
   }
 
   /** Starts (or restarts, with a new, larger incarnation) a node's agent. */
-  start(name: string): Membership {
+  start(name: string, config = this.config): Membership {
     this.members.get(name)?.stop();
     const m = new Membership({
-      config: this.config,
+      config,
       self: name,
       transport: this.net.transport(name),
       clock: this.clock,
@@ -109,6 +109,13 @@ export class SimCluster {
 
   state(of: string, node: string) {
     return this.view(of).nodes.find((n) => n.name === node)!.state;
+  }
+
+  /** Every live agent's inputs are equal; returns the common value. */
+  agreedInputs(agents = this.live()) {
+    const all = agents.map((a) => this.inputs(a));
+    for (const x of all.slice(1)) if (JSON.stringify(x) !== JSON.stringify(all[0])) return undefined;
+    return all[0];
   }
 
   /** zoneInputs without the serial, in a form toEqual compares. */
