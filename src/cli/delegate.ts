@@ -84,6 +84,10 @@ export function registerDelegate(program: Command): void {
     .option('--endpoint-url <url>', 'Route53 API endpoint (default: AWS; also AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL)')
     .option('--wait-timeout <ms>', 'how long to wait for the change to be INSYNC', positiveInt('--wait-timeout'), 300_000)
     .action(async (opts: CommonOptions & { hostedZoneId: string; endpointUrl?: string; waitTimeout: number }) => {
+      // clusterdns supports Node 20 (package.json engines); the SDK's notice that its future releases
+      // will not is for the SDK's own users and would otherwise precede every plan. Setting the
+      // variable to anything else still shows it.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const config = loadConfig(opts.config);
       await run(
         route53Provider({ hostedZoneId: opts.hostedZoneId, endpointUrl: opts.endpointUrl, waitTimeoutMs: opts.waitTimeout }),
