@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import * as dnsPacket from 'dns-packet';
 import { ClusterDnsError } from '../../errors';
 import { signRequest, verifyResponse, type TsigKey } from '../../wire/tsig';
 import type { Plan } from '../plan';
@@ -39,9 +38,17 @@ export function rfc2136Provider(opts: Rfc2136Options): ParentZoneProvider {
       const unsigned = encodeUpdate(id, opts.parentZone, updateSections(plan));
       const signed = signRequest(unsigned, opts.key);
       progress(`sending one UPDATE (${plan.changes.length} RRset change${plan.changes.length > 1 ? 's' : ''}) signed with TSIG key ${opts.key.name} to ${server}`);
-      const raw = await exchange(opts.server, signed.message, { timeoutMs: opts.timeoutMs, failCode: 'PARENT_APPLY', what: 'UPDATE' });
-      const response = dnsPacket.decode(raw);
-      if (response.id !== id) throw new ClusterDnsError('PARENT_APPLY', `${server} answered the UPDATE with the wrong message id`);
+      const raw = await exchange(opts.server, signed.message, {
+        timeoutMs: opts.timeoutMs,
+        failCode: 'PARENT_APPLY',
+        what: 'UPDATE',
+        // An unanswered UPDATE may still have been applied; only a fresh read can tell.
+        timeoutDetails: ['the server may or may not have applied it: run the plan again (without --apply) to see the parent as it is'],
+      });
+      if (raw.length < 12 || raw.readUInt16BE(0) !== id)
+        throw new ClusterDnsError('PARENT_APPLY', `${server} answered the UPDATE with a malformed message or the wrong message id`, {
+          details: ['run the plan again (without --apply) to see whether the parent changed'],
+        });
       const rcode = raw.readUInt16BE(2) & 0xf;
       const verdict = verifyResponse(raw, opts.key, signed.mac);
       if (rcode === 0) {

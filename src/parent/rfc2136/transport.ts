@@ -28,7 +28,7 @@ export function parseServer(text: string): ServerAddress {
  * One request and its response over TCP (RFC 1035 §4.2.2 framing). TCP because an UPDATE with
  * TSIG can outgrow 512 bytes and referrals with glue are never truncated there.
  */
-export function exchange(server: ServerAddress, message: Buffer, opts: { timeoutMs: number; failCode: ErrorCode; what: string }): Promise<Buffer> {
+export function exchange(server: ServerAddress, message: Buffer, opts: { timeoutMs: number; failCode: ErrorCode; what: string; timeoutDetails?: string[] }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: server.host, port: server.port });
     let received = Buffer.alloc(0);
@@ -45,7 +45,7 @@ export function exchange(server: ServerAddress, message: Buffer, opts: { timeout
       () =>
         finish(
           new ClusterDnsError('PARENT_TIMEOUT', `${formatServer(server)} did not answer the ${opts.what} within ${opts.timeoutMs} ms`, {
-            details: ['check that the server is up and reachable over TCP, or raise --timeout', 'the parent was not changed by this run unless the server applied the update after all: run the plan again to see'],
+            details: ['check that the server is up and reachable over TCP, or raise --timeout', ...(opts.timeoutDetails ?? [])],
           }),
         ),
       opts.timeoutMs,

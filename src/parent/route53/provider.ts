@@ -96,7 +96,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
             ChangeBatch: { Comment: `clusterdns delegate ${plan.zone}`, Changes: route53Changes(plan) },
           }),
         );
-        changeId = out.ChangeInfo?.Id ?? '';
+        changeId = (out.ChangeInfo?.Id ?? '').replace(/^\/change\//, '');
       } catch (e) {
         throw route53Error(e, ctx('apply'));
       }
