@@ -2,11 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { isClusterDnsError } from '../errors';
 import { registerAgent } from './agent';
 import { registerConfig } from './config';
+import { registerDemo } from './demo';
 import { registerZone } from './zone';
 import { registerDelegate } from './delegate';
+import { registerCheck } from './check';
+import { registerStatus } from './status';
 
 /** Each command lives in its own file and registers itself here. */
-const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDelegate, registerZone];
+const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDemo, registerDelegate, registerZone, registerStatus];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('clusterdns')

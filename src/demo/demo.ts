@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ClusterDnsError } from '../errors';
+import { Prober, type Observation } from './probe';
+
+export interface DemoOptions {
+  /** First of three consecutive loopback addresses, e.g. 127.0.0.11. */
+  readonly base: string;
+  readonly dnsPort: number;
+  readonly zone: string;
+  readonly keep: boolean;
+  readonly out: NodeJS.WriteStream;
+}
+
+export interface DemoNode {
+  readonly name: string;
+  readonly address: string;
+}
+
+const CLI = resolve(__dirname, '../../bin/clusterdns.js');
+
+/** The cluster the demo runs: three agents from one config in a temp dir, each its own process. */
+export class DemoCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'clusterdns-demo-'));
+  readonly config = join(this.dir, 'cluster.yaml');
+  readonly nodes: DemoNode[];
+  private readonly procs = new Map<string, ChildProcess>();
+  readonly prober: Prober;
+
+  constructor(readonly opts: Omit<DemoOptions, 'out' | 'keep'>) {
+    const [a, b, c, d] = opts.base.split('.').map(Number);
+    this.nodes = [0, 1, 2].map((i) => ({ name: `node${i + 1}`, address: `${a}.${b}.${c}.${d + i}` }));
+    writeFileSync(
+      this.config,
+      [
+        '# Written by `clusterdns demo`: three nodes on loopback addresses, ports that need no root.',
+        `zone: ${opts.zone}`,
+        'ttl: 5',
+        `secret: "${randomBytes(24).toString('base64')}"`,
+        `dns: { port: ${opts.dnsPort} }`,
+        `peer: { port: ${opts.dnsPort + 1} }`,
+        `http: { port: ${opts.dnsPort + 2} }`,
+        'nodes:',
+        ...this.nodes.map((n) => `  - { name: ${n.name}, address: ${n.address} }`),
+        '',
+      ].join('\n'),
+    );
+    this.prober = new Prober(opts.dnsPort);
+  }
+
+  start(name: string, detached = false): ChildProcess {
+    const log = openSync(join(this.dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [CLI, 'agent', '--config', this.config, '--node', name], {
+      stdio: ['ignore', log, log],
+      detached,
+      env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' },
+    });
+    this.procs.set(name, child);
+    return child;
+  }
+
+  pid(name: string): number | undefined {
+    return this.procs.get(name)?.pid;
+  }
+
+  kill(name: string): void {
+    this.procs.get(name)?.kill('SIGKILL');
+  }
+
+  exited(name: string): boolean {
+    const p = this.procs.get(name);
+    return !p || p.exitCode !== null || p.signalCode !== null;
+  }
+
+  logOf(name: string): string {
+    try {
+      return readFileSync(join(this.dir, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** What every node answers for every node name (and the apex). */
+  async snapshot(): Promise<Snapshot> {
+    const names = [...this.nodes.map((n) => `${n.name}.${this.opts.zone}`), this.opts.zone];
+    const rows = await Promise.all(names.map(async (name) => ({ name, answers: await Promise.all(this.nodes.map((n) => this.prober.ask(n.address, name))) })));
+    return { at: Date.now(), rows };
+  }
+
+  stopAll(): void {
+    for (const [, p] of this.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+    this.prober.close();
+  }
+
+  removeFiles(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Leaves the agents running on their own (for --keep). */
+  detach(): void {
+    for (const [, p] of this.procs) p.unref();
+    this.prober.close();
+  }
+}
+
+export interface Snapshot {
+  readonly at: number;
+  readonly rows: readonly { readonly name: string; readonly answers: readonly Observation[] }[];
+}
+
+export const addressesOf = (o: Observation): readonly string[] => (o === 'no answer' || o.rcode !== 'NOERROR' ? [] : o.addresses);
+
+export function newDemoError(message: string, details: string[] = []): ClusterDnsError {
+  return new ClusterDnsError('USAGE', message, { details });
+}
