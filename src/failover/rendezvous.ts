@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClusterConfig } from '../config/types';
+import type { NodeConfig } from '../config/types';
 
 /**
  * Rendezvous (highest-random-weight) hashing of (failed node, candidate): every agent with the same
@@ -14,7 +14,11 @@ export function rendezvousScore(failed: string, candidate: string): bigint {
  * The node that answers for `failed`: among the up non-witness nodes other than it, the highest
  * score, restricted to its rack when any candidate shares it. Undefined when nothing is up.
  */
-export function failoverTarget(failed: string, upNodes: readonly string[], config: Pick<ClusterConfig, 'nodes'>): string | undefined {
+export function failoverTarget(
+  failed: string,
+  upNodes: readonly string[],
+  config: { readonly nodes: readonly Pick<NodeConfig, 'name' | 'rack' | 'role'>[] },
+): string | undefined {
   const byName = new Map(config.nodes.map((n) => [n.name, n]));
   const candidates = upNodes.filter((n) => n !== failed && byName.has(n) && byName.get(n)!.role !== 'witness');
   const rack = byName.get(failed)?.rack;

@@ -87,14 +87,17 @@ export class UdpTransport implements Transport {
     this.port = config.peer.port;
   }
 
-  close(): void {
-    if (this.closed) return;
+  /** Resolves once the port is free again (a restart on the same address can then bind it). */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
-    try {
-      this.socket.close();
-    } catch {
-      // already closed
-    }
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
   }
 }
 
