@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -209,6 +209,31 @@ describe('delegate rfc2136 against a real BIND 9 primary', () => {
       expect(e.message).toMatch(message);
       expect(e.message).toMatch(/the parent was not changed/);
       expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+    });
+
+    it('an UPDATE that goes unanswered is PARENT_TIMEOUT, saying to read the parent again', async () => {
+      // Answers queries through to BIND but swallows UPDATEs, as a firewall dropping them would.
+      const held: Socket[] = [];
+      const proxy = createServer((client) => {
+        held.push(client);
+        client.once('data', (frame) => {
+          if (((frame[4] >> 3) & 0xf) === 5) return;
+          const upstream = connect({ host: HOST, port: PORT }, () => upstream.write(frame));
+          held.push(upstream);
+          upstream.pipe(client);
+        });
+      });
+      await new Promise<void>((r) => proxy.listen(5375, '127.0.7.2', r));
+      try {
+        const p = rfc2136Provider({ server: { host: '127.0.7.2', port: 5375 }, parentZone: PARENT, key: readTsigKeyFile(named.keys.granted), timeoutMs: 500 });
+        const e = await rejection(delegate(p, desiredDelegation(loadConfig(SHRUNK)), { apply: true, progress: () => undefined }));
+        expect(e.code).toBe('PARENT_TIMEOUT');
+        expect(e.format()).toMatch(/did not answer the UPDATE within 500 ms[\s\S]*run the plan again/);
+        expect(await readBack(named, ZONE)).toEqual(DELEGATED);
+      } finally {
+        held.forEach((s) => s.destroy());
+        await new Promise((r) => proxy.close(r));
+      }
     });
 
     it('a zone the server is not authoritative for fails before anything is sent', async () => {

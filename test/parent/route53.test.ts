@@ -227,6 +227,26 @@ describe('delegate route53 command', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ applied: false, changes: [] });
   });
 
+  it('no credentials anywhere is PARENT_AUTH saying how to configure them', async () => {
+    const e = { ...env(), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+    delete e.AWS_ACCESS_KEY_ID;
+    delete e.AWS_SECRET_ACCESS_KEY;
+    const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', ZONE_ID, '--endpoint-url', standin.url], e);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^clusterdns: no AWS credentials found: .*\n {2}- configure them as for the aws CLI/);
+    expect(standin.requests).toEqual([]);
+  });
+
+  it('an endpoint that is not there is PARENT_TIMEOUT naming the endpoint settings', async () => {
+    const closed = new Route53Standin();
+    const url = await closed.start(HOST);
+    await closed.stop();
+    const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', ZONE_ID, '--endpoint-url', url], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^clusterdns: cannot reach the Route53 API \(ECONNREFUSED\)/);
+    expect(r.stderr).toMatch(/--endpoint-url/);
+  });
+
   it('an AWS error is one line and exit 2, no stack', async () => {
     const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', 'Z0MISSING', '--endpoint-url', standin.url], env());
     expect(r.code).toBe(2);
