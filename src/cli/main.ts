@@ -9,7 +9,7 @@ import { registerCheck } from './check';
 import { registerStatus } from './status';
 
 /** Each command lives in its own file and registers itself here. */
-const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDemo, registerDelegate, registerZone, registerStatus];
+const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDemo, registerDelegate, registerZone, registerStatus, registerCheck];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('clusterdns')
