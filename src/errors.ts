@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'PARENT_NOT_FOUND'
   | 'PARENT_TIMEOUT'
   | 'TSIG_KEY'
-  | 'CHECK_FAILED';
+  | 'CHECK_FAILED'
+  | 'STATUS_UNREACHABLE';
 
 export class ClusterDnsError extends Error {
   readonly code: ErrorCode;

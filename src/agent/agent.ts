@@ -64,6 +64,11 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return this.server?.table;
   }
 
+  /** What the current answers are compiled from (witnesses keep them too); the status API lists them. */
+  get currentInputs(): ZoneInputs {
+    return this.inputs;
+  }
+
   view(): ClusterView | undefined {
     return this.membership?.view();
   }

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import type { Command } from 'commander';
 import { Agent } from '../agent/agent';
 import { createLogger } from '../agent/log';
+import { startHttpApi } from '../api/server';
 import { loadConfig } from '../config/load';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, isClusterDnsError } from '../errors';
@@ -18,10 +19,17 @@ export function registerAgent(program: Command): void {
       const log = createLogger({ name: nodeName });
       const agent = new Agent(config, nodeName, log);
       await agent.start();
+      const http = await startHttpApi(agent, log).catch(async (e: unknown) => {
+        await agent.stop();
+        throw e;
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ event: 'stopping', signal }, `${signal}: stopping`);
-          agent.stop().then(resolve, resolve);
+          agent
+            .stop()
+            .then(() => http.close())
+            .then(resolve, resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));

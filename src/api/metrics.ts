@@ -1,0 +1,186 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import type { ClusterConfig } from '../config/types';
+import type { HealthDetails } from '../health/monitor';
+import { REJECT_REASONS } from '../membership/messages';
+import type { Counters } from '../membership/state';
+import type { ClusterView } from '../membership/view';
+import { LATENCY_BUCKETS, LATENCY_SAMPLE_EVERY, type QueryStats } from '../server/stats';
+import type { ZoneInputs } from '../zone/inputs';
+
+/** What the metrics are read from when scraped; the `Agent` is one. */
+export interface MetricsSource {
+  readonly currentConfig: ClusterConfig;
+  readonly currentInputs: ZoneInputs;
+  readonly failovers: number;
+  readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'latencyCounts' | 'latencySum' | 'latencyCount'>;
+  view(): ClusterView | undefined;
+  counters(): Counters | undefined;
+  healthDetails(): HealthDetails | undefined;
+}
+
+/**
+ * One registry per agent (never prom-client's global one, so several agents or tests can share a
+ * process). Every value is read from the agent's own counters in `collect`, at scrape time: the DNS
+ * path only increments plain integers and never calls into this library.
+ */
+export function createMetrics(src: MetricsSource, info: { node: string; version: string }): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  const view = () => src.view();
+
+  new Gauge({
+    name: 'clusterdns_info',
+    help: 'Always 1; labels say which agent, version, zone and config this is',
+    labelNames: ['node', 'version', 'zone', 'config_hash'],
+    registers,
+    collect() {
+      this.reset();
+      const c = src.currentConfig;
+      this.set({ node: info.node, version: info.version, zone: c.zone, config_hash: c.hash }, 1);
+    },
+  });
+
+  new Counter({
+    name: 'clusterdns_dns_queries_total',
+    help: 'DNS queries answered, by transport, question type and response code',
+    labelNames: ['transport', 'qtype', 'rcode'],
+    registers,
+    collect() {
+      this.reset();
+      for (const e of src.stats.entries()) this.inc({ transport: e.transport, qtype: e.qtype, rcode: e.rcode }, e.value);
+    },
+  });
+  counter(registry, 'clusterdns_dns_truncated_total', 'UDP answers sent truncated (TC) because they exceeded the client\'s size', () => src.stats.truncated);
+  counter(registry, 'clusterdns_dns_dropped_total', 'Packets dropped without an answer (not a DNS query, or over a limit)', () => src.stats.dropped);
+  registry.registerMetric(latencyHistogram(src.stats));
+
+  new Gauge({
+    name: 'clusterdns_node_up',
+    help: 'Whether this agent counts the node as up (1) or not (0): down or not yet decided',
+    labelNames: ['node'],
+    registers,
+    collect() {
+      this.reset();
+      for (const n of view()?.nodes ?? []) this.set({ node: n.name }, n.up ? 1 : 0);
+    },
+  });
+  gauge(registry, 'clusterdns_serving', 'Whether this agent answers the zone with data (0 in the minority, before quorum, on witnesses)', () => (src.currentInputs.serving && src.currentConfig.nodes.some((n) => n.name === info.node && n.role !== 'witness') ? 1 : 0));
+  gauge(registry, 'clusterdns_minority', 'Whether this agent hears fewer than a majority of the configured nodes', () => (view()?.minority ?? true ? 1 : 0));
+  gauge(registry, 'clusterdns_quorum', 'Whether this agent has heard a majority since it started', () => (view()?.quorum ? 1 : 0));
+  counter(registry, 'clusterdns_failovers_total', 'Nodes declared down since this agent started (each fails its names over)', () => src.failovers);
+
+  counter(registry, 'clusterdns_heartbeats_sent_total', 'Heartbeats sent to peers', () => src.counters()?.sent ?? 0);
+  counter(registry, 'clusterdns_heartbeats_received_total', 'Heartbeats received and accepted', () => src.counters()?.received ?? 0);
+  new Counter({
+    name: 'clusterdns_heartbeats_rejected_total',
+    help: 'Peer messages dropped, by reason (hmac: wrong secret; replay: old or repeated; unknown-sender: not in the config)',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      const rejected = src.counters()?.rejected;
+      for (const reason of REJECT_REASONS) this.inc({ reason }, rejected?.[reason] ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: 'clusterdns_check_healthy',
+    help: 'Settled verdict of this node\'s checks: the node itself (kind=node) and each service (kind=service)',
+    labelNames: ['kind', 'name'],
+    registers,
+    collect() {
+      this.reset();
+      const d = src.healthDetails();
+      if (!d) return;
+      this.set({ kind: 'node', name: d.node.name }, d.node.healthy ? 1 : 0);
+      for (const [name, g] of Object.entries(d.services)) this.set({ kind: 'service', name }, g.healthy ? 1 : 0);
+    },
+  });
+  const eachCheck = (f: (labels: Record<string, string>, c: HealthDetails['node']['checks'][number]) => void) => {
+    const d = src.healthDetails();
+    if (!d) return;
+    for (const c of d.node.checks) f({ kind: 'node', name: d.node.name, type: c.type, target: c.target }, c);
+    for (const [name, g] of Object.entries(d.services)) for (const c of g.checks) f({ kind: 'service', name, type: c.type, target: c.target }, c);
+  };
+  new Gauge({
+    name: 'clusterdns_check_last_ok',
+    help: 'Result of each check\'s latest probe: 1 passed, 0 failed (absent before the first probe)',
+    labelNames: ['kind', 'name', 'type', 'target'],
+    registers,
+    collect() {
+      this.reset();
+      eachCheck((labels, c) => c.lastOk !== null && this.set(labels, c.lastOk ? 1 : 0));
+    },
+  });
+  new Gauge({
+    name: 'clusterdns_check_latency_seconds',
+    help: 'How long each check\'s latest probe took',
+    labelNames: ['kind', 'name', 'type', 'target'],
+    registers,
+    collect() {
+      this.reset();
+      eachCheck((labels, c) => c.latencyMs !== null && this.set(labels, c.latencyMs / 1000));
+    },
+  });
+
+  gauge(registry, 'clusterdns_config_mismatch', 'Whether a peer reports a config hash different from this agent\'s', () => {
+    const v = view();
+    return v && Object.values(v.configHashes).some((h) => h !== v.configHash) ? 1 : 0;
+  });
+  gauge(registry, 'clusterdns_zone_serial', 'SOA serial of the zone this agent answers', () => src.currentInputs.serial);
+
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+function counter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
+ * The server already keeps sampled latency in fixed buckets (stats.ts); prom-client's Histogram can
+ * only be fed one observation at a time, so this metric hands the registry those buckets as they are.
+ */
+function latencyHistogram(stats: MetricsSource['stats']): Metric {
+  const name = 'clusterdns_dns_answer_latency_seconds';
+  const metric = {
+    name,
+    help: `Time from receiving a query to sending its answer; one query in ${LATENCY_SAMPLE_EVERY} is timed`,
+    type: 'histogram',
+    aggregator: 'sum',
+    collect: () => undefined,
+    reset: () => undefined,
+    get: async () => {
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += stats.latencyCounts[i];
+        values.push({ metricName: `${name}_bucket`, labels: { le }, value: cumulative });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: stats.latencyCount });
+      values.push({ metricName: `${name}_sum`, labels: {}, value: stats.latencySum });
+      values.push({ metricName: `${name}_count`, labels: {}, value: stats.latencyCount });
+      return { name, help: metric.help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+  return metric as unknown as Metric;
+}

@@ -1,0 +1,112 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../agent/log';
+import { ClusterDnsError } from '../errors';
+import { readiness } from './healthz';
+import { createMetrics, type MetricsSource } from './metrics';
+import { STATUS_PAGE, STATUS_PAGE_CSP } from './page';
+import { statusDocument, type StatusSource } from './status';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../../package.json').version;
+
+export type ApiSource = StatusSource & MetricsSource;
+
+export interface HttpApi {
+  /** `http://address:port`, or undefined when `http.enabled` is false. */
+  readonly url: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The agent's read-only HTTP API: `/v1/status`, `/metrics`, `/healthz` and the status page at `/`.
+ * It listens on the node's own address (witnesses too) at `http.port`; nothing it serves changes
+ * the agent, so anything but GET and HEAD is refused.
+ */
+export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpApi> {
+  const { http } = agent.currentConfig;
+  if (!http.enabled) return { url: undefined, close: async () => undefined };
+  const metrics = createMetrics(agent, { node: agent.node.name, version: VERSION });
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    route(agent, metrics, req, res).catch((e: unknown) => {
+      log.error({ event: 'http-error', path: req.url, error: String(e) }, `HTTP ${req.url}: ${String(e)}`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  };
+  const server = createServer({ requestTimeout: 10_000 }, handler);
+  // A slow or idle client must not hold a socket for long on a node whose job is DNS.
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 5_000;
+  server.maxHeadersCount = 50;
+  await listen(server, agent.node.address, http.port);
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  log.info({ event: 'http-listening', url }, `status page ${url}/, API ${url}/v1/status, metrics ${url}/metrics`);
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed: this API is read-only (GET, HEAD)\n`);
+  }
+  const path = (req.url ?? '/').split('?')[0];
+  switch (path) {
+    case '/v1/status':
+      return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(statusDocument(agent, Date.now(), VERSION), null, 2)}\n`);
+    case '/metrics':
+      return send(res, 200, metrics.contentType, await metrics.metrics());
+    case '/healthz': {
+      const r = readiness(statusDocument(agent, Date.now(), VERSION));
+      return send(res, r.ok ? 200 : 503, 'text/plain; charset=utf-8', r.ok ? 'ok\n' : `${r.reason}\n`);
+    }
+    case '/':
+    case '/index.html':
+      res.setHeader('Content-Security-Policy', STATUS_PAGE_CSP);
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE);
+    default:
+      return send(res, 404, 'text/plain; charset=utf-8', `no such page: ${path} (try /, /v1/status, /metrics, /healthz)\n`);
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.end(body);
+}
+
+function listen(server: Server, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        new ClusterDnsError(
+          'LISTEN_FAILED',
+          e.code === 'EADDRINUSE'
+            ? `the HTTP API cannot listen on ${address}:${port}: the port is in use — stop what holds it, set http.port to a free port, or set http.enabled: false`
+            : `the HTTP API cannot listen on ${address}:${port}: ${e.code ?? e.message} — check that this machine has the node's address, or set http.port / http.enabled`,
+        ),
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, address);
+  });
+}
