@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Processes } from '../helpers/proc';
 import { exec as run } from './exec';
-import { requireTool } from '../helpers/tools';
+import { findTool, requireTool } from '../helpers/tools';
 
 /** A real BIND 9 primary for `example.test` on loopback, updatable with TSIG keys the test generated with tsig-keygen. */
 export interface Named {
@@ -31,7 +31,8 @@ www  IN A   127.0.7.9
  * and takes it off again only if it was not there before.
  */
 async function claimLoopback(host: string): Promise<() => Promise<void>> {
-  const ip = requireTool('ip');
+  const ip = findTool('ip');
+  if (!ip) throw new Error('ip is not installed: apt-get install -y iproute2 (named needs its test address on lo)');
   const shown = await run(ip, ['-4', 'addr', 'show', 'dev', 'lo']);
   if (shown.stdout.includes(`inet ${host}/`)) return async () => undefined;
   const added = await run(ip, ['addr', 'add', `${host}/32`, 'dev', 'lo']);

@@ -119,7 +119,10 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
     expect(out.result).toMatch(/is INSYNC after \d+s: 5 changes to the delegation of cluster\.example\.test in example\.test\./);
     expect(ours()).toEqual(DELEGATED);
 
+    const listed = standin.count('ListResourceRecordSets');
     const again = await run(FULL, true);
+    // Two record sets a page: the delegation spans three pages, and all of it was seen.
+    expect(standin.count('ListResourceRecordSets') - listed).toBe(4);
     expect(again.plan.changes).toEqual([]);
     expect(again.applied).toBe(false);
     expect(standin.count('ChangeResourceRecordSets')).toBe(1);
