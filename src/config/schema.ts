@@ -113,7 +113,10 @@ export const configSchema = z
     zone: zoneName,
     ttl: ttl(86400).default(30),
     negativeTtl: ttl(86400).default(5),
-    secret: z.string({ error: 'secret must be a string' }).optional(),
+    secret: z
+      .string({ error: 'secret must be a string' })
+      .refine((v) => v.length >= 32, { message: 'needs at least 32 characters — generate one with: openssl rand -base64 33' })
+      .optional(),
     secretFile: z.string().min(1).optional(),
     dns: z
       .object({

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load';
+import { ClusterDnsError } from '../../src/errors';
+import { CLI, SECRET } from '../helpers/cluster';
+import { run } from '../helpers/proc';
+
+const BASE = `zone: cluster.test
+secret: "${SECRET}"
+nodes:
+  - { name: node1, address: 127.0.0.21 }
+  - { name: node2, address: 127.0.0.22 }
+`;
+
+function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, { env });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ClusterDnsError);
+    return [(e as ClusterDnsError).message, ...(e as ClusterDnsError).details];
+  }
+  return [];
+}
+
+describe('valid configs normalise', () => {
+  it('fills defaults, lowercases names, derives the hash', () => {
+    const c = parseConfig(BASE.replace('zone: cluster.test', 'zone: Cluster.TEST.').replace('node2,', 'NODE2,'));
+    expect(c.zone).toBe('cluster.test');
+    expect(c.nodes.map((n) => n.name)).toEqual(['node1', 'node2']);
+    expect(c.dns).toMatchObject({ port: 53, chaos: true, minority: 'refused' });
+    expect(c.peer).toMatchObject({ port: 7946, intervalMs: 250, downAfterMs: 1000, upAfterMs: 3000 });
+    expect(c.nodes[0]).toMatchObject({ peerAddress: '127.0.0.21', listen: ['127.0.0.21'], role: 'node' });
+    expect(c.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(parseConfig(BASE).hash).toBe(parseConfig(BASE).hash);
+    expect(parseConfig(BASE.replace('127.0.0.22', '127.0.0.23')).hash).not.toBe(parseConfig(BASE).hash);
+  });
+
+  it('takes durations as 250ms, 1.5s or milliseconds, and ${ENV} values', () => {
+    const c = parseConfig(BASE.replace(`secret: "${SECRET}"`, 'secret: ${S}\npeer: { interval: 100, downAfter: 1.5s, upAfter: 2m }'), { env: { S: SECRET } });
+    expect(c.peer).toMatchObject({ intervalMs: 100, downAfterMs: 1500, upAfterMs: 120_000 });
+    expect(c.secret).toBe(SECRET);
+  });
+
+  it('service checks probe the service port unless told otherwise', () => {
+    const c = parseConfig(`${BASE}services:\n  - { name: redis-12000, port: 12000, check: { type: redis } }\n  - { name: web, port: 443, check: { type: http, port: 8080 } }\n`);
+    expect(c.services[0].check!.port).toBe(12000);
+    expect(c.services[1].check!.port).toBe(8080);
+    expect(c.services[0].nodes).toEqual(['node1', 'node2']);
+  });
+});
+
+describe('every bad value names the field and the fix', () => {
+  it.each([
+    ['an unknown key', BASE + 'dns: { prot: 53 }\n', /dns: unknown key "prot"/],
+    ['a bad address', BASE.replace('127.0.0.22', '127.0.0.300'), /nodes\[1\]\.address: must be an IPv4 address/],
+    ['a duplicate node name', BASE.replace('node2', 'node1'), /nodes\[1\]\.name: "node1" is also nodes\[0\]\.name/],
+    ['a duplicate address', BASE.replace('127.0.0.22', '127.0.0.21'), /address 127\.0\.0\.21 is also used by node1/],
+    ['a short secret', BASE.replace(SECRET, 'short'), /secret: needs at least 32 characters — generate one with: openssl rand/],
+    ['no secret', BASE.replace(`secret: "${SECRET}"\n`, ''), /secret: is required/],
+    ['a missing env var', BASE.replace(`"${SECRET}"`, '${NOPE}'), /secret: environment variable NOPE is not set/],
+    ['a bad duration', BASE + 'peer: { interval: fast }\n', /peer\.interval: "fast" is not a duration/],
+    ['downAfter under two intervals', BASE + 'peer: { interval: 1s, downAfter: 1s }\n', /peer\.downAfter: must be at least two intervals/],
+    ['a port out of range', BASE + 'dns: { port: 70000 }\n', /dns\.port: must be a port number/],
+    ['a bad node name', BASE.replace('node2', 'node_2'), /nodes\[1\]\.name: name must be one DNS label/],
+    ['a bad zone', BASE.replace('cluster.test', 'bad..zone'), /zone: zone must be a domain name/],
+    ['a service on an unknown node', BASE + 'services:\n  - { name: r, port: 1, nodes: [node9] }\n', /services\[0\]\.nodes\[0\]: no node is named "node9"/],
+    ['a service named like a node', BASE + 'services:\n  - { name: node1, port: 1 }\n', /services\[0\]\.name: "node1" is already a node/],
+    ['a node named like another name server', BASE.replace('node2', 'ns1'), /clashes with the name server name ns1\.cluster\.test/],
+    ['only witnesses', BASE.replace(/address: (\S+) \}/g, 'address: $1, role: witness }'), /every node is a witness/],
+    ['an exec check without a command', BASE + 'checks:\n  - { type: exec }\n', /checks\[0\]\.command: an exec check needs command/],
+    ['a tcp node check without a port', BASE + 'checks:\n  - { type: tcp }\n', /checks\[0\]\.port: a tcp node check needs port/],
+    ['not YAML at all', 'zone: [unclosed\n', /is not valid YAML/],
+    ['duplicate YAML keys', BASE + 'zone: other.test\n', /is not valid YAML/],
+  ])('%s', (_, yaml, message) => {
+    const p = problems(yaml);
+    expect(p.join('\n')).toMatch(message);
+  });
+});
+
+describe('clusterdns config check', () => {
+  it('exits 2 with every problem listed and no stack trace', async () => {
+    const { code, stderr } = await run(process.execPath, [CLI, 'config', 'check', '--config', join(__dirname, '../fixtures/config/bad.yaml')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/has 3 problems/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 for a missing file, naming it', async () => {
+    const { code, stderr } = await run(process.execPath, [CLI, 'config', 'check', '--config', '/nonexistent/cluster.yaml']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/cannot read config \/nonexistent\/cluster\.yaml: ENOENT/);
+  });
+
+  it('accepts the README config and the commented example in deploy/', async () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const yaml = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1].replace('"…32+ characters…"', `"${SECRET}"`);
+    expect(() => parseConfig(yaml)).not.toThrow();
+    const example = await run(process.execPath, [CLI, 'config', 'check', '--config', join(__dirname, '../../deploy/cluster.example.yaml')], {
+      env: { ...process.env, CLUSTERDNS_SECRET: SECRET },
+    });
+    expect(example.stderr).toBe('');
+    expect(example.code).toBe(0);
+    expect(example.stdout).toMatch(/ok — zone cluster\.example\.com, 3 nodes/);
+  });
+});
