@@ -93,15 +93,14 @@ export function checkDelegation(obs: Observations, model: Model): Finding[] {
       }
       continue;
     }
-    // Without a config: glue that names a live server which the cluster does not answer for that name.
-    const childAnswer = agreed(model.names.find((n) => n.name === host)?.answers ?? new Map());
-    const glueServing = glue.some((a) => model.servers.find((s) => s.endpoint.host === a)?.serving);
-    if (childAnswer !== undefined && childAnswer !== glue.join(' ') && glueServing) {
+    // Without a config, the name's own address is inferred from the cluster's answers (see model.ts).
+    const own = model.names.find((n) => n.name === host)?.expected ?? [];
+    if (own.length > 0 && !same(glue, [...own].sort())) {
       out.push({
         severity: 'broken',
         code: 'glue-mismatch',
         subject: host,
-        message: `the parent's glue for ${host} is ${list(glue)} but the cluster answers ${host} with ${childAnswer}`,
+        message: `the parent's glue for ${host} is ${list(glue)} but the cluster answers ${host} with ${list(own)}`,
         fix: DELEGATE,
       });
     }

@@ -105,41 +105,62 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
   for (const addrs of referral?.glue.values() ?? []) for (const a of addrs) hosts.add(a);
   const endpoints = [...hosts].map((host) => ({ host, port }));
 
-  const first = await Promise.all(
-    endpoints.map(async (endpoint) => {
-      const [udpSoa, tcpSoa, ns] = await Promise.all([
-        query(endpoint, { name: zone, type: 'SOA' }, timeoutMs, { nsid: true }),
-        ask(endpoint, { name: zone, type: 'SOA' }, { transport: 'tcp', timeoutMs, nsid: true }),
-        query(endpoint, { name: zone, type: 'NS' }, timeoutMs),
-      ]);
-      return { endpoint, udpSoa, tcpSoa, ns };
-    }),
-  );
+  const probe = async (endpoint: Endpoint) => {
+    const [udpSoa, tcpSoa, ns] = await Promise.all([
+      query(endpoint, { name: zone, type: 'SOA' }, timeoutMs, { nsid: true }),
+      ask(endpoint, { name: zone, type: 'SOA' }, { transport: 'tcp', timeoutMs, nsid: true }),
+      query(endpoint, { name: zone, type: 'NS' }, timeoutMs),
+    ]);
+    return { endpoint, udpSoa, tcpSoa, ns };
+  };
+  const first = await Promise.all(endpoints.map(probe));
 
   const names = new Set<string>();
   for (const n of expected?.nodes ?? []) names.add(`${n.name}.${zone}`).add(n.nsName);
   for (const n of referral?.ns ?? []) if (n.endsWith(`.${zone}`)) names.add(n);
-  for (const s of first) {
-    const id = isReply(s.udpSoa) ? s.udpSoa.reply.nsid?.toLowerCase() : undefined;
-    if (id && LABEL.test(id)) names.add(`${id}.${zone}`);
-  }
+  const addIdentities = (probes: typeof first) => {
+    for (const s of probes) {
+      const id = isReply(s.udpSoa) ? s.udpSoa.reply.nsid?.toLowerCase() : undefined;
+      if (id && LABEL.test(id)) names.add(`${id}.${zone}`);
+    }
+  };
+  addIdentities(first);
   const withV6 = expected ? expected.nodes.some((n) => n.address6) : [...(referral?.glue.values() ?? [])].flat().some((a) => a.includes(':'));
   const types: ('A' | 'AAAA')[] = withV6 ? ['A', 'AAAA'] : ['A'];
 
-  const servers: ServerObservation[] = await Promise.all(
-    first.map(async (s) => {
-      const answered = new Map<string, Outcome>();
-      // A server that did not answer the SOA is not asked more: every question would only time out.
-      if (isReply(s.udpSoa)) {
-        await Promise.all(
-          [...names].flatMap((name) =>
-            types.map(async (type) => answered.set(queryKey(name, type), await query(s.endpoint, { name, type }, timeoutMs))),
-          ),
-        );
-      }
-      return { ...s, names: answered };
-    }),
-  );
+  const askNames = (probes: typeof first, which: readonly string[], into: ServerObservation[] = []): Promise<ServerObservation[]> =>
+    Promise.all(
+      probes.map(async (s, i) => {
+        const answered = new Map<string, Outcome>(into[i]?.names ?? []);
+        // A server that did not answer the SOA is not asked more: every question would only time out.
+        if (isReply(s.udpSoa)) {
+          await Promise.all(
+            which.flatMap((name) => types.map(async (type) => answered.set(queryKey(name, type), await query(s.endpoint, { name, type }, timeoutMs)))),
+          );
+        }
+        return { ...s, names: answered };
+      }),
+    );
+  let servers = await askNames(first, [...names]);
+
+  // The child's own answers for its NS names can lead to servers the parent's glue does not (wrong glue).
+  const more = new Set<string>();
+  for (const s of servers) {
+    for (const [key, o] of s.names) {
+      if (!isReply(o) || !o.reply.aa) continue;
+      const name = key.split(' ')[0];
+      const nsName = (referral?.ns ?? []).includes(name) || expected?.nodes.some((n) => n.nsName === name);
+      if (!nsName) continue;
+      for (const r of o.reply.answer) if ((r.type === 'A' || r.type === 'AAAA') && !hosts.has(r.data)) more.add(r.data);
+    }
+  }
+  if (more.size > 0) {
+    const second = await Promise.all([...more].map((host) => probe({ host, port })));
+    const known = new Set(names);
+    addIdentities(second);
+    const added = [...names].filter((n) => !known.has(n));
+    servers = [...(added.length ? await askNames(first, added, servers) : servers), ...(await askNames(second, [...names]))];
+  }
 
   return {
     zone,

@@ -148,24 +148,17 @@ function nameViews(obs: Observations, parent: ParentView | undefined, servers: r
     expected.set(`${n.name}.${zone}`, { addrs, owner: n.name });
     expected.set(n.nsName, { addrs, owner: n.name });
   }
-  if (!obs.expected) {
-    // Without a config the parent's glue and each server's own name stand in for it.
-    for (const [host, addrs] of parent?.glue ?? []) {
-      const at = servers.find((s) => addrs.includes(s.endpoint.host) && s.identity);
-      expected.set(host, { addrs: [...addrs], owner: at?.identity });
-    }
-    for (const s of servers) if (s.identity) expected.set(`${s.identity}.${zone}`, { addrs: [s.endpoint.host], owner: s.identity });
-  }
   const asked = new Set<string>();
   for (const s of obs.servers) for (const k of s.names.keys()) asked.add(k.split(' ')[0]);
   for (const n of parent?.ns ?? []) if (n.endsWith(`.${zone}`)) asked.add(n);
 
-  return sorted(asked).map((name) => {
+  const views: NameView[] = sorted(asked).map((name) => {
     const answers = new Map<string, string>();
     let ttl: number | undefined;
     for (const s of obs.servers) {
       const view = servers.find((v) => v.endpoint === s.endpoint)!;
       if (!view.serving) continue;
+      if (!['A', 'AAAA'].some((type) => s.names.has(queryKey(name, type)))) continue;
       const addrs: string[] = [];
       let rcode: string | undefined;
       for (const type of ['A', 'AAAA']) {
@@ -185,6 +178,27 @@ function nameViews(obs: Observations, parent: ParentView | undefined, servers: r
     }
     const e = expected.get(name);
     return { name, expected: e?.addrs ?? [], owner: e?.owner, answers, ttl };
+  });
+  return obs.expected ? views : withoutConfig(views, parent, servers, zone);
+}
+
+/**
+ * Without a config, what a name "should" answer is inferred: a node's own name is its server's
+ * address; an NS name is the address the cluster gives it unless that address also answers for
+ * another NS name (then it is failed over, and the parent's glue tells the name's own address).
+ */
+function withoutConfig(views: NameView[], parent: ParentView | undefined, servers: readonly ServerView[], zone: string): NameView[] {
+  const nsNames = new Set(parent?.ns ?? []);
+  const nsAnswers = views.filter((v) => nsNames.has(v.name)).map((v) => agreed(v.answers));
+  return views.map((v) => {
+    const byIdentity = servers.find((s) => s.identity && `${s.identity}.${zone}` === v.name);
+    if (byIdentity) return { ...v, expected: [byIdentity.endpoint.host], owner: byIdentity.identity };
+    if (!nsNames.has(v.name)) return v;
+    const answer = agreed(v.answers);
+    const own = answer !== undefined && /[.:]/.test(answer) && nsAnswers.filter((a) => a === answer).length === 1;
+    const expected = own ? answer.split(' ') : [...(parent?.glue.get(v.name) ?? [])];
+    const owner = servers.find((s) => s.identity && expected.includes(s.endpoint.host))?.identity;
+    return { ...v, expected, owner };
   });
 }
 

@@ -47,11 +47,14 @@ export function checkServers(obs: Observations, model: Model): Finding[] {
           fix: minority ? 'check the network between this node and its peers (peer port) and that every node has the same config' : 'bring the node and its agent back, or remove it from the config and run `clusterdns delegate`',
         });
       } else if (serving.length > 0) {
+        const why = s.node
+          ? 'yet the other name servers still answer its names with its address'
+          : `yet the parent's glue sends resolvers there for ${s.glueNames.join(', ')}`;
         out.push({
           severity: 'broken',
           code: 'lame',
           subject: s.label,
-          message: `${who(s)} ${what} yet the cluster still answers its names with its own address: lame delegation`,
+          message: `${who(s)} ${what} ${why}: lame delegation`,
           fix: names.length ? 'start its agent, or fix the address in the config / the parent glue and run `clusterdns delegate`' : 'remove this address from the parent or the config',
           transient: !s.reachable,
         });
@@ -83,13 +86,18 @@ export function checkServers(obs: Observations, model: Model): Finding[] {
 
   const serials = new Map(serving.map((s) => [s.label, String(s.serial)]));
   if (new Set(serials.values()).size > 1) {
+    // The agents number zone versions each on its own clock, so after a restart or a failover seen
+    // a second apart the serials may stay apart while the data is the same: that alone is no split.
+    const dataAgrees = model.names.every((n) => new Set(n.answers.values()).size <= 1) && new Set(serving.map((s) => s.ns?.join(' '))).size <= 1;
     out.push({
-      severity: 'broken',
+      severity: dataAgrees ? 'warn' : 'broken',
       code: 'serial-mismatch',
       subject: zone,
-      message: `SOA serials differ: ${[...serials].map(([l, v]) => `${l}: ${v}`).join(', ')}`,
-      fix: 'the agents do not share one view: check the peer network and that every node runs the same config',
-      transient: true,
+      message: `SOA serials differ: ${[...serials].map(([l, v]) => `${l}: ${v}`).join(', ')}${dataAgrees ? ' (every answer agrees)' : ''}`,
+      fix: dataAgrees
+        ? 'nothing to do for clients; tools that compare serials will see the difference until the next change'
+        : 'the agents do not share one view: check the peer network and that every node runs the same config',
+      transient: !dataAgrees,
     });
   }
   const nsSets = new Map(serving.filter((s) => s.ns).map((s) => [s.label, s.ns!.join(' ')]));
