@@ -1,0 +1,54 @@
+import * as packet from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterYaml, TestCluster } from '../helpers/cluster';
+import { udpQuery } from '../helpers/dns';
+
+/** SIGHUP reloads a validated config; a bad one is refused and the running one kept. Block 127.0.14.0/24. */
+
+const PORT = 5314;
+const nodes = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `127.0.14.${i}` }));
+let cluster: TestCluster;
+
+async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const soaSerial = async () => ((await udpQuery('127.0.14.1', PORT, 'cluster.test', 'SOA')).answers?.[0]?.data as packet.SoaData | undefined)?.serial ?? 0;
+
+beforeAll(async () => {
+  cluster = new TestCluster(clusterYaml({ dnsPort: PORT, nodes }));
+  await Promise.all(nodes.map((n) => cluster.startAgent(n.name)));
+  await poll(() => udpQuery('127.0.14.1', PORT, 'node1.cluster.test', 'A'), (m) => m.rcode === 'NOERROR', 10_000);
+});
+afterAll(async () => {
+  await cluster?.cleanup();
+});
+
+describe('SIGHUP', () => {
+  it('applies a new TTL and moves the SOA serial forward', async () => {
+    const before = await soaSerial();
+    cluster.write(clusterYaml({ dnsPort: PORT, nodes }).replace('ttl: 30', 'ttl: 45'));
+    cluster.agents.get('node1')!.kill('SIGHUP');
+    const m = await poll(() => udpQuery('127.0.14.1', PORT, 'node2.cluster.test', 'A'), (x) => x.answers?.[0]?.ttl === 45, 5000);
+    expect(m.answers![0].ttl).toBe(45);
+    expect(await soaSerial()).toBeGreaterThan(before);
+    await poll(async () => cluster.agents.get('node1')!.stdout, (s) => /config reloaded/.test(s), 2000);
+    expect(cluster.agents.get('node1')!.stdout).toMatch(/"event":"reload"/);
+  });
+
+  it('keeps the running config when the new one is invalid, and says why', async () => {
+    cluster.write(clusterYaml({ dnsPort: PORT, nodes }).replace('ttl: 30', 'ttl: lots'));
+    cluster.agents.get('node1')!.kill('SIGHUP');
+    const log = await poll(async () => cluster.agents.get('node1')!.stdout, (s) => /reload-failed/.test(s), 5000);
+    expect(log).toMatch(/config reload failed, keeping the running config: .*ttl/);
+    const m = await udpQuery('127.0.14.1', PORT, 'node2.cluster.test', 'A');
+    expect(m.rcode).toBe('NOERROR');
+    expect(m.answers![0].ttl).toBe(45);
+    expect(cluster.agents.get('node1')!.child.exitCode).toBeNull();
+  });
+});
