@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { nameServerNodes, type ClusterConfig } from '../config/types';
+import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
 
 /** The record types a delegation consists of; nothing else is ever read or written in the parent. */
 export type DelegationType = 'NS' | 'A' | 'AAAA';
@@ -63,7 +63,13 @@ export interface DesiredDelegation {
 }
 
 /** The parent's records for the cluster zone: the NS set, then glue A/AAAA per name server. */
-export function desiredDelegation(config: Pick<ClusterConfig, 'zone' | 'nodes' | 'parent'>): DesiredDelegation {
+export interface DelegationInput {
+  readonly zone: string;
+  readonly parent: ClusterConfig['parent'];
+  readonly nodes: readonly Pick<NodeConfig, 'name' | 'address' | 'address6' | 'role'>[];
+}
+
+export function desiredDelegation(config: DelegationInput): DesiredDelegation {
   const zone = canonicalName(config.zone);
   const ttl = config.parent.ttl;
   const servers = nameServerNodes(config);

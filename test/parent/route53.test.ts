@@ -231,9 +231,7 @@ describe('delegate route53 command', () => {
   });
 
   it('no credentials anywhere is PARENT_AUTH saying how to configure them', async () => {
-    const e = { ...env(), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
-    delete e.AWS_ACCESS_KEY_ID;
-    delete e.AWS_SECRET_ACCESS_KEY;
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...e } = env();
     const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', ZONE_ID, '--endpoint-url', standin.url], e);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^clusterdns: no AWS credentials found: .*\n {2}- configure them as for the aws CLI/);

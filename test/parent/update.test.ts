@@ -49,8 +49,8 @@ const desired = desiredDelegation({
   zone: Z,
   parent: { ttl: 60 },
   nodes: [
-    { name: 'a', address: '192.0.2.1', address6: '2001:db8::1', peerAddress: '192.0.2.1', role: 'node' },
-    { name: 'b', address: '192.0.2.2', peerAddress: '192.0.2.2', role: 'node' },
+    { name: 'a', address: '192.0.2.1', address6: '2001:db8::1', role: 'node' },
+    { name: 'b', address: '192.0.2.2', role: 'node' },
   ],
 });
 
