@@ -16,11 +16,9 @@ export type Matrix = ReadonlyMap<string, MatrixRow | undefined>;
 export function ownRow(state: MembershipState, now: number): Map<string, Observation> {
   const row = new Map<string, Observation>();
   for (const n of state.config.nodes) {
-    if (n.name === state.self) row.set(n.name, { everHeard: true, ageMs: 0 });
-    else {
-      const at = state.peers.get(n.name)?.lastHeardAt;
-      row.set(n.name, at === undefined ? { everHeard: false, ageMs: now - state.startedAt } : { everHeard: true, ageMs: now - at });
-    }
+    const verdict = state.verdicts.get(n.name)?.state ?? 'unknown';
+    const at = n.name === state.self ? now : state.peers.get(n.name)?.lastHeardAt;
+    row.set(n.name, at === undefined ? { everHeard: false, ageMs: now - state.startedAt, verdict } : { everHeard: true, ageMs: now - at, verdict });
   }
   return row;
 }
@@ -47,4 +45,21 @@ export function ballotsFor(matrix: Matrix, target: string, downAfterMs: number):
     ballots.push({ voter, vote: voteOf(obs, downAfterMs), rowAgeMs: row.rowAgeMs, ageMs: obs?.ageMs ?? 0 });
   }
   return ballots;
+}
+
+/**
+ * Whether the other fresh rows mostly hold `target` down (the node itself and this agent excluded):
+ * an agent that starts or rejoins the majority adopts their running hold-down rather than serve the
+ * node's address early.
+ */
+export function heldDownElsewhere(matrix: Matrix, self: string, target: string): string[] | undefined {
+  const down: string[] = [];
+  let up = 0;
+  for (const [voter, row] of matrix) {
+    if (!row || voter === self || voter === target) continue;
+    const v = row.heard.get(target)?.verdict;
+    if (v === 'down') down.push(voter);
+    else if (v === 'up') up++;
+  }
+  return down.length > up ? down : undefined;
 }

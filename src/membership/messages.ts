@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Heartbeat (type 1), after the two header bytes:
  *   u64 incarnation · u32 sequence · u8 flags (bit 0: node healthy)
  *   str sender · str configHash
- *   u8 n · n × (str node · u8 flags (bit 0: ever heard) · u32 ageMs)
+ *   u8 n · n × (str node · u8 flags (bit 0: ever heard, bits 1–2: verdict) · u32 ageMs)
  *   u8 m · m × (str service · u8 healthy)
  *   32 bytes HMAC
  * where str is u8 length + ASCII. Peers are named, not numbered, so a peer whose node list differs
@@ -35,10 +35,16 @@ const MAX_AGE = 0xffffffff;
 export type RejectReason = 'short' | 'version' | 'type' | 'hmac' | 'unknown-sender' | 'replay' | 'malformed';
 export const REJECT_REASONS: readonly RejectReason[] = ['short', 'version', 'type', 'hmac', 'unknown-sender', 'replay', 'malformed'];
 
+/** The sender's verdict on a node; on the wire 0, 1, 2 (3 is malformed). */
+export type Verdict = 'unknown' | 'up' | 'down';
+const VERDICTS: readonly Verdict[] = ['unknown', 'up', 'down'];
+
 /** What one node heard of another: `ageMs` since it last heard it, or since it started if never. */
 export interface Observation {
   readonly everHeard: boolean;
   readonly ageMs: number;
+  /** The observer's verdict on the node, so an agent that (re)joins can adopt a running hold-down. */
+  readonly verdict: Verdict;
 }
 
 export interface Heartbeat {
@@ -77,7 +83,7 @@ export function encodeHeartbeat(h: Omit<Heartbeat, 'type'>, secret: string): Buf
   buf[o++] = h.heard.size;
   for (const [node, obs] of h.heard) {
     o = writeString(buf, o, node);
-    buf[o++] = obs.everHeard ? 1 : 0;
+    buf[o++] = (obs.everHeard ? 1 : 0) | (VERDICTS.indexOf(obs.verdict) << 1);
     buf.writeUInt32BE(Math.min(MAX_AGE, Math.max(0, Math.round(obs.ageMs))), o);
     o += 4;
   }
@@ -114,14 +120,16 @@ function decodeUnsafe(buf: Buffer, secret: string, isKnownNode: (name: string) =
   const r = new Reader(signed, HEADER_LENGTH);
   const incarnation = r.u64();
   const sequence = r.u32();
-  const flags = r.u8();
+  const healthFlags = r.u8();
   const sender = r.str(NAME);
   const configHash = r.str(HASH);
   const heard = new Map<string, Observation>();
   for (let n = r.u8(); n > 0; n--) {
     const node = r.str(NAME);
-    const everHeard = (r.u8() & 1) === 1;
-    heard.set(node, { everHeard, ageMs: r.u32() });
+    const flags = r.u8();
+    const verdict = VERDICTS[(flags >> 1) & 3];
+    if (verdict === undefined || flags > 7) return reject('malformed');
+    heard.set(node, { everHeard: (flags & 1) === 1, ageMs: r.u32(), verdict });
   }
   const services = new Map<string, boolean>();
   for (let n = r.u8(); n > 0; n--) {
@@ -132,7 +140,7 @@ function decodeUnsafe(buf: Buffer, secret: string, isKnownNode: (name: string) =
   if (!isKnownNode(sender)) return reject('unknown-sender');
   return {
     ok: true,
-    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (flags & 1) === 1, heard, services },
+    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (healthFlags & 1) === 1, heard, services },
   };
 }
 

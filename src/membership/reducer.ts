@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, ownRow } from './matrix';
+import { ballotsFor, currentMatrix, heldDownElsewhere, ownRow } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isFresh as isNewer } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Row } from './state';
@@ -161,16 +161,24 @@ function evaluate(step: Step, now: number): Step {
     effects.push({ type: 'quorum', hasMajority, reason });
   }
 
+  // Verdicts kept through a spell in the minority are stale: rejoining, as at start, re-derives them.
+  const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
   const verdicts = new Map<string, NodeVerdict>();
   let changed = false;
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
-    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
-    const after = applyAssessment(before, assessment, now, config.peer);
+    let assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
+    const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
+    if (from.state === 'unknown' && assessment.kind === 'heard') {
+      const holders = heldDownElsewhere(matrix, state.self, n.name);
+      if (holders) assessment = { kind: 'down', reason: `${n.name} down: in hold-down at ${holders.join(', ')}` };
+    }
+    const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
-    if (after.state !== before.state) effects.push({ type: 'verdict', node: n.name, up: after.state === 'up', reason: after.reason });
+    if (after.state !== before.state && after.state !== 'unknown')
+      effects.push({ type: 'verdict', node: n.name, up: after.state === 'up', reason: after.reason });
   }
 
   if (!changed && hasMajority === state.hasMajority) return { state, effects };

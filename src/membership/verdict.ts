@@ -23,7 +23,7 @@ export type Assessment =
   | { readonly kind: 'undecided' };
 
 /** Never heard, within an uptime shorter than downAfter: the voter cannot tell yet. */
-export function voteOf(obs: Observation | undefined, downAfterMs: number): Vote {
+export function voteOf(obs: Pick<Observation, 'everHeard' | 'ageMs'> | undefined, downAfterMs: number): Vote {
   if (!obs) return 'abstain';
   if (obs.ageMs >= downAfterMs) return 'silent';
   return obs.everHeard ? 'heard' : 'abstain';

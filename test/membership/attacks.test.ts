@@ -50,9 +50,9 @@ const forgedBody = {
 };
 /** node3 "says" it has not heard node1 for a minute: with node2 dead, that would take node1 down. */
 const accuseNode1 = new Map([
-  ['node1', { everHeard: true, ageMs: 60_000 }],
-  ['node2', { everHeard: true, ageMs: 0 }],
-  ['node3', { everHeard: true, ageMs: 0 }],
+  ['node1', { everHeard: true, ageMs: 60_000, verdict: 'down' as const }],
+  ['node2', { everHeard: true, ageMs: 0, verdict: 'up' as const }],
+  ['node3', { everHeard: true, ageMs: 0, verdict: 'up' as const }],
 ]);
 let seq = 0;
 const to = (c: SimCluster) => c.live().filter((n) => n !== 'node2');

@@ -13,9 +13,9 @@ const sample: Omit<Heartbeat, 'type'> = {
   configHash: '0123456789abcdef',
   nodeHealthy: false,
   heard: new Map([
-    ['node1', { everHeard: true, ageMs: 12 }],
-    ['node2', { everHeard: true, ageMs: 0 }],
-    ['node3', { everHeard: false, ageMs: 0xffffffff }],
+    ['node1', { everHeard: true, ageMs: 12, verdict: 'up' }],
+    ['node2', { everHeard: true, ageMs: 0, verdict: 'down' }],
+    ['node3', { everHeard: false, ageMs: 0xffffffff, verdict: 'unknown' }],
   ]),
   services: new Map([
     ['redis-12000', true],
@@ -40,7 +40,7 @@ describe('heartbeat codec', () => {
   });
 
   it('saturates ages instead of wrapping', () => {
-    const h = { ...sample, heard: new Map([['node1', { everHeard: true, ageMs: 2 ** 40 }]]) };
+    const h = { ...sample, heard: new Map([['node1', { everHeard: true, ageMs: 2 ** 40, verdict: 'up' as const }]]) };
     const r = decode(encodeHeartbeat(h, SECRET), SECRET, known);
     expect(r.ok && r.message.heard.get('node1')!.ageMs).toBe(0xffffffff);
   });
@@ -64,6 +64,7 @@ describe('heartbeat codec', () => {
     ['unknown type, validly signed', resign(withByte(1, 99)), 'type'],
     ['trailing byte, validly signed', resign(Buffer.concat([good.subarray(0, good.length - 32), Buffer.from([0]), good.subarray(good.length - 32)])), 'malformed'],
     ['truncated body, validly signed', resign(Buffer.concat([good.subarray(0, 20), Buffer.alloc(32)])), 'malformed'],
+    ['verdict code 3 in a row, validly signed', resign(withByte(good.indexOf(Buffer.from('node1')) + 5, 0b111)), 'malformed'],
     ['unknown sender, validly signed', encodeHeartbeat({ ...sample, sender: 'node9' }, SECRET), 'unknown-sender'],
     ['sender name not a label, validly signed', encodeHeartbeat({ ...sample, sender: 'NODE 2' }, SECRET), 'malformed'],
     ['oversized', Buffer.concat([good, Buffer.alloc(MAX_MESSAGE_LENGTH)]), 'malformed'],
