@@ -47,7 +47,7 @@ h2 .count { font-weight: 500; text-transform: none; letter-spacing: 0; }
 @media (max-width: 900px) { .cols { grid-template-columns: minmax(0, 1fr); } main, header.top { padding-left: 14px; padding-right: 14px; } }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 14px; }
-.card { background: var(--panel); border: 1px solid var(--line); border-left: 6px solid var(--unk); border-radius: 12px; padding: 14px 16px 12px; transition: border-color 0.3s, background 0.3s; }
+.card { background: var(--panel); border: 1px solid var(--line); border-left: 6px solid var(--unk); border-radius: 12px; padding: 14px 16px 12px; transition: border-color 0.3s; }
 .card[data-state="up"] { border-left-color: var(--up); }
 .card[data-state="suspect"] { border-left-color: var(--warn); }
 .card[data-state="down"] { border-left-color: var(--down); background: linear-gradient(0deg, var(--panel), var(--panel)), var(--down-bg); background: color-mix(in srgb, var(--down-bg) 55%, var(--panel)); }
@@ -84,6 +84,8 @@ tr.failed-over td.to { color: var(--warn); font-weight: 650; }
 .cell.silent { color: var(--down); background: var(--down-bg); }
 .cell.never { color: var(--unk); background: var(--unk-bg); }
 .cell.self { color: var(--muted); background: transparent; }
+.legend { display: inline-flex; flex-wrap: wrap; gap: 4px; margin-top: 6px; }
+.legend .cell { min-width: 0; font-size: 11.5px; }
 .rowage { display: block; font-weight: 400; font-size: 11.5px; color: var(--muted); }
 ol.events { list-style: none; margin: 0; padding: 0; max-height: 420px; overflow: auto; }
 ol.events li { display: grid; grid-template-columns: 86px 110px 1fr; gap: 10px; padding: 8px 14px; border-bottom: 1px solid var(--line); font-size: 13px; }
@@ -261,7 +263,12 @@ const SCRIPT = String.raw`
       }));
     });
     return h('table', { class: 'matrix' },
-      h('caption', { text: 'Row: what that node last heard of each column node, as of its latest heartbeat here.' }),
+      h('caption', null, 'Each row: how long ago that node had last heard each column node, as of its latest heartbeat here. ',
+        h('span', { class: 'legend' },
+          h('span', { class: 'cell fresh', text: 'fresh' }), ' ',
+          h('span', { class: 'cell late', text: 'late' }), ' ',
+          h('span', { class: 'cell silent', text: 'silent ≥ ' + secs(s.peer.downAfterMs) }), ' ',
+          h('span', { class: 'cell never', text: 'never / stale row' }))),
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, h('span', { class: 'sr-only', text: 'observer' }), 'heard by ↓ / of →'), names.map(function (n) { return h('th', { scope: 'col', text: n }); }))),
       h('tbody', null, rows));
   }
