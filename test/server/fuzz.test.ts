@@ -104,7 +104,10 @@ describe('fuzzing a live agent', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     cluster = new TestCluster(YAML);
-    await cluster.startAgent('node1');
+    await Promise.all(['node1', 'node2', 'node3'].map((n) => cluster.startAgent(n)));
+    const end = Date.now() + 10_000;
+    while ((await udpQuery('127.0.3.1', 5302, 'node1.cluster.test', 'A').catch(() => undefined))?.rcode !== 'NOERROR' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
     await cluster?.cleanup();
