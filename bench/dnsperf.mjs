@@ -142,10 +142,23 @@ async function stopAll() {
 process.on('exit', () => {
   for (const c of children) killGroup(c, 'SIGKILL');
 });
+/** The temporary directory, removed on the way out unless --keep. */
+let tempDir = '';
+let keepTemp = false;
+let stopping = false;
+function removeTemp() {
+  if (tempDir && !keepTemp) rmSync(tempDir, { recursive: true, force: true });
+  else if (tempDir) log(`kept ${tempDir}`);
+  tempDir = '';
+}
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
     log(`${sig}: stopping every process`);
-    stopAll().finally(() => process.exit(130));
+    stopAll()
+      .then(removeTemp)
+      .finally(() => process.exit(130));
   });
 }
 
@@ -539,15 +552,13 @@ async function main() {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'clusterdns-bench-'));
-  const cleanup = async () => {
-    await stopAll();
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
-    else log(`kept ${dir}`);
-  };
+  tempDir = dir;
+  keepTemp = o.keep;
   try {
     await run(o, dir, nsdBin, ncpu);
   } finally {
-    await cleanup();
+    await stopAll();
+    removeTemp();
   }
 }
 
@@ -753,6 +764,7 @@ zone:
 }
 
 main().catch(async (e) => {
+  if (stopping) return; // a signal is already stopping everything
   log(`failed: ${e?.stack ?? e}`);
   await stopAll();
   process.exit(1);
