@@ -230,6 +230,16 @@ describe('delegate route53 command', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ applied: false, changes: [] });
   });
 
+  it('without any region configured it signs for us-east-1, as Route53 wants', async () => {
+    const { AWS_REGION: _region, ...e } = env();
+    delete e.AWS_DEFAULT_REGION;
+    const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', ZONE_ID, '--endpoint-url', standin.url], e);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(standin.requests.length).toBeGreaterThan(0);
+    expect(standin.requests.every((q) => q.authorization?.includes('/us-east-1/route53/aws4_request'))).toBe(true);
+  });
+
   it('no credentials anywhere is PARENT_AUTH saying how to configure them', async () => {
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...e } = env();
     const r = await clusterdns(['delegate', 'route53', '--config', FULL, '--hosted-zone-id', ZONE_ID, '--endpoint-url', standin.url], e);

@@ -57,14 +57,26 @@ export function route53Changes(plan: Plan): AwsChange[] {
   ]);
 }
 
+/**
+ * A client from the SDK's standard chains (credentials; region from AWS_REGION or the profile).
+ * Route53 is global and signed for us-east-1 in the commercial partition, so a missing region is
+ * not worth an error: the client falls back to us-east-1.
+ */
+async function makeClient(endpointUrl?: string): Promise<Route53Client> {
+  const base = endpointUrl ? { endpoint: endpointUrl } : {};
+  const client = new Route53Client(base);
+  try {
+    await client.config.region();
+    return client;
+  } catch {
+    client.destroy();
+    return new Route53Client({ ...base, region: 'us-east-1' });
+  }
+}
+
 export function route53Provider(opts: Route53Options): ParentZoneProvider {
-  const client =
-    opts.client ??
-    new Route53Client({
-      // Route53 is a global service signed for us-east-1; a region is only needed to satisfy the SDK.
-      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-      ...(opts.endpointUrl ? { endpoint: opts.endpointUrl } : {}),
-    });
+  let clientPromise: Promise<Route53Client> | undefined;
+  const client = () => (clientPromise ??= opts.client ? Promise.resolve(opts.client) : makeClient(opts.endpointUrl));
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const id = opts.hostedZoneId.replace(/^\/?hostedzone\//, '');
   const ctx = (phase: 'read' | 'apply' | 'wait') => ({ hostedZoneId: id, phase });
@@ -76,7 +88,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
     },
     async read(desired: DesiredDelegation): Promise<RRset[]> {
       try {
-        const zone = await client.send(new GetHostedZoneCommand({ Id: id }));
+        const zone = await (await client()).send(new GetHostedZoneCommand({ Id: id }));
         parentZone = awsName(zone.HostedZone?.Name ?? '');
         if (!desired.zone.endsWith(`.${parentZone}`))
           throw new ClusterDnsError('PARENT_NOT_FOUND', `hosted zone ${id} is ${parentZone}., which is not a parent of the cluster zone ${desired.zone}`, {
@@ -90,7 +102,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
     async apply(plan: Plan, progress): Promise<string> {
       let changeId: string;
       try {
-        const out = await client.send(
+        const out = await (await client()).send(
           new ChangeResourceRecordSetsCommand({
             HostedZoneId: id,
             ChangeBatch: { Comment: `clusterdns delegate ${plan.zone}`, Changes: route53Changes(plan) },
@@ -109,7 +121,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
     // Route53 lists in reversed-label order, so the zone and everything below it come contiguously from the zone's name on.
     let start: { name?: string; type?: RRType; identifier?: string } = { name: `${zone}.` };
     for (let page = 0; page < MAX_PAGES; page++) {
-      const r = await client.send(
+      const r = await (await client()).send(
         new ListResourceRecordSetsCommand({
           HostedZoneId: id,
           StartRecordName: start.name,
@@ -141,7 +153,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
     for (;;) {
       let status: string | undefined;
       try {
-        status = (await client.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status;
+        status = (await (await client()).send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status;
       } catch (e) {
         throw route53Error(e, ctx('wait'));
       }
