@@ -2,7 +2,7 @@ import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, heldDownElsewhere, ownRow } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
-import { isFresh as isNewer } from './replay';
+import { isNewer } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 

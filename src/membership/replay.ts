@@ -10,7 +10,7 @@ export interface ReplayMark {
 }
 
 /** Whether a message may be accepted after `last` (undefined: nothing accepted from that sender yet). */
-export function isFresh(last: ReplayMark | undefined, incarnation: bigint, sequence: number): boolean {
+export function isNewer(last: ReplayMark | undefined, incarnation: bigint, sequence: number): boolean {
   if (!last) return true;
   if (incarnation !== last.incarnation) return incarnation > last.incarnation;
   return sequence > last.sequence;

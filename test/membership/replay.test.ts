@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFresh, newIncarnation } from '../../src/membership/replay';
+import { isNewer, newIncarnation } from '../../src/membership/replay';
 
 describe('replay window', () => {
   it.each([
@@ -11,7 +11,7 @@ describe('replay window', () => {
     ['new boot: sequence restarts', { incarnation: 5n, sequence: 700 }, 6n, 1, true],
     ['message from an older boot', { incarnation: 6n, sequence: 1 }, 5n, 701, false],
   ] as const)('%s', (_name, last, incarnation, sequence, fresh) => {
-    expect(isFresh(last, incarnation, sequence)).toBe(fresh);
+    expect(isNewer(last, incarnation, sequence)).toBe(fresh);
   });
 
   it('orders incarnations by boot time, whatever the random bits', () => {
