@@ -24,7 +24,7 @@ export interface Route53Options {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Route53 serves only these; a bounded page loop keeps a runaway API from looping forever. */
+/** Bounds the page loop, so an API that never stops saying IsTruncated cannot loop forever. */
 const MAX_PAGES = 10_000;
 
 /** Route53 escapes some characters in names as \NNN octal; our names never contain them, others are compared as given. */
