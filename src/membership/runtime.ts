@@ -104,10 +104,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private tick(): void {
     if (!this.running) return;
+    // Scheduled first, so a throwing 'view' listener cannot stop the heartbeats.
+    this.timer = this.clock.setTimeout(() => this.tick(), this.state.config.peer.intervalMs);
     const health = safeHealth(this.getLocalHealth);
     // A health change sends its own heartbeat, which stands in for this interval's.
     this.dispatch(sameHealth(health, this.state.localHealth) ? { type: 'tick' } : { type: 'local-health', health });
-    if (this.running) this.timer = this.clock.setTimeout(() => this.tick(), this.state.config.peer.intervalMs);
   }
 
   private dispatch(event: MembershipEvent): void {

@@ -300,6 +300,23 @@ describe('config', () => {
   });
 });
 
+describe('runtime', () => {
+  it('a throwing listener does not stop the heartbeats', () => {
+    const c = settled(3);
+    const node1 = c.members.get('node1')!;
+    node1.on('view', () => {
+      throw new Error('listener bug');
+    });
+    // The next tick polls health, sees the change and emits a view from inside the tick.
+    c.health.set('node1', { nodeHealthy: true, services: { web: false } });
+    expect(() => c.run(INTERVAL)).toThrow('listener bug');
+    const sent = node1.counters().sent;
+    c.run(5000);
+    expect(node1.counters().sent).toBeGreaterThanOrEqual(sent + 2 * (5000 / INTERVAL));
+    expect(c.state('node3', 'node1')).toBe('up');
+  });
+});
+
 describe('stop', () => {
   it('leaves no timer behind', () => {
     const c = settled(3);
