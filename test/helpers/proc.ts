@@ -78,6 +78,8 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // The child may exit before reading its input: that is not the test's failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

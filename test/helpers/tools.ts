@@ -28,6 +28,8 @@ const PACKAGES: Record<string, string> = {
   'redis-server': 'redis-server',
   dnsperf: 'dnsperf',
   chromium: 'chromium',
+  ip: 'iproute2',
+  taskset: 'util-linux',
 };
 
 /**
