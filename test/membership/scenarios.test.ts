@@ -195,6 +195,24 @@ describe('partitions', () => {
   });
 });
 
+describe('small clusters', () => {
+  it('a single node is its own majority and serves at once', () => {
+    const c = new SimCluster(makeConfig(1)).startAll();
+    expect(c.view('node1')).toMatchObject({ serving: true, minority: false });
+    expect(c.inputs('node1').upNodes).toEqual(['node1']);
+  });
+
+  it('two nodes without a witness: a survivor cannot tell death from partition, so it stops serving', () => {
+    const c = settled(2);
+    c.kill('node2');
+    c.run(DOWN_AFTER + 2 * INTERVAL);
+    expect(c.view('node1')).toMatchObject({ serving: false, minority: true });
+    expect(c.log.filter((l) => l.event.type === 'minority').map((l) => l.event.message)).toEqual([
+      'node1 is in the minority: hears only node1 (1 of 2, needs 2)',
+    ]);
+  });
+});
+
 describe('startup', () => {
   it('an agent alone does not serve; it serves once it hears a majority', () => {
     const c = new SimCluster(makeConfig(3));
