@@ -6,7 +6,6 @@ import { delegate, type ParentZoneProvider } from '../parent/provider';
 import { canonicalName, desiredDelegation } from '../parent/records';
 import { rfc2136Provider } from '../parent/rfc2136/provider';
 import { parseServer } from '../parent/rfc2136/transport';
-import { route53Provider } from '../parent/route53/provider';
 import { zoneFileSnippet } from '../parent/zonefile';
 import { readTsigKeyFile } from '../wire/tsig';
 
@@ -89,6 +88,9 @@ export function registerDelegate(program: Command): void {
       // variable to anything else still shows it.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const config = loadConfig(opts.config);
+      // The AWS SDK is loaded only here: every other command (the agent above all) would pay
+      // ~16 MB of memory and startup time for it.
+      const { route53Provider } = await import('../parent/route53/provider');
       await run(
         route53Provider({ hostedZoneId: opts.hostedZoneId, endpointUrl: opts.endpointUrl, waitTimeoutMs: opts.waitTimeout }),
         config,
