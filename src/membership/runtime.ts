@@ -72,12 +72,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.tick();
   }
 
-  /** Stops heartbeats and closes the transport; the view stays readable. */
-  stop(): void {
+  /** Stops heartbeats and closes the transport (resolves when it is closed); the view stays readable. */
+  stop(): Promise<void> {
     this.running = false;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.transport.close();
+    return Promise.resolve(this.transport.close());
   }
 
   view(): ClusterView {

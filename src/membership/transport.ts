@@ -7,8 +7,8 @@ export interface Transport {
   send(bytes: Uint8Array, toNode: string): void;
   /** One handler; a later call replaces it. `from` is the source address, for logs only. */
   onMessage(handler: (bytes: Uint8Array, from: string) => void): void;
-  /** Stops sending and receiving; idempotent. */
-  close(): void;
+  /** Stops sending and receiving; idempotent. May resolve once the resource (a port) is free. */
+  close(): void | Promise<void>;
 }
 
 export { UdpTransport } from './udp-transport';

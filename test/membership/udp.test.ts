@@ -29,9 +29,7 @@ async function start(name: string, cfg: ClusterConfig = config): Promise<Members
 async function stop(name: string): Promise<void> {
   const m = members.get(name);
   members.delete(name);
-  m?.stop();
-  // The transport's close resolves when the port is free; give it a moment on slow machines.
-  await new Promise((r) => setTimeout(r, 20));
+  await m?.stop();
 }
 
 /** Polls every 10 ms; resolves with the elapsed ms, or rejects after `maxMs`. */
