@@ -27,7 +27,7 @@ export function checkDelegation(obs: Observations, model: Model): Finding[] {
       code: 'parent-no-referral',
       subject: p.label,
       message: `parent server ${p.label} ${p.problem}`,
-      fix: p.problem?.startsWith('no answer') ? 'check that the parent server is up and reachable' : DELEGATE,
+      fix: p.problem?.startsWith('gave no answer') ? 'check that the parent server is up and reachable' : DELEGATE,
     });
   }
   const parent = model.parent;

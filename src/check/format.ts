@@ -17,7 +17,7 @@ export function formatReport(r: Report): string {
   const out: string[] = [];
   const p = m.parent;
   out.push(`Delegation of ${m.zone}. ${p ? `from ${p.label}` : '(no parent referral)'}`);
-  for (const x of m.parents.filter((x) => x !== p)) out.push(`  also asked ${x.label}: ${x.ok ? 'same referral checked below' : x.problem}`);
+  for (const x of m.parents.filter((x) => x !== p)) out.push(`  ${p ? 'also asked' : 'asked'} ${x.label}: ${x.ok ? 'its referral is compared below' : x.problem}`);
   if (p) {
     out.push(
       ...table(

@@ -72,7 +72,7 @@ const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort((a, b) => a.local
 
 export function readReferral(zone: string, label: string, o: Outcome): ParentView {
   const empty = { label, ok: false, ns: [], glue: new Map() };
-  if (!isReply(o)) return { ...empty, problem: `no answer (${o.failure}: ${o.detail})` };
+  if (!isReply(o)) return { ...empty, problem: `gave no answer (${o.failure}: ${o.detail})` };
   const r = o.reply;
   if (r.rcode !== 'NOERROR') return { ...empty, problem: `answers ${r.rcode} for ${zone} NS` };
   const inAnswer = r.answer.filter((x) => x.type === 'NS' && x.name === zone);

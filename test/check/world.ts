@@ -146,5 +146,5 @@ export async function resolveA(name: string, ms = 3000): Promise<{ rcode: string
   const raw = await udpExchange(RESOLVER, 53, encodeQuery(name, 'A', { flags: packet.RECURSION_DESIRED }), ms);
   if (!raw) return { rcode: 'TIMEOUT', addresses: [] };
   const p = packet.decode(raw);
-  return { rcode: (p as { rcode?: string }).rcode ?? 'NOERROR', addresses: (p.answers ?? []).filter((a) => a.type === 'A').map((a) => a.data as string) };
+  return { rcode: (p as { rcode?: string }).rcode ?? 'NOERROR', addresses: (p.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])) };
 }
