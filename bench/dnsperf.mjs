@@ -240,15 +240,16 @@ const NSD_ADDR = '127.0.10.1';
 const AGENT_ADDR = '127.0.10.11';
 
 function benchConfig(port) {
-  // Five nodes (two with IPv6), a first-healthy and an all-healthy service. Only node1 runs: the
-  // agent on 127.0.10.11; the other addresses are data. Peer and HTTP ports stay in this block.
+  // Five nodes (two with IPv6), a first-healthy and an all-healthy service. node1 (127.0.10.11) is
+  // measured; nodes 2-5 run only so that node1 hears a majority. Slow heartbeats and a long
+  // downAfter: a server starved of CPU by the benchmark must not be declared down mid-run.
   return `# written by bench/dnsperf.mjs
 zone: ${ZONE}
 ttl: 30
 negativeTtl: 5
 secret: "bench-secret-0123456789abcdef0123456789"
 dns: { port: ${port} }
-peer: { port: ${port + 2000} }
+peer: { port: ${port + 2000}, interval: 500ms, downAfter: 5s }
 http: { port: ${port + 3000} }
 nodes:
   - { name: node1, address: ${AGENT_ADDR}, address6: "2001:db8::11", listen: [${AGENT_ADDR}], rack: a }
@@ -663,6 +664,13 @@ zone:
     }
   }
   const agentMem = agentPid ? memory(agentPid) : undefined;
+  // The same answers after the load as before it (no node was declared down under load).
+  let parAfter;
+  if (par) {
+    parAfter = await parity(o.port, queries.text);
+    const bad = parAfter.diffs.filter((d) => d.problem);
+    if (bad.length) log(`WARNING: after the runs ${bad.length} distinct queries answer differently, e.g. ${bad[0].query}: ${bad[0].problem}`);
+  }
 
   let profile;
   if (o.cpuProf && servers.agent) {
@@ -747,6 +755,7 @@ zone:
     dnsperfArgs: dnsperfArgs(o, '<server>', 'queries.txt', o.seconds).slice(1).join(' '),
     queries: { lines: queries.lines, mix: queries.counts, mixedCase: queries.mixedCase },
     parity: par,
+    parityAfterRuns: parAfter && { distinct: parAfter.distinct, problems: parAfter.diffs.filter((d) => d.problem) },
     runs,
     summary,
     ratio: { best: ratioBest, median: ratioMedian, perCpu: ratioPerCpu, headline: 'best' },
