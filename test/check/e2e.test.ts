@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, clusterYaml, TestCluster } from '../helpers/cluster';
+import { CLI, clusterYaml, SECRET, TestCluster } from '../helpers/cluster';
 import { run } from '../helpers/proc';
 import { PARENT, RESOLVER, resolveA, World } from './world';
 
@@ -115,6 +117,22 @@ describe('check against NSD, unbound and three agents', () => {
     const json = JSON.parse((await check('--parent', PARENT, '--json')).stdout);
     expect(json.exitCode).toBe(1);
     expect(json.failedOver.map((f: { name: string }) => f.name)).toContain('ns3.cluster.test');
+  });
+
+  it.each(['refused', 'servfail'])('node3 back but cut off from its peers, answering %s: check exits 1 calling it the minority', async (rcode) => {
+    // Another secret: no heartbeat authenticates either way, as if node3's peer traffic were cut.
+    const cutOff = join(cluster.dir, `cut-off-${rcode}.yaml`);
+    writeFileSync(cutOff, readFileSync(cluster.configPath, 'utf8').replace(SECRET, `${SECRET}-other`).replace('dns: { port: 53', `dns: { port: 53, minority: ${rcode}`));
+    const agent = cluster.procs.start(process.execPath, [CLI, 'agent', '--config', cutOff, '--node', 'node3'], { env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' } });
+    try {
+      await agent.waitForOutput(/"event":"listening"/);
+      const r = await check('--config', cluster.configPath, '--parent', PARENT);
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toContain(`127.0.8.3 (node3, ns3.cluster.test) answers ${rcode.toUpperCase()} for cluster.test; the other name servers answer its names with a live node (it cannot hear a majority of the cluster)`);
+    } finally {
+      agent.kill('SIGKILL');
+      await agent.exited;
+    }
   });
 
   it('usage errors exit 2 with a message and no stack', async () => {
