@@ -106,7 +106,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       clock: this.clock,
       getLocalHealth: () => this.health!.current(),
     });
+    this.membership.setZoneSerial(this.serial);
     this.membership.on('event', (e) => this.onMembershipEvent(e));
+    // Every name server should show the same SOA serial: agents adopt the highest one a peer serves.
+    this.membership.on('serial', (serial) => this.adoptSerial(serial));
     this.membership.on('view', (view) => {
       this.setInputs(zoneInputs(this.config, view, 0));
       this.emit('view', view);
@@ -151,11 +154,23 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.log[level]({ event: type, ...(subject ? { subject } : {}), ...rest }, message);
   }
 
+  private adoptSerial(serial: number): void {
+    if (serial <= this.serial) return;
+    this.serial = serial;
+    this.inputs = { ...this.inputs, serial };
+    this.membership?.setZoneSerial(serial);
+    if (this.server) {
+      this.server.setTable(this.compileTable());
+      this.emit('table', this.server.table);
+    }
+  }
+
   /** New zone inputs: when the answers change the serial moves forward and the table is swapped. */
   private setInputs(next: ZoneInputs): void {
     if (sameInputs(next, this.inputs)) return;
     this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
     this.inputs = { ...next, serial: this.serial };
+    this.membership?.setZoneSerial(this.serial);
     if (!this.server) return;
     const wasServing = this.server.table.serving;
     this.server.setTable(this.compileTable());
@@ -185,6 +200,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     // TTLs, services and the SOA may change even when the view does not: always recompile.
     this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
     this.inputs = { ...(view ? zoneInputs(config, view, 0) : this.inputs), serial: this.serial };
+    this.membership?.setZoneSerial(this.serial);
     if (this.server) {
       this.server.setTable(this.compileTable());
       this.emit('table', this.server.table);

@@ -11,6 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *   str sender · str configHash
  *   u8 n · n × (str node · u8 flags (bit 0: ever heard, bits 1–2: verdict) · u32 ageMs)
  *   u8 m · m × (str service · u8 healthy)
+ *   u32 zoneSerial (the SOA serial the sender serves: agents converge on the highest)
  *   32 bytes HMAC
  * where str is u8 length + ASCII. Peers are named, not numbered, so a peer whose node list differs
  * during a config rollout still reports meaningful rows.
@@ -57,18 +58,19 @@ export interface Heartbeat {
   readonly nodeHealthy: boolean;
   readonly heard: ReadonlyMap<string, Observation>;
   readonly services: ReadonlyMap<string, boolean>;
+  readonly zoneSerial: number;
 }
 
 export type Message = Heartbeat;
 
 export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: RejectReason };
 
-export function encodeHeartbeat(h: Omit<Heartbeat, 'type'>, secret: string): Buffer {
+export function encodeHeartbeat(h: Omit<Heartbeat, 'type' | 'zoneSerial'> & { zoneSerial?: number }, secret: string): Buffer {
   const names = [h.sender, h.configHash, ...h.heard.keys(), ...h.services.keys()];
   for (const n of names) if (n.length > 255 || !/^[\x20-\x7e]*$/.test(n)) throw new TypeError(`cannot encode name ${JSON.stringify(n)}`);
   if (h.heard.size > 255 || h.services.size > 255) throw new TypeError('at most 255 nodes and 255 services');
   const body =
-    HEADER_LENGTH + 8 + 4 + 1 + (1 + h.sender.length) + (1 + h.configHash.length) + 1 + [...h.heard.keys()].reduce((s, n) => s + 1 + n.length + 5, 0) + 1 + [...h.services.keys()].reduce((s, n) => s + 1 + n.length + 1, 0);
+    HEADER_LENGTH + 8 + 4 + 1 + (1 + h.sender.length) + (1 + h.configHash.length) + 1 + [...h.heard.keys()].reduce((s, n) => s + 1 + n.length + 5, 0) + 1 + [...h.services.keys()].reduce((s, n) => s + 1 + n.length + 1, 0) + 4;
   const buf = Buffer.alloc(body + MAC_LENGTH);
   let o = 0;
   buf[o++] = MAGIC | PROTOCOL_VERSION;
@@ -92,6 +94,8 @@ export function encodeHeartbeat(h: Omit<Heartbeat, 'type'>, secret: string): Buf
     o = writeString(buf, o, service);
     buf[o++] = healthy ? 1 : 0;
   }
+  buf.writeUInt32BE((h.zoneSerial ?? 0) >>> 0, o);
+  o += 4;
   mac(secret, buf.subarray(0, o)).copy(buf, o);
   return buf;
 }
@@ -136,11 +140,12 @@ function decodeUnsafe(buf: Buffer, secret: string, isKnownNode: (name: string) =
     const service = r.str(NAME);
     services.set(service, (r.u8() & 1) === 1);
   }
+  const zoneSerial = r.u32();
   if (!r.atEnd()) return reject('malformed');
   if (!isKnownNode(sender)) return reject('unknown-sender');
   return {
     ok: true,
-    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (healthFlags & 1) === 1, heard, services },
+    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (healthFlags & 1) === 1, heard, services, zoneSerial },
   };
 }
 

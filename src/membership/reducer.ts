@@ -16,7 +16,8 @@ export type MembershipEvent =
   | { readonly type: 'tick' }
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'local-health'; readonly health: LocalHealth }
-  | { readonly type: 'config'; readonly config: ClusterConfig };
+  | { readonly type: 'config'; readonly config: ClusterConfig }
+  | { readonly type: 'zone-serial'; readonly serial: number };
 
 export type Effect =
   | { readonly type: 'send'; readonly bytes: Uint8Array; readonly to: readonly string[] }
@@ -24,7 +25,9 @@ export type Effect =
   | { readonly type: 'quorum'; readonly hasMajority: boolean; readonly reason: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string }
   /** A node reported different health for itself or its services: service answers may change. */
-  | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> };
+  | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
+  /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
+  | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number };
 
 export interface Step {
   readonly state: MembershipState;
@@ -51,6 +54,7 @@ export function initialState(opts: {
     hasMajority: false,
     reachedQuorum: false,
     counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> },
+    zoneSerial: 0,
   };
 }
 
@@ -67,6 +71,8 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
     }
     case 'config':
       return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
+    case 'zone-serial':
+      return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
   }
 }
 
@@ -81,6 +87,7 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
       nodeHealthy: state.localHealth.nodeHealthy,
       heard: ownRow(state, now),
       services: new Map(Object.entries(state.localHealth.services)),
+      zoneSerial: state.zoneSerial,
     },
     state.config.secret,
   );
@@ -104,6 +111,8 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
     effects.push({ type: 'config-mismatch', node: msg.sender, theirHash: msg.configHash, ourHash: state.config.hash });
   if (peer.row && !sameHealth(peer.row, msg))
     effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
+  if (msg.zoneSerial > state.zoneSerial && msg.zoneSerial !== peer.row?.zoneSerial)
+    effects.push({ type: 'peer-serial', node: msg.sender, serial: msg.zoneSerial });
   const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
   if (missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
@@ -129,7 +138,7 @@ function accepted(msg: Heartbeat, now: number): PeerState {
   return {
     lastHeardAt: now,
     mark: { incarnation: msg.incarnation, sequence: msg.sequence },
-    row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash },
+    row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash, zoneSerial: msg.zoneSerial },
   };
 }
 

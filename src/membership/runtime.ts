@@ -33,6 +33,8 @@ export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' | 'health'
 export interface MembershipEvents {
   view: [view: ClusterView, changes: readonly ViewChange[]];
   event: [event: MembershipLogEvent];
+  /** A peer serves a higher SOA serial than this agent. */
+  serial: [serial: number];
 }
 
 /**
@@ -95,6 +97,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!sameHealth(health, this.state.localHealth)) this.dispatch({ type: 'local-health', health });
   }
 
+  /** The SOA serial this agent serves, announced in its heartbeats. */
+  setZoneSerial(serial: number): void {
+    this.dispatch({ type: 'zone-serial', serial });
+  }
+
   /** SIGHUP: new timings, nodes and secret apply from the next heartbeat. */
   updateConfig(config: ClusterConfig): void {
     if (!config.nodes.some((n) => n.name === this.state.self)) throw new TypeError(`no node named ${this.state.self} in the new config`);
@@ -128,6 +135,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
         case 'quorum':
         case 'health':
           changes.push(e);
+          break;
+        case 'peer-serial':
+          this.emit('serial', e.serial);
           break;
         case 'config-mismatch':
           this.emit('event', {

@@ -16,6 +16,7 @@ export interface Row {
   readonly nodeHealthy: boolean;
   readonly services: ReadonlyMap<string, boolean>;
   readonly configHash: string;
+  readonly zoneSerial: number;
 }
 
 export interface PeerState {
@@ -46,6 +47,8 @@ export interface MembershipState {
   /** Has heard a majority at least once since start: before that the agent never serves. */
   readonly reachedQuorum: boolean;
   readonly counters: Counters;
+  /** The SOA serial this agent serves (the agent sets it); heartbeats carry it. */
+  readonly zoneSerial: number;
 }
 
 /** Whether a peer's row is recent enough to vote: heard from within downAfter. */

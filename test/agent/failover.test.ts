@@ -58,6 +58,16 @@ describe('a node dies', () => {
     const answers = await Promise.all(survivors.flatMap((s) => ['node2.cluster.test', 'ns2.cluster.test'].map((n) => ask(s, n))));
     expect(new Set(answers.map((a) => a!.addrs[0])).size).toBe(1);
     await until(survivors, 'cluster.test', (r) => r?.addrs.join() === '127.0.5.1,127.0.5.3', 1000);
+    // Every name server shows the same SOA serial once it has settled (agents adopt the highest).
+    const serials = async () =>
+      Promise.all(survivors.map(async (sv) => {
+        const r = await udpExchange(sv, PORT, encodeQuery('cluster.test', 'SOA'), 500);
+        return r ? (packet.decode(r).answers![0].data as packet.SoaData).serial : -1;
+      }));
+    const end = Date.now() + 2000;
+    let seen = await serials();
+    while (new Set(seen).size !== 1 && Date.now() < end) seen = await serials();
+    expect(new Set(seen).size).toBe(1);
     // The log says why, naming who did not hear it and where its names went.
     const log = c.agents.get('node1')!.stdout;
     expect(log).toMatch(/node2 down: not heard by node1, node3 for 1\.\d s; node2 → node[13]/);

@@ -11,6 +11,7 @@ const sample: Omit<Heartbeat, 'type'> = {
   incarnation: 0xfedcba9876543210n,
   sequence: 4_000_000_000,
   configHash: '0123456789abcdef',
+  zoneSerial: 2026112501,
   nodeHealthy: false,
   heard: new Map([
     ['node1', { everHeard: true, ageMs: 12, verdict: 'up' }],

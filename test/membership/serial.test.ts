@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { encodeHeartbeat } from '../../src/membership/messages';
+import { initialState, reduce } from '../../src/membership/reducer';
+import { makeConfig, SECRET } from './helpers';
+
+/** Agents converge on the highest SOA serial any of them serves, so `check` sees one serial. */
+describe('zone serial in heartbeats', () => {
+  const config = makeConfig(3);
+  const heartbeatFrom = (sender: string, sequence: number, zoneSerial: number) =>
+    encodeHeartbeat(
+      { sender, incarnation: 1n, sequence, configHash: config.hash, nodeHealthy: true, heard: new Map(), services: new Map(), zoneSerial },
+      SECRET,
+    );
+
+  it('announces its own serial and reports a peer serving a higher one, once', () => {
+    let state = reduce(initialState({ config, self: 'node1', incarnation: 5n, now: 0 }), { type: 'zone-serial', serial: 100 }, 0).state;
+    expect(state.zoneSerial).toBe(100);
+    const lower = reduce(state, { type: 'message', bytes: heartbeatFrom('node2', 1, 99) }, 10);
+    expect(lower.effects.filter((e) => e.type === 'peer-serial')).toEqual([]);
+    const higher = reduce(lower.state, { type: 'message', bytes: heartbeatFrom('node2', 2, 105) }, 20);
+    expect(higher.effects.filter((e) => e.type === 'peer-serial')).toEqual([{ type: 'peer-serial', node: 'node2', serial: 105 }]);
+    state = higher.state;
+    const again = reduce(state, { type: 'message', bytes: heartbeatFrom('node2', 3, 105) }, 30);
+    expect(again.effects.filter((e) => e.type === 'peer-serial')).toEqual([]);
+  });
+});
