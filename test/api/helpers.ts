@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { StatusDocument } from '../../src/api/status-types';
 
 export interface HttpReply {
   status: number;
@@ -112,4 +113,28 @@ export function parseExposition(text: string): Exposition {
       return samples.filter((s) => matches(s, name, labels)).reduce((a, s) => a + s.value, 0);
     },
   };
+}
+
+/**
+ * Waits until every agent at `bases` (http://address:port) sees every node up, hears everyone, and
+ * has a fresh row from every peer that itself hears everyone, with its checks passed: a settled
+ * cluster, so that tests comparing agents do not race their start.
+ */
+export async function converged(bases: readonly string[], ms = 15_000): Promise<StatusDocument[]> {
+  return eventually(
+    `${bases.join(', ')} to agree that every node is up`,
+    async () => {
+      const docs = await Promise.all(bases.map(async (b) => JSON.parse((await http(`${b}/v1/status`)).body) as StatusDocument));
+      const settled = docs.every(
+        (d) =>
+          d.nodes.every((n) => n.state === 'up') &&
+          d.hears.length === d.nodes.length &&
+          Object.values(d.matrix).every((row) => row !== null && row.fresh && Object.values(row.heard).every((o) => o.everHeard && o.ageMs < d.peer.downAfterMs)) &&
+          d.checks.every((c) => c.lastOk === true),
+      );
+      const answers = (d: StatusDocument) => JSON.stringify(d.answers.map((a) => [a.name, a.a]));
+      return settled && docs.every((d) => answers(d) === answers(docs[0])) ? docs : undefined;
+    },
+    ms,
+  );
 }

@@ -13,7 +13,7 @@ const cfg = config();
 
 function metricsSource(over: Partial<MetricsSource> = {}): MetricsSource & { stats: QueryStats } {
   const counters: Counters = { sent: 10, received: 8, rejected: { short: 1, version: 0, type: 0, hmac: 2, 'unknown-sender': 0, replay: 0, malformed: 0 } };
-  return { ...source(cfg, view(cfg, 1000)), stats: new QueryStats(), counters: () => counters, ...over } as MetricsSource & { stats: QueryStats };
+  return { ...source(cfg, view(cfg, 1000)), stats: new QueryStats(), counters: () => counters, ...over } as unknown as MetricsSource & { stats: QueryStats };
 }
 const scrape = async (src: MetricsSource) => parseExposition(await createMetrics(src, { node: 'node1', version: '1.0.0' }).metrics());
 
