@@ -2,7 +2,7 @@ import { getServers } from 'node:dns';
 import type { ClusterConfig } from '../config/types';
 import { desiredDelegation } from '../parent/records';
 import { readReferral } from './model';
-import { ask, isReply, type Question } from './query';
+import { ask, askLikeAResolver, isReply, type Question } from './query';
 import { queryKey, type Endpoint, type ExpectedCluster, type Observations, type Outcome, type ParentObservation, type ServerObservation } from './types';
 
 export interface GatherOptions {
@@ -21,14 +21,6 @@ export interface GatherOptions {
 const DEFAULT_DETECTION_MS = 1000 + 250;
 const MAX_PARENT_SERVERS = 6;
 
-/** UDP with one retry on timeout; TCP when the answer is truncated (as resolvers do). */
-async function query(server: Endpoint, q: Question, timeoutMs: number, opts: { recurse?: boolean; nsid?: boolean } = {}): Promise<Outcome> {
-  let o = await ask(server, q, { transport: 'udp', timeoutMs, ...opts });
-  if (!isReply(o) && o.failure === 'timeout') o = await ask(server, q, { transport: 'udp', timeoutMs, ...opts });
-  if (isReply(o) && o.reply.tc) o = await ask(server, q, { transport: 'tcp', timeoutMs, ...opts });
-  return o;
-}
-
 export function systemResolver(): Endpoint {
   const first = getServers()[0];
   if (!first) return { host: '127.0.0.1', port: 53 };
@@ -44,7 +36,7 @@ async function findParentServers(zone: string, resolver: Endpoint, timeoutMs: nu
   const labels = zone.split('.');
   for (let i = 1; i <= labels.length; i++) {
     const candidate = labels.slice(i).join('.');
-    const o = await query(resolver, { name: candidate || '.', type: 'NS' }, timeoutMs, { recurse: true });
+    const o = await askLikeAResolver(resolver, { name: candidate || '.', type: 'NS' }, timeoutMs, { recurse: true });
     if (!isReply(o)) return { error: `resolver ${resolver.host}:${resolver.port} did not answer ${candidate || '.'} NS (${o.failure}: ${o.detail})` };
     const names = o.reply.answer.filter((r) => r.type === 'NS' && r.name === candidate).map((r) => r.data);
     if (names.length === 0) continue;
@@ -52,7 +44,7 @@ async function findParentServers(zone: string, resolver: Endpoint, timeoutMs: nu
     for (const name of names.slice(0, MAX_PARENT_SERVERS)) {
       let addrs = o.reply.additional.filter((r) => r.type === 'A' && r.name === name).map((r) => r.data);
       if (addrs.length === 0) {
-        const a = await query(resolver, { name, type: 'A' }, timeoutMs, { recurse: true });
+        const a = await askLikeAResolver(resolver, { name, type: 'A' }, timeoutMs, { recurse: true });
         addrs = isReply(a) ? a.reply.answer.filter((r) => r.type === 'A').map((r) => r.data) : [];
       }
       for (const host of addrs) servers.push({ name, endpoint: { host, port: 53 } });
@@ -65,11 +57,11 @@ async function findParentServers(zone: string, resolver: Endpoint, timeoutMs: nu
 
 async function askParents(opts: GatherOptions): Promise<{ parents: ParentObservation[]; parentError?: string }> {
   const q: Question = { name: opts.zone, type: 'NS' };
-  if (opts.parent) return { parents: [{ server: opts.parent, outcome: await query(opts.parent, q, opts.timeoutMs) }] };
+  if (opts.parent) return { parents: [{ server: opts.parent, outcome: await askLikeAResolver(opts.parent, q, opts.timeoutMs) }] };
   const found = await findParentServers(opts.zone, opts.resolver ?? systemResolver(), opts.timeoutMs);
   if ('error' in found) return { parents: [], parentError: found.error };
   const parents = await Promise.all(
-    found.servers.map(async (s) => ({ zone: found.zone, server: s.endpoint, serverName: s.name, outcome: await query(s.endpoint, q, opts.timeoutMs) })),
+    found.servers.map(async (s) => ({ zone: found.zone, server: s.endpoint, serverName: s.name, outcome: await askLikeAResolver(s.endpoint, q, opts.timeoutMs) })),
   );
   return { parents };
 }
@@ -107,9 +99,9 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
 
   const probe = async (endpoint: Endpoint) => {
     const [udpSoa, tcpSoa, ns] = await Promise.all([
-      query(endpoint, { name: zone, type: 'SOA' }, timeoutMs, { nsid: true }),
+      askLikeAResolver(endpoint, { name: zone, type: 'SOA' }, timeoutMs, { nsid: true }),
       ask(endpoint, { name: zone, type: 'SOA' }, { transport: 'tcp', timeoutMs, nsid: true }),
-      query(endpoint, { name: zone, type: 'NS' }, timeoutMs),
+      askLikeAResolver(endpoint, { name: zone, type: 'NS' }, timeoutMs),
     ]);
     return { endpoint, udpSoa, tcpSoa, ns };
   };
@@ -135,7 +127,7 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
         // A server that did not answer the SOA is not asked more: every question would only time out.
         if (isReply(s.udpSoa)) {
           await Promise.all(
-            which.flatMap((name) => types.map(async (type) => answered.set(queryKey(name, type), await query(s.endpoint, { name, type }, timeoutMs)))),
+            which.flatMap((name) => types.map(async (type) => answered.set(queryKey(name, type), await askLikeAResolver(s.endpoint, { name, type }, timeoutMs)))),
           );
         }
         return { ...s, names: answered };

@@ -154,3 +154,11 @@ function askTcp(server: Endpoint, msg: Buffer, id: number, timeoutMs: number): P
 export function isReply(o: Outcome | undefined): o is Extract<Outcome, { reply: Reply }> {
   return o !== undefined && 'reply' in o;
 }
+
+/** As a resolver asks: UDP, once more on a timeout, and over TCP when the answer comes truncated. */
+export async function askLikeAResolver(server: Endpoint, q: Question, timeoutMs: number, opts: { recurse?: boolean; nsid?: boolean } = {}): Promise<Outcome> {
+  let o = await ask(server, q, { transport: 'udp', timeoutMs, ...opts });
+  if (!isReply(o) && o.failure === 'timeout') o = await ask(server, q, { transport: 'udp', timeoutMs, ...opts });
+  if (isReply(o) && o.reply.tc) o = await ask(server, q, { transport: 'tcp', timeoutMs, ...opts });
+  return o;
+}
