@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from '../agent/log';
 import { ClusterDnsError } from '../errors';
 import { readiness } from './healthz';
@@ -13,19 +13,21 @@ const VERSION: string = require('../../package.json').version;
 export type ApiSource = StatusSource & MetricsSource;
 
 export interface HttpApi {
-  /** `http://address:port`, or undefined when `http.enabled` is false. */
-  readonly url: string | undefined;
+  /** `http://address:port` of each listener; empty when `http.enabled` is false. */
+  readonly urls: readonly string[];
   close(): Promise<void>;
 }
 
 /**
  * The agent's read-only HTTP API: `/v1/status`, `/metrics`, `/healthz` and the status page at `/`.
- * It listens on the node's own address (witnesses too) at `http.port`; nothing it serves changes
- * the agent, so anything but GET and HEAD is refused.
+ * It listens at `http.port` on the addresses the node's DNS listens on (`listen`, which defaults to
+ * the node's `address` and `address6`; witnesses too): behind NAT the public `address` is not on
+ * the machine, and `listen` names the one that is. Nothing it serves changes the agent, so anything
+ * but GET and HEAD is refused.
  */
 export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpApi> {
   const { http } = agent.currentConfig;
-  if (!http.enabled) return { url: undefined, close: async () => undefined };
+  if (!http.enabled) return { urls: [], close: async () => undefined };
   const metrics = createMetrics(agent, { node: agent.node.name, version: VERSION });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     route(agent, metrics, req, res).catch((e: unknown) => {
@@ -34,23 +36,37 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
       else res.destroy();
     });
   };
-  const server = createServer({ requestTimeout: 10_000 }, handler);
-  // A slow or idle client must not hold a socket for long on a node whose job is DNS.
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 5_000;
-  server.maxHeadersCount = 50;
-  await listen(server, agent.node.address, http.port);
-  const { address, port } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  log.info({ event: 'http-listening', url }, `status page ${url}/, API ${url}/v1/status, metrics ${url}/metrics`);
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const servers: Server[] = [];
+  const closeAll = () =>
+    Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    ).then(() => undefined);
+  try {
+    for (const address of agent.node.listen) {
+      const server = createServer({ requestTimeout: 10_000 }, handler);
+      // A slow or idle client must not hold a socket for long on a node whose job is DNS.
+      server.keepAliveTimeout = 5_000;
+      server.headersTimeout = 5_000;
+      server.maxHeadersCount = 50;
+      servers.push(server);
+      await listen(server, address, http.port);
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  const urls = servers.map((server) => {
+    const { address, port } = server.address() as AddressInfo;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  });
+  log.info({ event: 'http-listening', urls }, `status page ${urls[0]}/, API ${urls[0]}/v1/status, metrics ${urls[0]}/metrics${urls.length > 1 ? ` (also on ${urls.slice(1).join(', ')})` : ''}`);
+  return { urls, close: closeAll };
 }
 
 async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -107,6 +123,7 @@ function listen(server: Server, address: string, port: number): Promise<void> {
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, address);
+    // As the DNS listeners do: `::` must not also take the IPv4 port that `0.0.0.0` binds.
+    server.listen({ port, host: address, ipv6Only: isIPv6(address) });
   });
 }

@@ -67,6 +67,18 @@ describe('the HTTP API and the agent process', () => {
     }
   });
 
+  it('behind NAT: the public address is not on the machine, so the API listens where `listen` says', async () => {
+    // 198.51.100.7 (TEST-NET-2) stands for an EC2 public address; 127.0.11.56 is the private one.
+    const c = oneNode('198.51.100.7', 5391, (y) => y.replace('address: 198.51.100.7 }', 'address: 198.51.100.7, listen: [127.0.11.56], peerAddress: 127.0.11.56 }'));
+    const agent = await c.startAgent('solo');
+    const r = await eventually('the API on the private address', async () => {
+      const x = await http('http://127.0.11.56:5393/v1/status');
+      return x.status === 200 ? x : undefined;
+    });
+    expect(JSON.parse(r.body)).toMatchObject({ node: 'solo', nodes: [{ name: 'solo', address: '198.51.100.7' }] });
+    expect(agent.stdout).toMatch(/"event":"http-listening","urls":\["http:\/\/127\.0\.11\.56:5393"\]/);
+  });
+
   it('http.enabled: false: DNS is served, nothing listens on http.port, and status says why it cannot ask', async () => {
     const c = oneNode('127.0.11.53', 5361, (y) => y.replace('http: { port: 5363 }', 'http: { port: 5363, enabled: false }'));
     await c.startAgent('solo');
