@@ -31,6 +31,7 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --no-edns          send queries without EDNS(0) (default: EDNS on, as resolvers send)
   --port N           DNS port for both servers (default 5399)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
+  --node-args ARGS   extra node options for the measured agent, e.g. "--max-semi-space-size=2"
   --cpu-prof DIR     run the agent under node --cpu-prof, write the profile to DIR and print its top
   --only agent|nsd   measure one server only (no ratio)
   --out FILE         result JSON (default bench/results/dnsperf-<date>.json)
@@ -48,7 +49,7 @@ function parseArgs(argv) {
   const o = {
     seconds: 15, runs: 2, warmup: 5, clients: 10, outstanding: 100, qps: 0, edns: true, port: 5399,
     agentBin: join(ROOT, 'bin', 'clusterdns.js'), cpuProf: '', only: '', out: '', save: true, strict: false, keep: false,
-    waitQuiet: 20, nice: 0,
+    waitQuiet: 20, nice: 0, nodeArgs: [],
   };
   const num = (name, v, min) => {
     const n = Number(v);
@@ -72,6 +73,7 @@ function parseArgs(argv) {
       case '--port': o.port = num(a, next(), 1); break;
       case '--agent-bin': o.agentBin = resolve(next()); break;
       case '--cpu-prof': o.cpuProf = resolve(next()); break;
+      case '--node-args': o.nodeArgs = next().split(/\s+/).filter(Boolean); break;
       case '--only': o.only = next(); if (!['agent', 'nsd'].includes(o.only)) die('--only takes agent or nsd'); break;
       case '--out': o.out = resolve(next()); break;
       case '--no-save': o.save = false; break;
@@ -610,7 +612,7 @@ zone:
   }
   const helpers = [];
   if (want('agent')) {
-    const nodeArgs = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
+    const nodeArgs = [...o.nodeArgs, ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [])];
     if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
     servers.agent = {
       addr: AGENT_ADDR,
