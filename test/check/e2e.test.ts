@@ -99,9 +99,10 @@ describe('check against NSD, unbound and three agents', () => {
     expect((await resolveA(`node3.${ZONE}`)).addresses).toEqual(['127.0.8.3']);
     cluster.agents.get('node3')!.kill('SIGKILL');
     const budgetMs = DETECTION_MS + TTL * 1000;
-    // Slack: unbound may first pick the dead server (one ICMP error, then another server), and the
-    // heartbeat that carries the verdict may come up to one interval late.
-    const { afterMs, value } = await within(budgetMs + 2000, async () => {
+    // Beyond detection + TTL: unbound keeps a record until its whole-second clock passes the expiry,
+    // so a TTL of 2 lasts up to 3 s (seen in traces: TTL 0 served for a full second); and 1.5 s for
+    // scheduling under a loaded test run (verdict heartbeats, unbound's retry past the dead server).
+    const { afterMs, value } = await within(budgetMs + 1000 + 1500, async () => {
       const r = await resolveA(`node3.${ZONE}`, 1000);
       return r.addresses.length && !r.addresses.includes('127.0.8.3') ? r : undefined;
     });
