@@ -38,6 +38,9 @@ async function findParentServers(zone: string, resolver: Endpoint, timeoutMs: nu
     const candidate = labels.slice(i).join('.');
     const o = await askLikeAResolver(resolver, { name: candidate || '.', type: 'NS' }, timeoutMs, { recurse: true });
     if (!isReply(o)) return { error: `resolver ${resolver.host}:${resolver.port} did not answer ${candidate || '.'} NS (${o.failure}: ${o.detail})` };
+    // Going further up on SERVFAIL would ask a grandparent, which only refers to the parent.
+    if (o.reply.rcode !== 'NOERROR' && o.reply.rcode !== 'NXDOMAIN')
+      return { error: `resolver ${resolver.host}:${resolver.port} answered ${o.reply.rcode} for ${candidate || '.'} NS` };
     const names = o.reply.answer.filter((r) => r.type === 'NS' && r.name === candidate).map((r) => r.data);
     if (names.length === 0) continue;
     const servers: { name: string; endpoint: Endpoint }[] = [];
