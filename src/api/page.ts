@@ -44,8 +44,13 @@ section { margin-top: 22px; }
 h2 { font-size: 15px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); margin: 0 0 10px; font-weight: 650; }
 h2 .count { font-weight: 500; text-transform: none; letter-spacing: 0; }
 .cols { display: grid; grid-template-columns: minmax(0, 1.25fr) minmax(0, 1fr); gap: 0 24px; }
-@media (max-width: 900px) { .cols { grid-template-columns: minmax(0, 1fr); } main, header.top { padding-left: 14px; padding-right: 14px; } }
-.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
+@media (max-width: 900px) { .cols { grid-template-columns: minmax(0, 1fr); } main, header.top, footer { padding-left: 14px; padding-right: 14px; } }
+@media (max-width: 560px) {
+  ol.events li { grid-template-columns: auto 1fr; }
+  ol.events li > span:last-child { grid-column: 1 / -1; }
+  th, td { padding: 7px 9px; }
+}
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; overflow: auto; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 14px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-left: 6px solid var(--unk); border-radius: 12px; padding: 14px 16px 12px; transition: border-color 0.3s; }
 .card[data-state="up"] { border-left-color: var(--up); }
@@ -76,6 +81,7 @@ tr.failed-over td.to { color: var(--warn); font-weight: 650; }
 .tag { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; font-size: 11px; font-weight: 700; letter-spacing: 0.04em; text-transform: uppercase; color: var(--warn); background: var(--warn-bg); border: 1px solid currentColor; }
 .none { color: var(--down); font-style: italic; }
 .muted { color: var(--muted); }
+.nowrap { white-space: nowrap; }
 .matrix td, .matrix th { text-align: center; white-space: nowrap; }
 .matrix tbody th { text-align: left; }
 .cell { display: inline-block; min-width: 64px; padding: 2px 8px; border-radius: 6px; font-family: var(--mono); font-size: 12.5px; }
@@ -237,7 +243,7 @@ const SCRIPT = String.raw`
       var to = a.servedBy.join(', ');
       return h('tr', { class: a.failedOver ? 'failed-over' : null, 'data-name': a.name },
         h('th', { scope: 'row', class: 'mono' }, a.name, a.failedOver ? h('span', { class: 'tag', text: 'failed over' }) : null),
-        h('td', { text: a.kind + (a.port ? ' :' + a.port : '') }),
+        h('td', { class: 'nowrap', text: a.kind + (a.port ? ' :' + a.port : '') }),
         h('td', { class: 'mono' }, addrs.length ? addrs.join(', ') : h('span', { class: 'none', text: 'no address' })),
         h('td', { class: a.failedOver ? 'to' : null, text: to ? (a.failedOver ? '→ ' + to : to) : '—' }));
     });
