@@ -86,18 +86,16 @@ export function checkServers(obs: Observations, model: Model): Finding[] {
 
   const serials = new Map(serving.map((s) => [s.label, String(s.serial)]));
   if (new Set(serials.values()).size > 1) {
-    // The agents number zone versions each on its own clock, so after a restart or a failover seen
-    // a second apart the serials may stay apart while the data is the same: that alone is no split.
+    // Agents adopt the highest serial a peer serves, within a heartbeat or so: a difference that
+    // outlasts asking again means they do not hear each other, even if today's answers agree.
     const dataAgrees = model.names.every((n) => new Set(n.answers.values()).size <= 1) && new Set(serving.map((s) => s.ns?.join(' '))).size <= 1;
     out.push({
-      severity: dataAgrees ? 'warn' : 'broken',
+      severity: 'broken',
       code: 'serial-mismatch',
       subject: zone,
-      message: `SOA serials differ: ${[...serials].map(([l, v]) => `${l}: ${v}`).join(', ')}${dataAgrees ? ' (every answer agrees)' : ''}`,
-      fix: dataAgrees
-        ? 'nothing to do for clients; tools that compare serials will see the difference until the next change'
-        : 'the agents do not share one view: check the peer network and that every node runs the same config',
-      transient: !dataAgrees,
+      message: `SOA serials differ: ${[...serials].map(([l, v]) => `${l}: ${v}`).join(', ')}${dataAgrees ? ' (the answers agree for now)' : ''}`,
+      fix: 'the agents do not share one view: check that peers reach each other on the peer port, that every node runs the same config, and the same clusterdns version',
+      transient: true,
     });
   }
   const nsSets = new Map(serving.filter((s) => s.ns).map((s) => [s.label, s.ns!.join(' ')]));

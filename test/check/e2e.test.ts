@@ -62,9 +62,8 @@ describe('check against NSD, unbound and three agents', () => {
     }
     const viaResolver = await check('--config', cluster.configPath, '--resolver', RESOLVER);
     expect(viaResolver.stderr).toBe('');
+    expect(viaResolver.stdout).toContain('No problems found.');
     expect(viaResolver.stdout).toContain('cluster.test: healthy (exit 0)');
-    // The agents number their serials each on its own (see the report), so a serial warning may show.
-    expect(viaResolver.stdout).not.toMatch(/BROKEN|DEGRADED/);
     expect(viaResolver.code, viaResolver.stdout).toBe(0);
 
     const json = await check('--parent', PARENT, '--json');
