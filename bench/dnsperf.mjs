@@ -732,10 +732,12 @@ zone:
     out.push(`  agent / NSD: ${fmt(ratioBest, 3)} (best of runs), ${fmt(ratioMedian, 3)} (median), ${fmt(ratioPerCpu, 3)} (per server CPU-second)   target ≥ 0.45 (both): ${targets.ratio.ok ? 'met' : 'NOT met'}`);
   }
   if (agentMem) out.push(`  agent peak RSS ${fmt(agentMem.peakMB)} MB   target < 80 MB: ${targets.rss.ok ? 'met' : 'NOT met'}`);
+  const notes = [];
   const noisy = runs.filter((r) => r.cpu0Other > 0.1);
-  if (noisy.length) out.push(`  note: ${noisy.length} of ${runs.length} runs had > 10% of CPU 0 used by other processes: the machine was not quiet`);
+  if (noisy.length) notes.push(`${noisy.length} of ${runs.length} runs had > 10% of CPU 0 used by other processes: the machine was not quiet`);
   const clientBound = runs.filter((r) => r.serverCpu < 0.85 && r.cpu1Busy > 0.95);
-  if (clientBound.length) out.push(`  note: in ${clientBound.length} run(s) the server used < 85% of its CPU while dnsperf's CPU was saturated: those numbers are dnsperf's limit, not the server's`);
+  if (clientBound.length) notes.push(`in ${clientBound.length} run(s) the server used < 85% of its CPU while dnsperf's CPU was saturated: those numbers are dnsperf's limit, not the server's`);
+  for (const n of notes) out.push(`  note: ${n}`);
   if (profile) {
     out.push('');
     out.push(`agent CPU profile (${profile.file}), self time, top functions of ${fmt(profile.totalMs / 1000, 1)} s sampled:`);
@@ -763,6 +765,7 @@ zone:
     ratio: { best: ratioBest, median: ratioMedian, perCpu: ratioPerCpu, headline: 'best' },
     agentMemory: { afterWarmup: agentMemAfterWarmup, end: agentMem },
     targets,
+    notes,
     profile,
   };
   if (o.save) {
