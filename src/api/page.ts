@@ -168,7 +168,9 @@ const SCRIPT = String.raw`
     var moved = s.answers.filter(function (a) { return a.failedOver && a.kind === 'node'; });
     if (s.role !== 'witness' && !s.serving) return { cls: 'bad', text: 'Not serving: ' + (s.minority ? 'minority' : 'no quorum yet') };
     if (s.role === 'witness' && s.minority) return { cls: 'bad', text: 'Witness in the minority' };
-    if (down.length) return { cls: 'degraded', text: 'Degraded: ' + down.map(function (n) { return n.name; }).join(', ') + ' down' + (moved.length ? ', ' + moved.length + ' failed over' : '') };
+    var targets = [];
+    moved.forEach(function (a) { a.servedBy.forEach(function (t) { if (targets.indexOf(t) < 0) targets.push(t); }); });
+    if (down.length) return { cls: 'degraded', text: 'Degraded: ' + down.map(function (n) { return n.name; }).join(', ') + ' down' + (targets.length ? ' · failed over to ' + targets.join(', ') : '') };
     if (odd.length) return { cls: 'degraded', text: 'Attention: ' + odd.map(function (n) { return n.name + ' ' + n.condition; }).join(', ') };
     return { cls: 'ok', text: 'All ' + s.nodes.length + ' nodes up' };
   }

@@ -99,7 +99,7 @@ describe('the status page in headless Chromium', () => {
     const failed = await page.$$eval('#answers tr.failed-over', (rows) => rows.map((r) => [r.getAttribute('data-name'), r.querySelector('td.to')?.textContent]));
     expect(failed.map((f) => f[0])).toEqual(['node3.cluster.test', 'ns3.cluster.test']);
     for (const f of failed) expect(f[1]).toMatch(/^→ node[12]$/);
-    expect(await page.textContent('#summary')).toMatch(/^Degraded: node3 down, 1 failed over$/);
+    expect(await page.textContent('#summary')).toMatch(/^Degraded: node3 down · failed over to node[12]$/);
     expect(await page.textContent('#events li')).toMatch(/verdict.*node3 down/);
     // Let the matrix show node3's silence before the picture is taken.
     await page.waitForTimeout(1200);
