@@ -29,19 +29,22 @@ beforeAll(async () => {
   );
   // The zone is answered once a majority is heard: run all three.
   await Promise.all(['node1', 'node2', 'node3'].map((n) => cluster.startAgent(n)));
-  await waitServing(A1, 'node1.cluster.test');
+  for (const n of [1, 2, 3]) await waitServing(A1, `node${n}.cluster.test`, `127.0.2.${n}`);
 });
 
 afterAll(async () => {
   await cluster?.cleanup();
 });
 
-/** Polls until `server` answers `name` with NOERROR (the agents have heard a majority). */
-async function waitServing(server: string, name: string, ms = 10_000): Promise<void> {
+/**
+ * Polls until `server` answers `name` with `server` itself: the agents have heard a majority and
+ * every node is up (on a loaded machine one agent may start late and sit out a hold-down first).
+ */
+async function waitServing(server: string, name: string, want = server, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const m = await udpQuery(server, PORT, name, 'A').catch(() => undefined);
-    if (m?.rcode === 'NOERROR') return;
+    if (m?.rcode === 'NOERROR' && m.answers?.[0]?.data === want) return;
     if (Date.now() > end) throw new Error(`${server} does not answer ${name} after ${ms} ms: ${m?.rcode ?? 'no reply'}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -158,7 +161,7 @@ describe('truncation over UDP, then TCP', () => {
     const nodes = [0, 1, 2].map((i) => ({ name: `n${i + 1}`, address: `127.0.2.${20 + i}` }));
     big = new TestCluster(clusterYaml({ zone, dnsPort: PORT, nodes, extra: 'services:\n  - { name: web, port: 443 }\n' }));
     await Promise.all(nodes.map((n) => big.startAgent(n.name)));
-    await waitServing(A, `n1.${zone}`);
+    for (const n of [1, 2, 3]) await waitServing(A, `n${n}.${zone}`, `127.0.2.${19 + n}`);
   });
   afterAll(async () => {
     await big?.cleanup();

@@ -106,7 +106,7 @@ describe('fuzzing a live agent', () => {
     cluster = new TestCluster(YAML);
     await Promise.all(['node1', 'node2', 'node3'].map((n) => cluster.startAgent(n)));
     const end = Date.now() + 10_000;
-    while ((await udpQuery('127.0.3.1', 5302, 'node1.cluster.test', 'A').catch(() => undefined))?.rcode !== 'NOERROR' && Date.now() < end)
+    while ((await udpQuery('127.0.3.1', 5302, 'node2.cluster.test', 'A').catch(() => undefined))?.answers?.[0]?.data !== '127.0.3.2' && Date.now() < end)
       await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
