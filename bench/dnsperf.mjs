@@ -31,7 +31,8 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --no-edns          send queries without EDNS(0) (default: EDNS on, as resolvers send)
   --port N           DNS port for both servers (default 5399)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
-  --node-args ARGS   extra node options for the measured agent, e.g. "--max-semi-space-size=2"
+  --node-args ARGS   node options for the measured agent (default: the ones bin/clusterdns.js's
+                     shebang gives every installed agent, "--max-semi-space-size=2"
   --cpu-prof DIR     run the agent under node --cpu-prof, write the profile to DIR and print its top
   --only agent|nsd   measure one server only (no ratio)
   --out FILE         result JSON (default bench/results/dnsperf-<date>.json)
@@ -42,6 +43,12 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --keep             keep the temporary directory (configs, zone, query file, logs)
 `;
 
+/** The node options in bin/clusterdns.js's shebang: the agent is measured as it is installed. */
+function shebangNodeArgs() {
+  const first = readFileSync(new URL('../bin/clusterdns.js', import.meta.url), 'utf8').split('\n')[0];
+  return first.replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--'));
+}
+
 // ---------------------------------------------------------------------------------------------
 // options
 
@@ -49,7 +56,7 @@ function parseArgs(argv) {
   const o = {
     seconds: 15, runs: 2, warmup: 5, clients: 10, outstanding: 100, qps: 0, edns: true, port: 5399,
     agentBin: join(ROOT, 'bin', 'clusterdns.js'), cpuProf: '', only: '', out: '', save: true, strict: false, keep: false,
-    waitQuiet: 20, nice: 0, nodeArgs: [],
+    waitQuiet: 20, nice: 0, nodeArgs: shebangNodeArgs(),
   };
   const num = (name, v, min) => {
     const n = Number(v);
