@@ -63,3 +63,13 @@ export function heldDownElsewhere(matrix: Matrix, self: string, target: string):
   }
   return down.length > up ? down : undefined;
 }
+
+/**
+ * Fresh peers (not this agent) whose own verdict still holds `target` down, the node itself
+ * included: a node comes up in this agent's answers only once none of them does.
+ */
+export function holdersDown(matrix: Matrix, self: string, target: string): string[] {
+  const holders: string[] = [];
+  for (const [voter, row] of matrix) if (row && voter !== self && row.heard.get(target)?.verdict === 'down') holders.push(voter);
+  return holders;
+}

@@ -1,9 +1,9 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, heldDownElsewhere, ownRow } from './matrix';
+import { ballotsFor, currentMatrix, heldDownElsewhere, holdersDown, ownRow } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isNewer } from './replay';
-import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Row } from './state';
+import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -51,6 +51,7 @@ export function initialState(opts: {
     localHealth: opts.localHealth ?? { nodeHealthy: true, services: {} },
     peers: new Map(config.nodes.filter((n) => n.name !== self).map((n) => [n.name, {}])),
     verdicts: new Map(config.nodes.map((n) => [n.name, initialVerdict(now, config.peer)])),
+    published: new Map(),
     hasMajority: false,
     reachedQuorum: false,
     counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> },
@@ -174,7 +175,9 @@ function evaluate(step: Step, now: number): Step {
   const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
   const verdicts = new Map<string, NodeVerdict>();
+  const published = new Map<string, Published>();
   let changed = false;
+  let publishedChanged = false;
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
     let assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
@@ -186,15 +189,42 @@ function evaluate(step: Step, now: number): Step {
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
-    if (after.state !== before.state && after.state !== 'unknown')
-      effects.push({ type: 'verdict', node: n.name, up: after.state === 'up', reason: after.reason });
+
+    const was = state.published.get(n.name);
+    const next = publish(after, was, holdersDown(matrix, state.self, n.name), now);
+    if (next) published.set(n.name, next);
+    if (next !== was) {
+      publishedChanged = true;
+      if (next && next.up !== was?.up) effects.push({ type: 'verdict', node: n.name, up: next.up, reason: next.reason });
+    }
   }
 
-  if (!changed && hasMajority === state.hasMajority) return { state, effects };
+  if (!changed && !publishedChanged && hasMajority === state.hasMajority) return { state, effects };
   return {
-    state: { ...state, verdicts: changed ? verdicts : state.verdicts, hasMajority, reachedQuorum: state.reachedQuorum || hasMajority },
+    state: {
+      ...state,
+      verdicts: changed ? verdicts : state.verdicts,
+      published: publishedChanged ? published : state.published,
+      hasMajority,
+      reachedQuorum: state.reachedQuorum || hasMajority,
+    },
     effects,
   };
+}
+
+/**
+ * What this agent answers for a node, from its own verdict: down at once, up only once no fresh
+ * peer holds the node down any more (see `MembershipState.published`). Unchanged: the same object.
+ */
+function publish(v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
+  if (v.state === 'unknown') return was;
+  if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
+  if (was?.up) return was;
+  if (holders.length > 0) {
+    const reason = `${v.reason.split(':')[0]} held down: ${holders.join(', ')} still hold it down`;
+    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was?.since ?? now };
+  }
+  return { up: true, reason: v.since === now ? v.reason : `${v.reason}; held down elsewhere until now`, since: now };
 }
 
 function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {
@@ -208,5 +238,6 @@ function reportsUnhealthy(state: MembershipState, node: string, now: number): bo
 function reconfigure(state: MembershipState, config: ClusterConfig, now: number): MembershipState {
   const peers = new Map(config.nodes.filter((n) => n.name !== state.self).map((n) => [n.name, state.peers.get(n.name) ?? {}]));
   const verdicts = new Map(config.nodes.map((n) => [n.name, state.verdicts.get(n.name) ?? initialVerdict(now, config.peer)]));
-  return { ...state, config, peers, verdicts };
+  const published = new Map([...state.published].filter(([name]) => verdicts.has(name)));
+  return { ...state, config, peers, verdicts, published };
 }

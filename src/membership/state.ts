@@ -19,6 +19,12 @@ export interface Row {
   readonly zoneSerial: number;
 }
 
+export interface Published {
+  readonly up: boolean;
+  readonly reason: string;
+  readonly since: number;
+}
+
 export interface PeerState {
   readonly lastHeardAt?: number;
   readonly row?: Row;
@@ -40,8 +46,14 @@ export interface MembershipState {
   readonly localHealth: LocalHealth;
   /** Every configured node but self. */
   readonly peers: ReadonlyMap<string, PeerState>;
-  /** Every configured node, self included. */
+  /** Every configured node, self included: this agent's own verdicts (its votes, in its rows). */
   readonly verdicts: ReadonlyMap<string, NodeVerdict>;
+  /**
+   * What this agent answers with: a node is published up when its own verdict is up and no fresh
+   * peer still holds it down. Hold-downs grow with each agent's own flap history, which differs
+   * after restarts; waiting for the longest keeps every agent's answers the same. Absent: undecided.
+   */
+  readonly published: ReadonlyMap<string, Published>;
   /** Hears a majority of the configured nodes (itself included) right now. */
   readonly hasMajority: boolean;
   /** Has heard a majority at least once since start: before that the agent never serves. */

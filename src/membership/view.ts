@@ -1,4 +1,5 @@
 import type { NodeRole } from '../config/types';
+import { deepFreeze } from '../freeze';
 import type { NodeState } from './holddown';
 import { ownRow } from './matrix';
 import type { Observation } from './messages';
@@ -55,15 +56,16 @@ export function buildView(state: MembershipState, now: number): ClusterView {
   const { config, self } = state;
   const nodes: NodeView[] = config.nodes.map((n) => {
     const v = state.verdicts.get(n.name)!;
+    const p = state.published.get(n.name);
     const row = n.name === self ? undefined : state.peers.get(n.name)?.row;
     const isSelf = n.name === self;
     return {
       name: n.name,
       role: n.role,
-      state: v.state,
-      up: v.state === 'up',
-      reason: v.reason,
-      since: v.since,
+      state: p ? (p.up ? 'up' : 'down') : v.state,
+      up: p?.up === true,
+      reason: p?.reason ?? v.reason,
+      since: p?.since ?? v.since,
       holdDownMs: v.holdDownMs,
       healthy: isSelf ? state.localHealth.nodeHealthy : row?.nodeHealthy,
       services: isSelf ? { ...state.localHealth.services } : Object.fromEntries(row?.services ?? []),
@@ -96,12 +98,4 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     configHashes,
     matrix,
   });
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }

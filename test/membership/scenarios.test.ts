@@ -99,7 +99,12 @@ describe('flapping', () => {
       expect(c.view('node1').nodes[1].holdDownMs).toBe(c.view('node3').nodes[1].holdDownMs);
       c.run(1000);
     }
-    expect(holdDowns).toEqual([3000, 6000, 12_000, 24_000]);
+    // Each agent waits for the others' hold-downs too, the restarted node's own (it starts its
+    // count an interval late) included: at most two intervals over the hold-down.
+    [3000, 6000, 12_000, 24_000].forEach((want, i) => {
+      expect(holdDowns[i]).toBeGreaterThanOrEqual(want);
+      expect(holdDowns[i]).toBeLessThanOrEqual(want + 2 * 250);
+    });
   });
 });
 
