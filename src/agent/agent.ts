@@ -188,8 +188,12 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
    */
   reloadConfig(config: ClusterConfig): string[] {
     const notes: string[] = [];
-    const listenChanged = config.dns.port !== this.config.dns.port || config.peer.port !== this.config.peer.port;
-    if (listenChanged) notes.push('dns.port / peer.port changes take effect after a restart');
+    const listenChanged =
+      config.dns.port !== this.config.dns.port ||
+      config.peer.port !== this.config.peer.port ||
+      config.http.port !== this.config.http.port ||
+      config.http.enabled !== this.config.http.enabled;
+    if (listenChanged) notes.push('dns.port, peer.port and http changes take effect after a restart');
     if (!config.nodes.some((n) => n.name === this.node.name)) {
       notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
       return notes;

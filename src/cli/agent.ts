@@ -52,11 +52,11 @@ function pickNode(config: ClusterConfig, name: string | undefined): string {
   if (name !== undefined) {
     const n = config.nodes.find((x) => x.name === name.toLowerCase());
     if (!n) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${name}" in the config — use one of: ${names.join(', ')}`);
-    if (n.role === 'witness') return n.name;
     return n.name;
   }
   const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
-  const mine = config.nodes.filter((n) => local.has(n.address) || (n.address6 && local.has(n.address6)));
+  // Behind NAT the advertised address is not local, but what the node listens on is.
+  const mine = config.nodes.filter((n) => [n.address, n.address6, n.peerAddress, ...n.listen].some((a) => a !== undefined && local.has(a)));
   if (mine.length === 1) return mine[0].name;
   throw new ClusterDnsError(
     'NODE_UNKNOWN',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deepFreeze } from '../freeze';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -197,12 +198,4 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   };
   const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
   return deepFreeze({ ...body, hash });
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }

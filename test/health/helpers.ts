@@ -1,6 +1,5 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { delimiter, join } from 'node:path';
 import type { CheckConfig } from '../../src/config/types';
 
 /** A check with short test timings; override what the case is about. */
@@ -21,29 +20,7 @@ export async function freePort(host: string): Promise<number> {
   return port;
 }
 
-export function findTool(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-/** In CI a missing tool is a failure; locally the test is skipped with a note saying why. */
-export function requireTool(name: string, skip: (note: string) => never): string {
-  const path = findTool(name);
-  if (path) return path;
-  const note = `${name} is not installed (apt-get install ${name})`;
-  if (process.env.CI === 'true') throw new Error(`${note}: required in CI`);
-  console.warn(`skipped: ${note}`);
-  return skip(note);
-}
+export { findTool, requireTool } from '../helpers/tools';
 
 /** Polls `cond` every 10 ms until it holds or `ms` passes; returns whether it held. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {

@@ -10,8 +10,8 @@ const HOST = '127.0.6.2';
 describe('redis probe against a real redis-server', () => {
   const started: ChildProcess[] = [];
 
-  async function startRedis(skip: (note: string) => never, extra: string[] = []): Promise<{ proc: ChildProcess; port: number }> {
-    const bin = requireTool('redis-server', skip);
+  async function startRedis(extra: string[] = []): Promise<{ proc: ChildProcess; port: number }> {
+    const bin = requireTool('redis-server');
     const port = await freePort(HOST);
     const proc = spawn(bin, ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra], {
       stdio: 'ignore',
@@ -32,8 +32,8 @@ describe('redis probe against a real redis-server', () => {
     }
   });
 
-  it('is healthy on +PONG, and unhealthy with the refusal once redis is stopped', async ({ skip }) => {
-    const { proc, port } = await startRedis(skip);
+  it('is healthy on +PONG, and unhealthy with the refusal once redis is stopped', async () => {
+    const { proc, port } = await startRedis();
     const up = await probeRedis(check({ type: 'redis', port }), HOST);
     expect(up).toMatchObject({ ok: true, reason: 'PONG' });
 
@@ -44,8 +44,8 @@ describe('redis probe against a real redis-server', () => {
     expect(down.reason).toBe(`connect ECONNREFUSED ${HOST}:${port}`);
   });
 
-  it('authenticates when the server requires a password, and says why when it is wrong or missing', async ({ skip }) => {
-    const { port } = await startRedis(skip, ['--requirepass', 's3cret']);
+  it('authenticates when the server requires a password, and says why when it is wrong or missing', async () => {
+    const { port } = await startRedis(['--requirepass', 's3cret']);
     expect(await probeRedis(check({ type: 'redis', port, password: 's3cret' }), HOST)).toMatchObject({ ok: true, reason: 'PONG' });
 
     const wrong = await probeRedis(check({ type: 'redis', port, password: 'nope' }), HOST);
@@ -58,8 +58,8 @@ describe('redis probe against a real redis-server', () => {
     expect(missing.reason).toMatch(/answered -NOAUTH/);
   });
 
-  it('leaves no connection open on the server after probing', async ({ skip }) => {
-    const { port } = await startRedis(skip);
+  it('leaves no connection open on the server after probing', async () => {
+    const { port } = await startRedis();
     for (let i = 0; i < 5; i++) expect((await probeRedis(check({ type: 'redis', port }), HOST)).ok).toBe(true);
     // CLIENT LIST from a probe-like raw connection: only that connection itself may remain.
     const clientCount = async () => (await rawCommand(port, '*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n')).split('\n').filter((l) => l.includes('addr=')).length;

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
+import { seededRandom } from '../../src/membership/prng';
 import { Responder } from '../../src/server/responder';
 import { compile } from '../../src/zone/compile';
 import { allUpInputs } from '../../src/zone/inputs';
@@ -13,17 +14,6 @@ import { encodeQuery, udpQuery } from '../helpers/dns';
  * Random and mutated packets: no throw, no hang, and every reply is a DNS message dns-packet can
  * decode. Seeded, so a failure can be replayed. Block: 127.0.3.0/24.
  */
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS: Buffer[] = [
   encodeQuery('node1.cluster.test', 'A'),
@@ -62,7 +52,7 @@ function randomPacket(rand: () => number): Buffer {
 }
 
 function* corpus(seed: number, count: number): Generator<Buffer> {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   for (let i = 0; i < count; i++) yield i % 4 === 0 ? randomPacket(rand) : mutate(rand, SEEDS[i % SEEDS.length]);
 }
 
