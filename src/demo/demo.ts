@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -83,11 +84,25 @@ export class DemoCluster {
     }
   }
 
-  /** What every node answers for every node name (and the apex). */
+  /** What every node answers for every node name (and the apex), and the cluster's own verdicts. */
   async snapshot(): Promise<Snapshot> {
     const names = [...this.nodes.map((n) => `${n.name}.${this.opts.zone}`), this.opts.zone];
-    const rows = await Promise.all(names.map(async (name) => ({ name, answers: await Promise.all(this.nodes.map((n) => this.prober.ask(n.address, name))) })));
-    return { at: Date.now(), rows };
+    const [rows, view] = await Promise.all([
+      Promise.all(names.map(async (name) => ({ name, answers: await Promise.all(this.nodes.map((n) => this.prober.ask(n.address, name))) }))),
+      this.clusterView(),
+    ]);
+    return { at: Date.now(), rows, view };
+  }
+
+  /** The membership verdicts as the first running agent reports them on its status API. */
+  private async clusterView(): Promise<ClusterVerdicts | undefined> {
+    for (const n of this.nodes) {
+      if (this.exited(n.name)) continue;
+      const doc = await getJson(`http://${n.address}:${this.opts.dnsPort + 2}/v1/status`, 300);
+      const nodes = (doc as { nodes?: { name: string; state: string; reason: string }[] } | undefined)?.nodes;
+      if (nodes) return { from: n.name, nodes: nodes.map(({ name, state, reason }) => ({ name, state, reason })) };
+    }
+    return undefined;
   }
 
   stopAll(): void {
@@ -106,9 +121,35 @@ export class DemoCluster {
   }
 }
 
+export interface ClusterVerdicts {
+  /** The agent asked. */
+  readonly from: string;
+  readonly nodes: readonly { readonly name: string; readonly state: string; readonly reason: string }[];
+}
+
 export interface Snapshot {
   readonly at: number;
   readonly rows: readonly { readonly name: string; readonly answers: readonly Observation[] }[];
+  readonly view: ClusterVerdicts | undefined;
+}
+
+function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
 }
 
 export const addressesOf = (o: Observation): readonly string[] => (o === 'no answer' || o.rcode !== 'NOERROR' ? [] : o.addresses);

@@ -17,13 +17,15 @@ export function renderTable(s: Snapshot, nodes: readonly DemoNode[], color: bool
   const body = s.rows.map((r) => [{ text: r.name, style: '1' }, ...r.answers.map((o) => cell(r.name, o))]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].text.length)));
   const line = (cells: { text: string; style: string }[]) => cells.map((c, i) => paint(c.style, c.text.padEnd(widths[i]))).join('  ');
+  // The nodes as the cluster itself judges them (an agent's status API), else by process state.
   const states = nodes.map((n) => {
-    const serving = s.rows.some((r) => r.answers[nodes.indexOf(n)] !== 'no answer');
-    const state = !running(n.name) ? 'DOWN (agent killed)' : serving ? 'up, answering' : 'starting';
-    return paint(!running(n.name) ? '1;31' : serving ? '32' : '33', `${n.name} ${n.address}: ${state}`);
+    const v = s.view?.nodes.find((x) => x.name === n.name);
+    const killed = !running(n.name);
+    const state = v ? (v.state === 'down' ? `DOWN (${v.reason.replace(/^\S+ down: /, '')})` : v.state) : killed ? 'agent killed' : 'starting';
+    return paint(v?.state === 'down' || killed ? '1;31' : v?.state === 'up' ? '32' : '33', `${n.name} ${n.address}: ${state}${killed ? ', agent killed' : ''}`);
   });
   return [
-    `nodes: ${states.join('   ')}`,
+    `nodes${s.view ? ` (as ${s.view.from} sees them)` : ''}: ${states.join('   ')}`,
     line(header.map((h) => ({ text: h, style: '4' }))),
     ...body.map(line),
   ].join('\n');

@@ -26,6 +26,8 @@ describe('clusterdns demo', () => {
     expect(Number(failover![1])).toBeLessThan(5);
     expect(stdout).toMatch(/node2\.cluster\.test +127\.0\.9\.1[13] \(→ node[13]\) +no answer \(down\) +127\.0\.9\.1[13] \(→ node[13]\)/);
     expect(stdout).toMatch(/answers 127\.0\.9\.12 again everywhere/);
+    // Node states come from the cluster's own verdicts, with the reason.
+    expect(stdout).toMatch(/nodes \(as node[13] sees them\): .*node2 127\.0\.9\.12: DOWN \(not heard by node1, node3 for 1\.\d s\), agent killed/);
     // SIGTERM lets them drain; give them a moment, bounded.
     const end = Date.now() + 3000;
     while (demoAgents().length && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
