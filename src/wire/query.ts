@@ -54,6 +54,8 @@ export class QueryParser {
   parse(buf: Uint8Array, len: number = buf.length): ParseStatus {
     this.qnameEnd = 0;
     this.questionEnd = 0;
+    this.qtype = 0;
+    this.qclass = 0;
     this.labelCount = 0;
     this.hasEdns = false;
     this.ednsVersion = 0;
