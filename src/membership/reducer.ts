@@ -222,9 +222,10 @@ function publish(v: NodeVerdict, was: Published | undefined, holders: readonly s
   if (was?.up) return was;
   if (holders.length > 0) {
     const reason = `${v.reason.split(':')[0]} held down: ${holders.join(', ')} still hold it down`;
-    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was?.since ?? now };
+    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was?.since ?? now, heldBy: holders };
   }
-  return { up: true, reason: v.since === now ? v.reason : `${v.reason}; held down elsewhere until now`, since: now };
+  const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
+  return { up: true, reason: `${v.reason}${waited}`, since: now };
 }
 
 function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {

@@ -23,6 +23,8 @@ export interface Published {
   readonly up: boolean;
   readonly reason: string;
   readonly since: number;
+  /** While this agent's own verdict is up: the fresh peers that still hold the node down. */
+  readonly heldBy?: readonly string[];
 }
 
 export interface PeerState {
