@@ -1,9 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { rejection } from '../helpers/errors';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
-import { ClusterDnsError } from '../../src/errors';
 import { planDelegation } from '../../src/parent/plan';
 import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
@@ -36,15 +36,6 @@ function provider(keyFile = named.keys.granted, server = { host: HOST, port: POR
 
 async function apply(configFile: string, keyFile?: string) {
   return delegate(provider(keyFile), desiredDelegation(loadConfig(configFile)), { apply: true, progress: () => undefined });
-}
-
-async function rejection(p: Promise<unknown>): Promise<ClusterDnsError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ClusterDnsError);
-  return e as ClusterDnsError;
 }
 
 describe('delegate rfc2136 against a real BIND 9 primary', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rejection } from '../helpers/errors';
 import { loadConfig } from '../../src/config/load';
-import { ClusterDnsError } from '../../src/errors';
 import { planDelegation } from '../../src/parent/plan';
 import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
@@ -81,15 +81,6 @@ async function run(config: string, apply: boolean, zoneId = ZONE_ID) {
   const progress: string[] = [];
   const out = await delegate(provider(zoneId), desiredDelegation(loadConfig(config)), { apply, progress: (l) => progress.push(l) });
   return { ...out, progress };
-}
-
-async function rejection(p: Promise<unknown>): Promise<ClusterDnsError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ClusterDnsError);
-  return e as ClusterDnsError;
 }
 
 describe('delegate route53 with the real AWS SDK against a Route53 stand-in', () => {
