@@ -18,7 +18,7 @@ export interface NodeSpec {
 /** Config YAML for a test cluster; `extra` is appended verbatim (services, checks, …). */
 export function clusterYaml(opts: { zone?: string; nodes: NodeSpec[]; dnsPort: number; peerPort?: number; httpPort?: number; extra?: string }): string {
   const node = (n: NodeSpec) =>
-    `  - { name: ${n.name}, address: ${n.address}${n.address6 ? `, address6: "${n.address6}"` : ''}${n.rack ? `, rack: ${n.rack}` : ''}${n.role ? `, role: ${n.role}` : ''}${n.listen ? `, listen: [${n.listen.join(', ')}]` : ''} }`;
+    `  - { name: ${n.name}, address: ${n.address}${n.address6 ? `, address6: "${n.address6}"` : ''}${n.rack ? `, rack: ${n.rack}` : ''}${n.role ? `, role: ${n.role}` : ''}${n.listen ? `, listen: [${n.listen.map((a) => JSON.stringify(a)).join(', ')}]` : ''} }`;
   return [
     `zone: ${opts.zone ?? 'cluster.test'}`,
     'ttl: 30',

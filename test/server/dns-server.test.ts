@@ -21,7 +21,7 @@ beforeAll(async () => {
     clusterYaml({
       dnsPort: PORT,
       nodes: [
-        { name: 'node1', address: A1, address6: '2001:db8::1', listen: [A1] },
+        { name: 'node1', address: A1, address6: '2001:db8::1', listen: [A1, '::1'] },
         { name: 'node2', address: '127.0.2.2' },
         { name: 'node3', address: '127.0.2.3' },
       ],
@@ -85,6 +85,15 @@ describe('dig and kdig as clients', () => {
       expect(j.AA).toBe(1);
       expect(j.RCODE).toBe(0);
       expect(j.answerRRs[0].rdataAAAA).toBe('2001:db8::1');
+    }
+  });
+
+  it('answers over IPv6 too (UDP and TCP on ::1)', async () => {
+    for (const transport of ['+notcp', '+tcp']) {
+      const { stdout } = await run(dig, ['@::1', '-p', String(PORT), 'node1.cluster.test', 'AAAA', '+norec', transport]);
+      expect(stdout).toMatch(/flags: qr aa;/);
+      expect(stdout).toMatch(/IN\s+AAAA\s+2001:db8::1/);
+      expect(stdout).toMatch(/SERVER: ::1#5301/);
     }
   });
 
