@@ -9,10 +9,8 @@ import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
 import { readTsigKeyFile } from '../../src/wire/tsig';
 import { startKnot, type Knot } from './knot';
 import { keyWithSecret, PARENT, readBack } from './named';
+import { DELEGATED, FULL, SHRUNK, ZONE } from './fixtures';
 
-const ZONE = 'cluster.example.test';
-const FULL = 'test/fixtures/parent/cluster.yaml';
-const SHRUNK = 'test/fixtures/parent/cluster-node3-removed.yaml';
 
 let knot: Knot;
 
@@ -32,17 +30,7 @@ describe('delegate rfc2136 against a real Knot DNS primary', () => {
   it('applies, finds nothing to change the second time, and removes a removed node', async () => {
     await apply(FULL);
     const delegated = await readBack(knot, ZONE);
-    expect(delegated).toEqual(
-      [
-        `${ZONE}. 60 NS ns1.${ZONE}.`,
-        `${ZONE}. 60 NS ns2.${ZONE}.`,
-        `${ZONE}. 60 NS ns3.${ZONE}.`,
-        `ns1.${ZONE}. 60 A 127.0.7.101`,
-        `ns1.${ZONE}. 60 AAAA 2001:db8::11`,
-        `ns2.${ZONE}. 60 A 127.0.7.102`,
-        `ns3.${ZONE}. 60 A 127.0.7.103`,
-      ].sort(),
-    );
+    expect(delegated).toEqual(DELEGATED);
     expect((await apply(FULL)).plan.changes).toEqual([]);
     const shrunk = await apply(SHRUNK);
     expect(shrunk.plan.changes[0]).toMatchObject({ action: 'delete', name: `ns3.${ZONE}` });

@@ -10,23 +10,11 @@ import { desiredDelegation } from '../../src/parent/records';
 import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
 import { readTsigKeyFile } from '../../src/wire/tsig';
 import { clusterdns } from './cli';
+import { DELEGATED, FULL, PLANNED_CREATES, SHRUNK, ZONE } from './fixtures';
 import { keyWithSecret, nsupdate, PARENT, readBack, startNamed, type Named } from './named';
 
 const HOST = '127.0.7.1';
 const PORT = 5371;
-const ZONE = 'cluster.example.test';
-const FULL = 'test/fixtures/parent/cluster.yaml';
-const SHRUNK = 'test/fixtures/parent/cluster-node3-removed.yaml';
-
-const DELEGATED = [
-  `${ZONE}. 60 NS ns1.${ZONE}.`,
-  `${ZONE}. 60 NS ns2.${ZONE}.`,
-  `${ZONE}. 60 NS ns3.${ZONE}.`,
-  `ns1.${ZONE}. 60 A 127.0.7.101`,
-  `ns1.${ZONE}. 60 AAAA 2001:db8::11`,
-  `ns2.${ZONE}. 60 A 127.0.7.102`,
-  `ns3.${ZONE}. 60 A 127.0.7.103`,
-].sort();
 
 let named: Named;
 
@@ -49,13 +37,7 @@ describe('delegate rfc2136 against a real BIND 9 primary', () => {
   it('plans the whole delegation for an empty parent and changes nothing without --apply', async () => {
     const out = await delegate(provider(), desiredDelegation(loadConfig(FULL)), { apply: false, progress: () => undefined });
     expect(out.applied).toBe(false);
-    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([
-      `create ${ZONE} NS`,
-      `create ns1.${ZONE} A`,
-      `create ns1.${ZONE} AAAA`,
-      `create ns2.${ZONE} A`,
-      `create ns3.${ZONE} A`,
-    ]);
+    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual(PLANNED_CREATES);
     expect(await readBack(named, ZONE)).toEqual([]);
   });
 

@@ -6,13 +6,11 @@ import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
 import { route53Provider } from '../../src/parent/route53/provider';
 import { clusterdns } from './cli';
+import { FULL, PLANNED_CREATES, SHRUNK, ZONE } from './fixtures';
 import { Route53Standin } from './route53-standin';
 
 const HOST = '127.0.7.20';
 const ZONE_ID = 'Z0PARENT0TEST';
-const ZONE = 'cluster.example.test';
-const FULL = 'test/fixtures/parent/cluster.yaml';
-const SHRUNK = 'test/fixtures/parent/cluster-node3-removed.yaml';
 
 /** Records of the parent that are not the delegation: they bracket it in Route53's order and must survive. */
 const NEIGHBOURS = [
@@ -22,7 +20,8 @@ const NEIGHBOURS = [
   { name: 'zzz.example.test', type: 'A', ttl: 300, values: ['192.0.2.3'] },
 ];
 
-const DELEGATED = [
+/** Route53 holds one record set per name and type: the NS values joined. */
+const DELEGATED_SETS = [
   `${ZONE}. 60 NS ns1.${ZONE}.,ns2.${ZONE}.,ns3.${ZONE}.`,
   `ns1.${ZONE}. 60 A 127.0.7.101`,
   `ns1.${ZONE}. 60 AAAA 2001:db8::11`,
@@ -87,13 +86,7 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
   it('reads the zone page by page, plans, and changes nothing without --apply', async () => {
     const before = standin.records(ZONE_ID);
     const out = await run(FULL, false);
-    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([
-      `create ${ZONE} NS`,
-      `create ns1.${ZONE} A`,
-      `create ns1.${ZONE} AAAA`,
-      `create ns2.${ZONE} A`,
-      `create ns3.${ZONE} A`,
-    ]);
+    expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual(PLANNED_CREATES);
     expect(standin.count('ChangeResourceRecordSets')).toBe(0);
     expect(standin.records(ZONE_ID)).toEqual(before);
     expect(standin.requests.every((r) => r.authorization?.startsWith('AWS4-HMAC-SHA256 Credential=AKIASTANDIN0000TEST/') && r.authorization.includes('/us-east-1/route53/'))).toBe(true);
@@ -108,7 +101,7 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
     expect(out.progress).toHaveLength(3);
     expect(out.progress[0]).toMatch(/^waiting for Route53 change C[0-9A-F]+: PENDING \(\d+s\)$/);
     expect(out.result).toMatch(/is INSYNC after \d+s: 5 changes to the delegation of cluster\.example\.test in example\.test\./);
-    expect(ours()).toEqual(DELEGATED);
+    expect(ours()).toEqual(DELEGATED_SETS);
 
     const listed = standin.count('ListResourceRecordSets');
     const again = await run(FULL, true);
@@ -124,7 +117,7 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
     const keep = neighbours();
     const out = await run(SHRUNK, true);
     expect(out.plan.changes.map((c) => `${c.action} ${c.name} ${c.type}`)).toEqual([`delete ns3.${ZONE} A`, `update ${ZONE} NS`]);
-    expect(ours()).toEqual(DELEGATED.filter((l) => !l.startsWith('ns3')).map((l) => l.replace(`,ns3.${ZONE}.`, '')));
+    expect(ours()).toEqual(DELEGATED_SETS.filter((l) => !l.startsWith('ns3')).map((l) => l.replace(`,ns3.${ZONE}.`, '')));
     expect(neighbours()).toEqual(keep);
   });
 
@@ -169,7 +162,7 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
     expect(out.applied).toBe(true);
     expect(standin.count('ChangeResourceRecordSets')).toBe(3);
     expect(Date.now() - started).toBeGreaterThan(50);
-    expect(ours()).toEqual(DELEGATED);
+    expect(ours()).toEqual(DELEGATED_SETS);
   });
 
   it('gives up on throttling that does not stop, with one message', async () => {
@@ -186,7 +179,7 @@ describe('delegate route53 with the real AWS SDK against a Route53 stand-in', ()
     const e = await rejection(delegate(p, desiredDelegation(loadConfig(FULL)), { apply: true, progress: () => undefined }));
     expect(e.code).toBe('PARENT_TIMEOUT');
     expect(e.format()).toMatch(/aws route53 get-change --id/);
-    expect(ours()).toEqual(DELEGATED);
+    expect(ours()).toEqual(DELEGATED_SETS);
   });
 });
 
@@ -214,7 +207,7 @@ describe('delegate route53 command', () => {
     expect(applied.code).toBe(0);
     expect(applied.stderr).toMatch(/waiting for Route53 change .*: PENDING/);
     expect(applied.stdout).toMatch(/Applied: Route53 change .* is INSYNC/);
-    expect(ours()).toEqual(DELEGATED);
+    expect(ours()).toEqual(DELEGATED_SETS);
 
     const again = await clusterdns([...base, '--apply', '--json'], env(extra));
     expect(again.code).toBe(0);
