@@ -15,6 +15,8 @@ export type Transport = 'udp' | 'tcp';
 export class Responder {
   private readonly parser = new QueryParser();
   private readonly nsid: Buffer;
+  /** Length of the OPT record this answer carries (0 without EDNS); set once per query. */
+  private optLen = 0;
   table: AnswerTable;
   readonly stats: QueryStats;
 
@@ -32,12 +34,11 @@ export class Responder {
       this.stats.dropped++;
       return undefined;
     }
-    let out: Buffer;
-    if (status === ParseStatus.FormErr) out = this.bare(query, Rcode.FORMERR);
-    else if (p.opcode !== Opcode.QUERY) out = this.bare(query, Rcode.NOTIMP);
-    else if (p.hasEdns && p.ednsVersion > 0) out = this.bare(query, Rcode.BADVERS);
-    else out = this.answer(query, transport);
-    this.stats.count(transport, p.qtype, out[3] & 0xf | (p.hasEdns && p.ednsVersion > 0 ? Rcode.BADVERS : 0));
+    this.optLen = p.hasEdns ? 11 + (p.wantsNsid ? 4 + this.nsid.length : 0) : 0;
+    const error =
+      status === ParseStatus.FormErr ? Rcode.FORMERR : p.opcode !== Opcode.QUERY ? Rcode.NOTIMP : p.hasEdns && p.ednsVersion > 0 ? Rcode.BADVERS : -1;
+    const out = error >= 0 ? this.bare(query, error) : this.answer(query, transport);
+    this.stats.count(transport, p.qtype, error >= 0 ? error : out[3] & 0xf);
     return out;
   }
 
@@ -69,7 +70,7 @@ export class Responder {
     }
 
     const qEnd = p.questionEnd;
-    const optLen = this.optLength();
+    const optLen = this.optLen;
     const size = qEnd + pre.body.length + optLen;
     if (transport === 'udp' && size > this.udpLimit()) return this.truncated(query);
     const out = Buffer.allocUnsafe(size);
@@ -101,7 +102,7 @@ export class Responder {
   private truncated(query: Buffer): Buffer {
     const p = this.parser;
     this.stats.truncated++;
-    const optLen = this.optLength();
+    const optLen = this.optLen;
     const out = Buffer.allocUnsafe(p.questionEnd + optLen);
     query.copy(out, 0, 0, p.questionEnd);
     this.header(out, Flag.AA | Flag.TC, 1, 0, 0, 0);
@@ -113,7 +114,7 @@ export class Responder {
   private bare(query: Buffer, rcode: number): Buffer {
     const p = this.parser;
     const qEnd = p.questionEnd;
-    const optLen = this.optLength();
+    const optLen = this.optLen;
     const out = Buffer.allocUnsafe(Math.max(qEnd, 12) + optLen);
     query.copy(out, 0, 0, qEnd > 0 ? qEnd : 12);
     this.header(out, rcode & 0xf, qEnd > 0 ? 1 : 0, 0, 0, 0);
@@ -133,15 +134,9 @@ export class Responder {
     out[7] = an;
     out[8] = ns >> 8;
     out[9] = ns;
-    const arc = ar + (this.optLength() ? 1 : 0);
+    const arc = ar + (this.optLen ? 1 : 0);
     out[10] = arc >> 8;
     out[11] = arc;
-  }
-
-  private optLength(): number {
-    const p = this.parser;
-    if (!p.hasEdns) return 0;
-    return 11 + (p.wantsNsid ? 4 + this.nsid.length : 0);
   }
 
   /** OPT (RFC 6891): our UDP size, extended rcode, version 0, DO copied (RFC 3225), NSID if asked. */
