@@ -155,22 +155,23 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   private adoptSerial(serial: number): void {
-    if (serial <= this.serial) return;
-    this.serial = serial;
-    this.inputs = { ...this.inputs, serial };
-    this.membership?.setZoneSerial(serial);
-    if (this.server) {
-      this.server.setTable(this.compileTable());
-      this.emit('table', this.server.table);
-    }
+    if (serial > this.serial) this.publish(this.inputs, serial);
   }
 
-  /** New zone inputs: when the answers change the serial moves forward and the table is swapped. */
+  /** New zone inputs from membership: only a change of answers moves the serial and the table. */
   private setInputs(next: ZoneInputs): void {
-    if (sameInputs(next, this.inputs)) return;
-    this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
-    this.inputs = { ...next, serial: this.serial };
-    this.membership?.setZoneSerial(this.serial);
+    if (!sameInputs(next, this.inputs)) this.publish(next, this.nextSerial());
+  }
+
+  private nextSerial(): number {
+    return Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
+  }
+
+  /** The one place the answers change: new inputs and serial, announced to peers, table swapped. */
+  private publish(inputs: ZoneInputs, serial: number): void {
+    this.serial = serial;
+    this.inputs = { ...inputs, serial };
+    this.membership?.setZoneSerial(serial);
     if (!this.server) return;
     const wasServing = this.server.table.serving;
     this.server.setTable(this.compileTable());
@@ -202,13 +203,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.membership?.updateConfig(config);
     const view = this.membership?.view();
     // TTLs, services and the SOA may change even when the view does not: always recompile.
-    this.serial = Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
-    this.inputs = { ...(view ? zoneInputs(config, view, 0) : this.inputs), serial: this.serial };
-    this.membership?.setZoneSerial(this.serial);
-    if (this.server) {
-      this.server.setTable(this.compileTable());
-      this.emit('table', this.server.table);
-    }
+    this.publish(view ? zoneInputs(config, view, 0) : this.inputs, this.nextSerial());
     return notes;
   }
 

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
-import type { Observation, RejectReason } from './messages';
+import type { Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
 /** What the local node reports about itself; its checks (src/health/) produce it. */
@@ -10,13 +10,8 @@ export interface LocalHealth {
 }
 
 /** A peer's latest accepted heartbeat: its row of the matrix plus what it says about itself. */
-export interface Row {
+export interface Row extends Pick<Heartbeat, 'heard' | 'nodeHealthy' | 'services' | 'configHash' | 'zoneSerial'> {
   readonly receivedAt: number;
-  readonly heard: ReadonlyMap<string, Observation>;
-  readonly nodeHealthy: boolean;
-  readonly services: ReadonlyMap<string, boolean>;
-  readonly configHash: string;
-  readonly zoneSerial: number;
 }
 
 export interface Published {
