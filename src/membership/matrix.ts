@@ -48,23 +48,6 @@ export function ballotsFor(matrix: Matrix, target: string, downAfterMs: number):
 }
 
 /**
- * Whether the other fresh rows mostly hold `target` down (the node itself and this agent excluded):
- * an agent that starts or rejoins the majority adopts their running hold-down rather than serve the
- * node's address early.
- */
-export function heldDownElsewhere(matrix: Matrix, self: string, target: string): string[] | undefined {
-  const down: string[] = [];
-  let up = 0;
-  for (const [voter, row] of matrix) {
-    if (!row || voter === self || voter === target) continue;
-    const v = row.heard.get(target)?.verdict;
-    if (v === 'down') down.push(voter);
-    else if (v === 'up') up++;
-  }
-  return down.length > up ? down : undefined;
-}
-
-/**
  * Fresh peers (not this agent) whose own verdict still holds `target` down, the node itself
  * included: a node comes up in this agent's answers only once none of them does.
  */

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, heldDownElsewhere, holdersDown, ownRow } from './matrix';
+import { ballotsFor, currentMatrix, holdersDown, ownRow } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isNewer } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
@@ -180,12 +180,8 @@ function evaluate(step: Step, now: number): Step {
   let publishedChanged = false;
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
-    let assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
+    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
     const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
-    if (from.state === 'unknown' && assessment.kind === 'heard') {
-      const holders = heldDownElsewhere(matrix, state.self, n.name);
-      if (holders) assessment = { kind: 'down', reason: `${n.name} down: in hold-down at ${holders.join(', ')}` };
-    }
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
