@@ -21,7 +21,7 @@ export type CheckType = 'tcp' | 'redis' | 'http' | 'exec';
 
 export interface CheckConfig {
   readonly type: CheckType;
-  /** Host to check; defaults to the checking node's own address. */
+  /** Host to check; defaults to the checking node's first `listen` address (see health/monitor.ts). */
   readonly host?: string;
   readonly port?: number;
   /** http: path (default `/`) and the status codes counted as healthy (default 200–399). */
