@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
+import { configWarnings } from '../config/warnings';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
@@ -105,6 +106,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   async start(): Promise<void> {
+    this.warnAbout(this.config);
     this.health = this.newHealthMonitor(this.config);
     const transport = await UdpTransport.open(this.config, this.node.name);
     this.membership = new Membership({
@@ -196,6 +198,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.emit('table', this.server.table);
   }
 
+  private warnAbout(config: ClusterConfig): void {
+    for (const w of configWarnings(config)) this.log.warn({ event: 'config-warning' }, w);
+  }
+
   /** Once when the zone starts failing open and once when it stops: both are worth a person's look. */
   private recordFailOpen(open: boolean): void {
     const message = open
@@ -221,6 +227,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       return notes;
     }
     this.config = config;
+    this.warnAbout(config);
     // Checks and services apply in full: a new monitor for the new config, which keeps the results
     // of checks that did not change; the old one's probes are aborted.
     const previous = this.health;
