@@ -100,11 +100,11 @@ describe('a two-node cluster without a witness', () => {
   const two = yaml('cluster.test', 'nodes:\n  - { name: node1, address: 127.0.54.1 }\n  - { name: node2, address: 127.0.54.2 }\n');
 
   it.each([
-    ['two nodes', two, 1],
-    ['two nodes and a witness', `${two}  - { name: tie, address: 127.0.54.3, role: witness }\n`, 0],
-    ['three nodes', yaml('cluster.test', nodes3), 0],
-    ['one node', yaml('cluster.test', 'nodes:\n  - { name: node1, address: 127.0.54.1 }\n'), 0],
-  ])('%s: %i warning(s)', (_, text, n) => {
+    ['two nodes', 1, two],
+    ['two nodes and a witness', 0, `${two}  - { name: tie, address: 127.0.54.3, role: witness }\n`],
+    ['three nodes', 0, yaml('cluster.test', nodes3)],
+    ['one node', 0, yaml('cluster.test', 'nodes:\n  - { name: node1, address: 127.0.54.1 }\n')],
+  ])('%s: %d warning(s)', (_, n, text) => {
     expect(configWarnings(parseConfig(text))).toHaveLength(n);
   });
 
