@@ -41,6 +41,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private health: HealthMonitor | undefined;
   private inputs: ZoneInputs;
   private serial: number;
+  private stopped = false;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -145,6 +146,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     // Not-yet-checked counts as healthy; a check that fails at once should still be in the first
     // heartbeat, or every start would announce a node up and take it back a moment later.
     await settledWithin(this.health.firstResults(), FIRST_RESULTS_WAIT_MS);
+    if (this.stopped) return;
     this.membership.start();
     const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ` : 'witness (no DNS), ';
     this.log.info(
@@ -243,6 +245,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.health?.stop();
     this.membership?.stop();
     await this.server?.close();
