@@ -208,7 +208,9 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private recordFailOpen(open: boolean): void {
     const message = open
       ? `no node is up by the verdicts: failing open — every node and name server name answers with its own node's address until one is up again`
-      : `no longer failing open: ${this.inputs.upNodes.join(', ')} up again`;
+      : this.inputs.serving
+        ? `no longer failing open: ${this.inputs.upNodes.join(', ')} up again`
+        : `no longer failing open: not answering ${this.config.zone} (${this.config.dns.minority})`;
     this.record('fail-open', message, 'warn', { failOpen: open });
   }
 
