@@ -78,10 +78,10 @@ describe('an IPv6-only node', () => {
 
   it('its check ran against ::1 and passed: node1 sees it up; status reaches it over IPv6', async () => {
     for (const asked of ['node1', 'node3']) {
-    const status = await run(process.execPath, [CLI, 'status', '--config', cluster.configPath, '--node', asked, '--json'], { timeoutMs: 10_000 });
-    expect(status.code).toBe(0);
-    const doc = JSON.parse(status.stdout) as { nodes: { name: string; state: string; address: string | null; address6: string | null }[] };
-    expect(doc.nodes.find((n) => n.name === 'node3')).toMatchObject({ state: 'up', address: null, address6: '::1' });
+      const status = await run(process.execPath, [CLI, 'status', '--config', cluster.configPath, '--node', asked, '--json'], { timeoutMs: 10_000 });
+      expect(status.code, status.stderr).toBe(0);
+      const doc = JSON.parse(status.stdout) as { nodes: { name: string; state: string; address: string | null; address6: string | null }[] };
+      expect(doc.nodes.find((n) => n.name === 'node3'), `as ${asked} sees it`).toMatchObject({ state: 'up', address: null, address6: '::1' });
     }
     expect(cluster.agents.get('node3')!.stdout).not.toMatch(/unhealthy/);
   });
