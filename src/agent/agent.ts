@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
+import { configWarnings } from '../config/warnings';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
@@ -21,6 +22,8 @@ export interface AgentEvent {
 }
 
 const RECENT_EVENTS = 50;
+/** The longest the first heartbeat waits for the checks' first results. */
+const FIRST_RESULTS_WAIT_MS = 1000;
 
 /**
  * One node's agent: health checks feed the membership protocol, whose view becomes zone inputs,
@@ -38,6 +41,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private health: HealthMonitor | undefined;
   private inputs: ZoneInputs;
   private serial: number;
+  private stopped = false;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -53,7 +57,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.serial = Math.floor(Date.now() / 1000);
     // Until a majority has been heard the zone is not served: a restarted node never answers from
     // an empty view.
-    this.inputs = { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: this.serial };
+    this.inputs = { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: this.serial, failOpen: false };
   }
 
   get currentConfig(): ClusterConfig {
@@ -92,12 +96,19 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     });
   }
 
-  async start(): Promise<void> {
-    this.health = new HealthMonitor({ config: this.config, self: this.node.name });
-    this.health.on('change', (c) => {
+  /** Checks of `config` for this node; `previous` (a reload) lends the results of unchanged checks. */
+  private newHealthMonitor(config: ClusterConfig, previous?: HealthMonitor): HealthMonitor {
+    const health = new HealthMonitor({ config, self: this.node.name, previous });
+    health.on('change', (c) => {
       this.record('check', `${c.kind} ${c.name} ${c.healthy ? 'healthy' : 'unhealthy'}: ${c.reason}`, c.healthy ? 'info' : 'warn', { ...c });
       this.membership?.refreshHealth();
     });
+    return health;
+  }
+
+  async start(): Promise<void> {
+    this.warnAbout(this.config);
+    this.health = this.newHealthMonitor(this.config);
     const transport = await UdpTransport.open(this.config, this.node.name);
     this.membership = new Membership({
       config: this.config,
@@ -132,6 +143,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       }
     }
     this.health.start();
+    // Not-yet-checked counts as healthy; a check that fails at once should still be in the first
+    // heartbeat, or every start would announce a node up and take it back a moment later.
+    await settledWithin(this.health.firstResults(), FIRST_RESULTS_WAIT_MS);
+    if (this.stopped) return;
     this.membership.start();
     const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ` : 'witness (no DNS), ';
     this.log.info(
@@ -169,9 +184,11 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   /** The one place the answers change: new inputs and serial, announced to peers, table swapped. */
   private publish(inputs: ZoneInputs, serial: number): void {
+    const was = this.inputs;
     this.serial = serial;
     this.inputs = { ...inputs, serial };
     this.membership?.setZoneSerial(serial);
+    if (was.failOpen !== this.inputs.failOpen) this.recordFailOpen(this.inputs.failOpen);
     if (!this.server) return;
     const wasServing = this.server.table.serving;
     this.server.setTable(this.compileTable());
@@ -181,6 +198,20 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       });
     }
     this.emit('table', this.server.table);
+  }
+
+  private warnAbout(config: ClusterConfig): void {
+    for (const w of configWarnings(config)) this.log.warn({ event: 'config-warning' }, w);
+  }
+
+  /** Once when the zone starts failing open and once when it stops: both are worth a person's look. */
+  private recordFailOpen(open: boolean): void {
+    const message = open
+      ? `no node is up by the verdicts: failing open — every node and name server name answers with its own node's address until one is up again`
+      : this.inputs.serving
+        ? `no longer failing open: ${this.inputs.upNodes.join(', ')} up again`
+        : `no longer failing open: not answering ${this.config.zone} (${this.config.dns.minority})`;
+    this.record('fail-open', message, 'warn', { failOpen: open });
   }
 
   /**
@@ -200,7 +231,15 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       return notes;
     }
     this.config = config;
+    this.warnAbout(config);
+    // Checks and services apply in full: a new monitor for the new config, which keeps the results
+    // of checks that did not change; the old one's probes are aborted.
+    const previous = this.health;
+    this.health = this.newHealthMonitor(config, previous);
+    previous?.stop();
+    this.health.start();
     this.membership?.updateConfig(config);
+    this.membership?.refreshHealth();
     const view = this.membership?.view();
     // TTLs, services and the SOA may change even when the view does not: always recompile.
     this.publish(view ? zoneInputs(config, view, 0) : this.inputs, this.nextSerial());
@@ -208,6 +247,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.health?.stop();
     this.membership?.stop();
     await this.server?.close();
@@ -215,8 +255,18 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 }
 
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 function sameInputs(a: ZoneInputs, b: ZoneInputs): boolean {
-  if (a.serving !== b.serving) return false;
+  if (a.serving !== b.serving || a.failOpen !== b.failOpen) return false;
   if (a.upNodes.join() !== b.upNodes.join()) return false;
   if (a.nodeTargets.size !== b.nodeTargets.size) return false;
   for (const [k, v] of a.nodeTargets) if (b.nodeTargets.get(k) !== v) return false;

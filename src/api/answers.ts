@@ -16,7 +16,7 @@ export function currentAnswers(config: ClusterConfig, inputs: ZoneInputs): Answe
       kind,
       owner,
       servedBy: nodes.map((n) => n.name),
-      a: nodes.map((n) => n.address),
+      a: nodes.flatMap((n) => (n.address ? [n.address] : [])),
       aaaa: nodes.flatMap((n) => (n.address6 ? [n.address6] : [])),
       failedOver,
       ...(port !== undefined ? { port } : {}),

@@ -63,7 +63,7 @@ export function renderStatus(s: StatusDocument, opts: RenderOptions): string {
       s.nodes.map((n) => [
         `${n.name}${n.role === 'witness' ? ' (witness)' : ''}`,
         { text: n.condition === 'up' ? 'up' : n.condition.toUpperCase(), paint: stateColor[n.condition] },
-        n.address,
+        n.address ?? n.address6 ?? '',
         n.self ? 'self' : n.heardAgoMs === null ? 'never' : `${(n.heardAgoMs / 1000).toFixed(1)} s ago`,
         n.reason,
       ]),

@@ -10,7 +10,8 @@ export type NodeCondition = 'up' | 'suspect' | 'down' | 'unknown';
 export interface NodeStatus {
   readonly name: string;
   readonly role: 'node' | 'witness';
-  readonly address: string;
+  /** null for an IPv6-only node. */
+  readonly address: string | null;
   readonly address6: string | null;
   readonly rack: string | null;
   /** The membership verdict: `unknown` until a majority has spoken about the node. */

@@ -42,7 +42,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
     return {
       name: n.name,
       role: n.role,
-      address: n.address,
+      address: n.address ?? null,
       address6: n.address6 ?? null,
       rack: n.rack ?? null,
       state: v?.state ?? 'unknown',

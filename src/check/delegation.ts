@@ -1,3 +1,4 @@
+import { nodeAddresses } from '../config/types';
 import { agreed, type Model } from './model';
 import type { Finding, Observations } from './types';
 
@@ -81,7 +82,7 @@ export function checkDelegation(obs: Observations, model: Model): Finding[] {
     }
     const node = obs.expected?.nodes.find((n) => n.nsName === host);
     if (node) {
-      const want = [node.address, ...(node.address6 ? [node.address6] : [])].sort();
+      const want = nodeAddresses(node).sort();
       if (!same(glue, want)) {
         out.push({
           severity: 'broken',

@@ -1,5 +1,5 @@
 import { getServers } from 'node:dns';
-import type { ClusterConfig } from '../config/types';
+import { nodeAddresses, type ClusterConfig } from '../config/types';
 import { desiredDelegation } from '../parent/records';
 import { readReferral } from './model';
 import { ask, askLikeAResolver, isReply, type Question } from './query';
@@ -76,7 +76,7 @@ export function expectedCluster(config: ClusterConfig): ExpectedCluster {
   return {
     nodes: config.nodes
       .filter((n) => byNode.has(n.name))
-      .map((n) => ({ name: n.name, address: n.address, ...(n.address6 ? { address6: n.address6 } : {}), nsName: byNode.get(n.name)! })),
+      .map((n) => ({ name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}), nsName: byNode.get(n.name)! })),
     parentNs: ns.values,
     parentTtl: ns.ttl,
   };
@@ -94,8 +94,7 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
   const port = opts.config?.dns.port ?? 53;
   const hosts = new Set<string>();
   for (const n of expected?.nodes ?? []) {
-    hosts.add(n.address);
-    if (n.address6) hosts.add(n.address6);
+    for (const a of nodeAddresses(n)) hosts.add(a);
   }
   for (const addrs of referral?.glue.values() ?? []) for (const a of addrs) hosts.add(a);
   const endpoints = [...hosts].map((host) => ({ host, port }));

@@ -1,3 +1,4 @@
+import { nodeAddresses } from '../config/types';
 import { isReply } from './query';
 import { formatEndpoint, queryKey, type Endpoint, type Observations, type Outcome, type Reply } from './types';
 
@@ -144,7 +145,7 @@ function nameViews(obs: Observations, parent: ParentView | undefined, servers: r
   const zone = obs.zone;
   const expected = new Map<string, { addrs: string[]; owner?: string }>();
   for (const n of obs.expected?.nodes ?? []) {
-    const addrs = [n.address, ...(n.address6 ? [n.address6] : [])];
+    const addrs = nodeAddresses(n);
     expected.set(`${n.name}.${zone}`, { addrs, owner: n.name });
     expected.set(n.nsName, { addrs, owner: n.name });
   }

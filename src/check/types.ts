@@ -59,7 +59,7 @@ export interface ServerObservation {
 
 /** The cluster as its config describes it (only with --config). */
 export interface ExpectedCluster {
-  readonly nodes: readonly { readonly name: string; readonly address: string; readonly address6?: string; readonly nsName: string }[];
+  readonly nodes: readonly { readonly name: string; readonly address?: string; readonly address6?: string; readonly nsName: string }[];
   /** The NS set and glue the parent should hold, from src/parent/records.ts. */
   readonly parentNs: readonly string[];
   readonly parentTtl: number;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
 import { nameServerNodes } from '../config/types';
+import { configWarnings } from '../config/warnings';
 
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('work with the cluster config file');
@@ -15,5 +16,7 @@ export function registerConfig(program: Command): void {
         `${opts.config}: ok — zone ${c.zone}, ${c.nodes.length} node${c.nodes.length > 1 ? 's' : ''} ` +
           `(${ns} name server${ns > 1 ? 's' : ''}), ${c.services.length} service${c.services.length === 1 ? '' : 's'}, hash ${c.hash}\n`,
       );
+      // Still exit 0: the agent runs this config; the warning says why it should not be deployed.
+      for (const w of configWarnings(c)) process.stderr.write(`clusterdns: warning: ${w}\n`);
     });
 }

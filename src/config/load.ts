@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import { deepFreeze } from '../freeze';
 import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { core } from 'zod';
 import { ClusterDnsError } from '../errors';
+import { compile } from '../zone/compile';
+import { allUpInputs } from '../zone/inputs';
+import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
-import { nameServerNodes, type CheckConfig, type ClusterConfig } from './types';
+import { nameServerNodes, nodeAddresses, type CheckConfig, type ClusterConfig } from './types';
 
 const MIN_SECRET = 32;
+/** The generated name-server names (same pattern as parent/records.ts isManagedNameServer). */
+const NAME_SERVER_NAME = /^ns[1-9][0-9]*$/;
+/** RFC 1035: a name is at most 255 bytes on the wire, i.e. 253 characters written without the final dot. */
+const MAX_NAME_CHARS = 253;
 
 /** Reads, interpolates, validates and normalises a config file. Throws ClusterDnsError (exit 2). */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
@@ -37,7 +45,25 @@ export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.Pr
   if (problems.length) throw invalid(where, problems);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) throw invalid(where, parsed.error.issues.map(describeIssue));
-  return normalise(parsed.data, where, opts.path ? dirname(resolve(opts.path)) : process.cwd());
+  const config = normalise(parsed.data, where, opts.path ? dirname(resolve(opts.path)) : process.cwd());
+  assertServable(config, where);
+  return config;
+}
+
+/**
+ * Compiles the zone exactly as the agent does, with every node up and every service answering all
+ * its nodes — the largest answers any view can produce — so a config that passes here cannot make
+ * the agent fail later. The per-field checks in `normalise` should catch everything first; this
+ * is the backstop that turns anything they miss into a config error instead of a crash.
+ */
+function assertServable(config: ClusterConfig, where: string): void {
+  const inputs = { ...allUpInputs(config, 0xffffffff), services: new Map(config.services.map((s) => [s.name, s.nodes])) };
+  const longest = nameServerNodes(config).reduce((a, n) => (n.name.length > a.length ? n.name : a), '');
+  try {
+    compile(buildZone(config, inputs), { identity: config.dns.chaos ? longest : undefined, unavailable: config.dns.minority });
+  } catch (e) {
+    throw invalid(where, [`zone: the cluster zone cannot be built from this config (${e instanceof Error ? e.message : String(e)}) — shorten the zone, node or service names`]);
+  }
 }
 
 function invalid(where: string, problems: string[]): ClusterDnsError {
@@ -81,6 +107,25 @@ function describeIssue(issue: core.$ZodIssue): string {
   return `${at}: ${issue.message}`;
 }
 
+/**
+ * Every owner name the zone will hold must fit in 255 wire bytes. Checked per field so the message
+ * can say which one to shorten; `assertServable` then compiles the zone as a backstop.
+ */
+function tooLongNames(c: RawConfig, nsCount: number): string[] {
+  const problems: string[] = [];
+  const check = (field: string, name: string, fix: string) => {
+    if (name.length > MAX_NAME_CHARS)
+      problems.push(`${field}: the zone would hold ${name} — ${name.length + 2} bytes in DNS wire form, over the limit of 255 — ${fix}`);
+  };
+  check('zone', `hostmaster.${c.zone}`, 'use a shorter zone');
+  check('zone', `ns${Math.max(nsCount, 1)}.${c.zone}`, 'use a shorter zone');
+  c.nodes.forEach((n, i) => {
+    if (n.role !== 'witness') check(`nodes[${i}].name`, `${n.name}.${c.zone}`, 'shorten the node name or the zone');
+  });
+  c.services.forEach((s, i) => check(`services[${i}].name`, `_${s.name}._tcp.${c.zone}`, 'shorten the service name or the zone'));
+  return problems;
+}
+
 function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig {
   const problems: string[] = [];
 
@@ -104,7 +149,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   c.nodes.forEach((n, i) => {
     if (names.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is also nodes[${names.get(n.name)}].name — node names must be unique`);
     names.set(n.name, i);
-    for (const a of [n.address, n.address6].filter((x): x is string => !!x)) {
+    for (const a of nodeAddresses(n)) {
       const other = addresses.get(a);
       if (other) problems.push(`nodes[${i}]: address ${a} is also used by ${other} — every node needs its own address`);
       addresses.set(a, n.name);
@@ -112,26 +157,38 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   });
   const nsCount = nameServerNodes(c).length;
   if (nsCount === 0) problems.push('nodes: every node is a witness — at least one node must serve DNS (role: node)');
-  const reserved = new Set(Array.from({ length: nsCount }, (_, i) => `ns${i + 1}`));
+  // nsK names are generated, and renumber when nodes are added or removed; the parent tools treat
+  // every nsK.<zone> as theirs. A node called ns2 would give ns2.<zone> two A records (as node and
+  // as name server), or take over another node's name server name after the next change.
+  const clashesWithNs = (name: string) => `"${name}" clashes with the name server name ${name}.${c.zone} (ns1, ns2, … are the names clusterdns generates for the name servers)`;
   c.nodes.forEach((n, i) => {
-    if (reserved.has(n.name)) {
-      const k = Number(n.name.slice(2));
-      if (nameServerNodes(c)[k - 1]?.name !== n.name)
-        problems.push(`nodes[${i}].name: "${n.name}" clashes with the name server name ${n.name}.${c.zone} — rename the node`);
-    }
+    if (NAME_SERVER_NAME.test(n.name)) problems.push(`nodes[${i}].name: ${clashesWithNs(n.name)} — rename the node`);
   });
 
   const serviceNames = new Set<string>();
   c.services.forEach((s, i) => {
     if (serviceNames.has(s.name)) problems.push(`services[${i}].name: "${s.name}" is listed twice — service names must be unique`);
     serviceNames.add(s.name);
-    if (names.has(s.name) || reserved.has(s.name))
-      problems.push(`services[${i}].name: "${s.name}" is already a node or name server name — pick another name`);
+    if (names.has(s.name)) problems.push(`services[${i}].name: "${s.name}" is already a node name — pick another name`);
+    else if (NAME_SERVER_NAME.test(s.name)) problems.push(`services[${i}].name: ${clashesWithNs(s.name)} — pick another name`);
     (s.nodes ?? []).forEach((n, j) => {
       if (!names.has(n)) problems.push(`services[${i}].nodes[${j}]: no node is named "${n}" — use one of ${[...names.keys()].join(', ')}`);
       else if (c.nodes[names.get(n)!].role === 'witness')
         problems.push(`services[${i}].nodes[${j}]: "${n}" is a witness and serves nothing — remove it`);
     });
+  });
+
+  problems.push(...tooLongNames(c, nsCount));
+
+  // Each agent binds one peer socket, of its own peerAddress's family: it cannot reach a peer of
+  // the other family. An IPv6-only node (no `address`) in an IPv4 peer network needs an IPv4 peerAddress.
+  const family = (n: RawConfig['nodes'][number]) => (isIPv6(n.peerAddress ?? n.address ?? n.address6 ?? '') ? 'IPv6' : 'IPv4');
+  const first = c.nodes[0];
+  c.nodes.forEach((n, i) => {
+    if (family(n) !== family(first))
+      problems.push(
+        `nodes[${i}].peerAddress: ${n.name} would exchange heartbeats over ${family(n)} but ${first.name} over ${family(first)} — peers must share one family: give ${n.name} a peerAddress of ${family(first)}`,
+      );
   });
 
   if (c.peer.downAfter < 2 * c.peer.interval)
@@ -180,10 +237,10 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     checks: c.checks.map((k) => toCheck(k)),
     nodes: c.nodes.map((n) => ({
       name: n.name,
-      address: n.address,
+      ...(n.address ? { address: n.address } : {}),
       ...(n.address6 ? { address6: n.address6 } : {}),
-      peerAddress: n.peerAddress ?? n.address,
-      listen: n.listen ?? [n.address, ...(n.address6 ? [n.address6] : [])],
+      peerAddress: n.peerAddress ?? nodeAddresses(n)[0],
+      listen: n.listen ?? nodeAddresses(n),
       ...(n.rack ? { rack: n.rack } : {}),
       role: n.role,
     })),

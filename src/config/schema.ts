@@ -82,20 +82,38 @@ export const checkSchema = z
     if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
   });
 
+/** 0.0.0.0 and :: in any spelling (`::0`, `0:0::0`). */
+function isWildcard(s: string): boolean {
+  if (isIPv4(s)) return s === '0.0.0.0';
+  return isIPv6(s) && new URL(`http://[${s}]/`).hostname === '[::]';
+}
+
+const listenAddress = z
+  .string()
+  .refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' })
+  .refine((s) => !isWildcard(s), {
+    // A UDP answer must leave from the address the query was sent to, or resolvers drop it. On a
+    // wildcard socket the kernel picks the source by route, which on a multi-homed host is often
+    // another address; fixing that needs IP_PKTINFO, which Node's dgram does not offer.
+    message:
+      'a wildcard address answers UDP from whichever address the kernel picks, not the one queried, and resolvers drop such answers on multi-homed hosts — list the addresses the node answers on',
+  });
+
 const nodeSchema = z
   .object({
     name: label('name'),
-    address: ipv4,
+    address: ipv4.optional(),
     address6: ipv6.optional(),
     peerAddress: z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' }).optional(),
-    listen: z
-      .array(z.string().refine((s) => isIPv4(s) || isIPv6(s) || s === '0.0.0.0' || s === '::', { message: 'must be an IPv4 or IPv6 address' }))
-      .min(1, { message: 'list at least one address, or leave listen out' })
-      .optional(),
+    listen: z.array(listenAddress).min(1, { message: 'list at least one address, or leave listen out' }).optional(),
     rack: z.string().min(1).max(64).optional(),
     role: z.enum(['node', 'witness'], { error: 'role must be node or witness' }).default('node'),
   })
-  .strict();
+  .strict()
+  .superRefine((n, ctx) => {
+    if (n.address === undefined && n.address6 === undefined)
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'is required: give address (IPv4), address6 (IPv6) or both — clients reach the node there' });
+  });
 
 const serviceSchema = z
   .object({

@@ -5,10 +5,11 @@ export type NodeRole = 'node' | 'witness';
 export interface NodeConfig {
   /** DNS label, lowercase; the node answers as `<name>.<zone>`. */
   readonly name: string;
-  /** IPv4 address clients reach the node on; the agent's DNS listens here. */
-  readonly address: string;
+  /** IPv4 address clients reach the node on; the agent's DNS listens here. A node has at least one
+   * of `address` and `address6`. */
+  readonly address?: string;
   readonly address6?: string;
-  /** Address peers send heartbeats to (defaults to `address`). */
+  /** Address peers send heartbeats to (defaults to `address`, else `address6`). */
   readonly peerAddress: string;
   /** Addresses the agent's DNS listens on (default: address and address6). Behind NAT (e.g. an EC2
    * public address), list the private address the machine really has. */
@@ -21,7 +22,7 @@ export type CheckType = 'tcp' | 'redis' | 'http' | 'exec';
 
 export interface CheckConfig {
   readonly type: CheckType;
-  /** Host to check; defaults to the checking node's own address. */
+  /** Host to check; defaults to the checking node's first `listen` address (see health/monitor.ts). */
   readonly host?: string;
   readonly port?: number;
   /** http: path (default `/`) and the status codes counted as healthy (default 200–399). */
@@ -85,6 +86,11 @@ export interface ClusterConfig {
   readonly services: readonly ServiceConfig[];
   /** sha256 of the normalised config, first 16 hex digits; peers compare it. */
   readonly hash: string;
+}
+
+/** The node's client-facing addresses: `address` and/or `address6`, IPv4 first. */
+export function nodeAddresses(n: { readonly address?: string; readonly address6?: string }): string[] {
+  return [n.address, n.address6].filter((a): a is string => a !== undefined);
 }
 
 /** Name servers are the non-witness nodes, in config order: ns1 is the first of them. */

@@ -1,10 +1,10 @@
 /**
  * Rise/fall damping of one check, as a pure step function.
  *
- * A check starts `unknown`, which everything downstream treats as unhealthy: an agent that has not
- * yet seen its service answer must not advertise it. From there `rise` consecutive successes make
- * it healthy. The first failure settles it unhealthy at once — it is already treated as unhealthy,
- * so waiting for `fall` failures would only delay saying why. Once settled, it flips to healthy
+ * A check starts `unknown`: not checked yet, or passing but fewer than `rise` times. Membership
+ * counts that as healthy (see `HealthMonitor.current`), so a cold start does not publish every node
+ * down; to keep that from hiding a real failure, the first failure settles it unhealthy at once,
+ * sooner than `fall` failures would. From there `rise` consecutive successes make it healthy. Once settled, it flips to healthy
  * after `rise` consecutive successes and to unhealthy after `fall` consecutive failures.
  */
 export type Verdict = 'unknown' | 'healthy' | 'unhealthy';

@@ -60,11 +60,16 @@ export interface HealthSnapshot {
 
 export interface HealthMonitorOptions {
   readonly config: ClusterConfig;
-  /** The node this agent runs on: its checks run here, against its own address by default. */
+  /** The node this agent runs on: its checks run here, against its first `listen` address by default. */
   readonly self: string;
   readonly clock?: HealthClock;
   /** Replaces the real probes, for tests of scheduling alone. */
   readonly probe?: Probe;
+  /**
+   * The monitor this one replaces (a reload): checks that did not change keep their results and
+   * rise/fall state, so a reload neither flaps a node nor waits `rise` probes again.
+   */
+  readonly previous?: HealthMonitor;
 }
 
 interface Run {
@@ -86,13 +91,14 @@ interface Group {
   announced: Verdict;
 }
 
-type Events = { change: [HealthChange]; result: [HealthResult] };
+type Events = { change: [HealthChange]; result: [HealthResult]; stopped: [] };
 
 /**
  * Runs this node's checks (`config.checks`) and the checks of the services it serves, each on its
  * own interval, and keeps a rise/fall-damped verdict per node and per service (see `hysteresis.ts`).
  *
- * - A group with no checks is healthy; one whose checks have not settled yet is not.
+ * - A group with no checks is healthy; one whose checks have not settled yet is `unknown`, which
+ *   the snapshot for membership (`current()`) reports as healthy until a check fails.
  * - Each check's next probe starts `intervalMs` after the previous one started, never while it is
  *   still running (the config keeps timeout ≤ interval, so it keeps its rate).
  * - `change` fires when a group's verdict settles or flips: at startup once it is known, then on
@@ -120,10 +126,14 @@ export class HealthMonitor extends EventEmitter<Events> {
     const run = (check: CheckConfig, defaultPort?: number): Run => {
       // A service check without a port probes the service's own port.
       const effective = check.port === undefined && defaultPort !== undefined ? { ...check, port: defaultPort } : check;
-      const host = check.host ?? self.address;
+      // The address the agent listens on, not the public `address`: on clouds that one is NAT'd
+      // and often firewalled from the node itself. `listen` defaults to the node's addresses.
+      const host = check.host ?? self.listen[0];
       return { check: effective, host, target: describeTarget(effective, host), hysteresis: initialHysteresis };
     };
-    const group = (kind: HealthKind, name: string, runs: Run[]): Group => {
+    const kept = opts.previous?.carryOver() ?? new Map<string, Pick<Run, 'hysteresis' | 'last'>>();
+    const group = (kind: HealthKind, name: string, fresh: Run[]): Group => {
+      const runs = fresh.map((r) => ({ ...r, ...kept.get(runKey(kind, name, r)) }));
       const verdict = combine(runs.map((r) => r.hysteresis.verdict));
       return { kind, name, runs, verdict, announced: verdict };
     };
@@ -139,7 +149,28 @@ export class HealthMonitor extends EventEmitter<Events> {
     for (const g of this.groups()) for (const r of g.runs) this.launch(g, r);
   }
 
+  /**
+   * Resolves once every check has a first result (or the monitor stopped). Probes are bounded by
+   * their timeouts, so this is too. The agent waits for it (briefly) before its first heartbeat, so
+   * a node whose checks fail at once never announces itself healthy only to take it back.
+   */
+  firstResults(): Promise<void> {
+    const pending = () => !this.stopped && this.groups().some((g) => g.runs.some((r) => r.last === undefined));
+    if (!pending()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (pending()) return;
+        this.off('result', check);
+        this.off('stopped', check);
+        resolve();
+      };
+      this.on('result', check);
+      this.on('stopped', check);
+    });
+  }
+
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     for (const g of this.groups())
       for (const r of g.runs) {
@@ -148,13 +179,19 @@ export class HealthMonitor extends EventEmitter<Events> {
         r.inFlight?.abort();
         r.inFlight = undefined;
       }
+    this.emit('stopped');
   }
 
-  /** Unknown counts as unhealthy; services are those this node serves. */
+  /**
+   * What membership publishes; services are those this node serves. Only a settled failure counts:
+   * a check that has not run yet (or has not yet passed `rise` times, with no failure) is not
+   * evidence against the node, and publishing it down would fail every node of a cold-started
+   * cluster over at once. A real failure still shows on the first failed probe (see hysteresis.ts).
+   */
   current(): HealthSnapshot {
     return {
-      nodeHealthy: this.node.verdict === 'healthy',
-      services: Object.fromEntries(this.services.map((g) => [g.name, g.verdict === 'healthy'])),
+      nodeHealthy: this.node.verdict !== 'unhealthy',
+      services: Object.fromEntries(this.services.map((g) => [g.name, g.verdict !== 'unhealthy'])),
     };
   }
 
@@ -164,6 +201,13 @@ export class HealthMonitor extends EventEmitter<Events> {
       node: { name: this.node.name, ...groupDetail(this.node, now) },
       services: Object.fromEntries(this.services.map((g) => [g.name, groupDetail(g, now)])),
     };
+  }
+
+  /** Results worth keeping across a reload, by what the check is (see `runKey`). */
+  private carryOver(): Map<string, Pick<Run, 'hysteresis' | 'last'>> {
+    const kept = new Map<string, Pick<Run, 'hysteresis' | 'last'>>();
+    for (const g of this.groups()) for (const r of g.runs) kept.set(runKey(g.kind, g.name, r), { hysteresis: r.hysteresis, last: r.last });
+    return kept;
   }
 
   private groups(): Group[] {
@@ -202,6 +246,11 @@ export class HealthMonitor extends EventEmitter<Events> {
     group.announced = group.verdict;
     this.emit('change', { kind: group.kind, name: group.name, healthy: group.verdict === 'healthy', reason: groupReason(group) });
   }
+}
+
+/** The same check of the same group against the same host: a reload may keep its results. */
+function runKey(kind: HealthKind, group: string, run: Pick<Run, 'check' | 'host'>): string {
+  return JSON.stringify([kind, group, run.host, run.check]);
 }
 
 function groupReason(group: Group): string {

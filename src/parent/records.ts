@@ -78,7 +78,8 @@ export function desiredDelegation(config: DelegationInput): DesiredDelegation {
   servers.forEach((node, i) => {
     const host = nameServerName(zone, i);
     nodeOf.set(host, node.name);
-    glue.push(rrset(host, 'A', ttl, [node.address]));
+    // An IPv6-only node has AAAA glue only; an empty A RRset is no record at all.
+    if (node.address) glue.push(rrset(host, 'A', ttl, [node.address]));
     if (node.address6) glue.push(rrset(host, 'AAAA', ttl, [node.address6]));
   });
   const ns = rrset(zone, 'NS', ttl, servers.map((_, i) => nameServerName(zone, i)));

@@ -4,9 +4,9 @@
  * until membership runs, `allUp(config)` is the answer.
  */
 export interface ZoneInputs {
-  /** Node name → the node whose addresses answer for it (itself while up); undefined: no node is up. */
+  /** Node name → the node whose addresses answer for it (itself while up, or while failing open). */
   readonly nodeTargets: ReadonlyMap<string, string | undefined>;
-  /** Nodes that are up (not witnesses), config order: the apex A/AAAA. */
+  /** Nodes that are up (not witnesses; all of them while failing open), config order: the apex A/AAAA. */
   readonly upNodes: readonly string[];
   /** Service name → the nodes its name answers with, in order; empty: NODATA. */
   readonly services: ReadonlyMap<string, readonly string[]>;
@@ -14,6 +14,8 @@ export interface ZoneInputs {
   readonly serving: boolean;
   /** SOA serial; must increase whenever anything above changes. */
   readonly serial: number;
+  /** Serving, and no node is judged up: every node answers as if up (see failover/zone-inputs.ts). */
+  readonly failOpen: boolean;
 }
 
 /** Every configured node up and serving: the zone before membership has a say (tools, tests). */
@@ -28,5 +30,6 @@ export function allUpInputs(
     services: new Map(config.services.map((s) => [s.name, s.policy === 'first-healthy' ? s.nodes.slice(0, 1) : s.nodes])),
     serving: true,
     serial,
+    failOpen: false,
   };
 }

@@ -38,10 +38,11 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
   const ensure = (name: string): void => {
     if (!names.has(name)) names.set(name, new Map());
   };
+  // A node may have only an IPv4 or only an IPv6 address: the other type is then NODATA.
   const addAddresses = (name: string, node: NodeConfig | undefined, ttl: number): void => {
     ensure(name);
     if (!node) return;
-    add(name, ttl, { type: Type.A, address: node.address });
+    if (node.address) add(name, ttl, { type: Type.A, address: node.address });
     if (node.address6) add(name, ttl, { type: Type.AAAA, address: node.address6 });
   };
 
@@ -59,10 +60,7 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
   servers.forEach((_, i) => add(apex, config.parent.ttl, { type: Type.NS, target: `ns${i + 1}.${apex}` }));
   for (const up of inputs.upNodes) {
     const n = byName.get(up);
-    if (n && n.role !== 'witness') {
-      add(apex, config.ttl, { type: Type.A, address: n.address });
-      if (n.address6) add(apex, config.ttl, { type: Type.AAAA, address: n.address6 });
-    }
+    if (n && n.role !== 'witness') addAddresses(apex, n, config.ttl);
   }
 
   // nsK and the node's own name answer alike: the node while up, its failover target otherwise.
@@ -81,8 +79,7 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
     const srvOwner = `_${s.name}._tcp.${apex}`;
     ensure(srvOwner);
     for (const n of chosen) {
-      add(owner, config.ttl, { type: Type.A, address: n.address });
-      if (n.address6) add(owner, config.ttl, { type: Type.AAAA, address: n.address6 });
+      addAddresses(owner, n, config.ttl);
       add(srvOwner, config.ttl, { type: Type.SRV, srv: { priority: 10, weight: 10, port: s.port, target: `${n.name}.${apex}` } });
     }
   }

@@ -36,8 +36,10 @@ describe('currentAnswers', () => {
     expect(a[0].servedBy).toEqual(['node1', 'node3']);
   });
 
-  it('nothing up: no addresses, and nothing called failed over', () => {
+  it('nothing up: the zone fails open — every node name answers with its own node, nothing failed over; the service has no address', () => {
     const a = answersFor(['node1', 'node2', 'node3']);
-    expect(a.every((x) => x.a.length === 0 && x.aaaa.length === 0 && !x.failedOver)).toBe(true);
+    expect(a.filter((x) => x.kind !== 'service').every((x) => x.a.length > 0 && !x.failedOver)).toBe(true);
+    expect(a.find((x) => x.name === 'node2.cluster.test')).toMatchObject({ servedBy: ['node2'], a: ['192.0.2.2'] });
+    expect(a.find((x) => x.kind === 'service')!.a).toEqual([]);
   });
 });

@@ -72,7 +72,7 @@ describe('createMetrics', () => {
   });
 
   it('before membership runs: no node gauges, in the minority, not serving', async () => {
-    const m = await scrape(metricsSource({ view: () => undefined, counters: () => undefined, currentInputs: { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: 3 } }));
+    const m = await scrape(metricsSource({ view: () => undefined, counters: () => undefined, currentInputs: { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: 3, failOpen: false } }));
     expect(m.samples.some((s) => s.name === 'clusterdns_node_up')).toBe(false);
     expect(m.value('clusterdns_minority')).toBe(1);
     expect(m.value('clusterdns_serving')).toBe(0);

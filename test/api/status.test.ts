@@ -49,7 +49,7 @@ describe('statusDocument', () => {
   });
 
   it('before membership runs: nothing is known, nothing is served', () => {
-    const s = statusDocument(source(cfg, undefined, { inputs: { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: 7 } }), WALL, '1');
+    const s = statusDocument(source(cfg, undefined, { inputs: { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: 7, failOpen: false } }), WALL, '1');
     expect(s).toMatchObject({ serving: false, quorum: false, minority: true, hears: ['node1'] });
     expect(s.nodes.map((n) => [n.state, n.condition, n.reason])).toEqual([
       ['unknown', 'unknown', 'membership not started'],

@@ -48,11 +48,33 @@ describe('zoneInputs', () => {
     for (const [svc, nodes] of Object.entries(expected)) expect(z.services.get(svc), svc).toEqual(nodes);
   });
 
-  it('nothing up: node names have no target', () => {
+  it('nothing up: fails open — every node answers for itself, the apex lists all, services keep whenAllDown', () => {
+    const z = zoneInputs(config, view([['node1', false], ['node2', false], ['node3', false]]), 1);
+    expect([...z.nodeTargets]).toEqual([['node1', 'node1'], ['node2', 'node2'], ['node3', 'node3']]);
+    expect(z.upNodes).toEqual(['node1', 'node2', 'node3']);
+    expect(z.failOpen).toBe(true);
+    expect([...z.services]).toEqual([['cache', []], ['web', []], ['db', ['node1', 'node2']]]);
+  });
+
+  it('one node up: no fail-open, the others fail over to it', () => {
+    const z = zoneInputs(config, view([['node1', false], ['node2', true], ['node3', false]]), 1);
+    expect([...z.nodeTargets.values()]).toEqual(['node2', 'node2', 'node2']);
+    expect(z.upNodes).toEqual(['node2']);
+    expect(z.failOpen).toBe(false);
+  });
+
+  it('not serving: failOpen is not reported (the zone is refused anyway)', () => {
     const z = zoneInputs(config, view([['node1', false], ['node2', false], ['node3', false]], false), 1);
-    expect([...z.nodeTargets.values()]).toEqual([undefined, undefined, undefined]);
-    expect(z.upNodes).toEqual([]);
     expect(z.serving).toBe(false);
+    expect(z.failOpen).toBe(false);
+  });
+
+  it('a witness being up does not stop the name servers failing open', () => {
+    const c = makeConfig([{ name: 'node1' }, { name: 'node2' }, { name: 'tie', role: 'witness' }]);
+    const z = zoneInputs(c, view([['node1', false], ['node2', false], ['tie', true]]), 1);
+    expect(z.failOpen).toBe(true);
+    expect([...z.nodeTargets]).toEqual([['node1', 'node1'], ['node2', 'node2']]);
+    expect(z.upNodes).toEqual(['node1', 'node2']);
   });
 
   it('witnesses vote but never appear in answers', () => {

@@ -109,7 +109,9 @@ describe('HealthMonitor on a manual clock with real probes', () => {
         services: [{ name: 'plain' }, { name: 'elsewhere', nodes: ['node2', 'node3'] }],
       }),
     );
-    expect(m.current()).toEqual({ nodeHealthy: false, services: { plain: true } });
+    // Not checked yet is not failed: membership must not publish a cold-started node down.
+    expect(m.current()).toEqual({ nodeHealthy: true, services: { plain: true } });
+    expect(m.details().node.verdict).toBe('unknown');
 
     const both = results(m, 2);
     m.start();
