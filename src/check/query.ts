@@ -21,7 +21,7 @@ export interface AskOptions {
 
 const NSID = 3;
 
-export function encodeQuestion(q: Question, id: number, opts: Pick<AskOptions, 'recurse' | 'nsid'>): Buffer {
+function encodeQuestion(q: Question, id: number, opts: Pick<AskOptions, 'recurse' | 'nsid'>): Buffer {
   const opt = { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: opts.nsid ? [{ code: NSID, data: Buffer.alloc(0) }] : [] };
   return packet.encode({
     type: 'query',
@@ -59,7 +59,7 @@ function seen(a: packet.Answer): SeenRecord | undefined {
 }
 
 /** Decodes a reply into the plain form the checks read. Throws on bytes that are not DNS. */
-export function readReply(raw: Buffer, id: number, ms: number): Reply {
+function readReply(raw: Buffer, id: number, ms: number): Reply {
   const p = packet.decode(raw);
   if (p.id !== id) throw new Error(`reply has id ${p.id}, the query had ${id}`);
   const opt = (p.additionals ?? []).find((a) => a.type === 'OPT') as { options?: { code: number; data?: Buffer }[] } | undefined;

@@ -70,7 +70,7 @@ function unreachable(details: string[]): ClusterDnsError {
 }
 
 /** `http://host:port`, `host:port/` and the full `/v1/status` URL all mean the same agent. */
-export function statusUrl(input: string): string {
+function statusUrl(input: string): string {
   let u: URL;
   try {
     u = new URL(/^[a-z]+:\/\//i.test(input) ? input : `http://${input}`);
