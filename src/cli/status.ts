@@ -5,6 +5,7 @@ import type { StatusDocument } from '../api/status-types';
 import { loadConfig } from '../config/load';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
+import { hostPort } from '../net/host-port';
 
 interface StatusOptions {
   config?: string;
@@ -46,7 +47,7 @@ async function fetchStatus(opts: StatusOptions, timeoutMs: number): Promise<{ do
   if (!config.http.enabled) throw new ClusterDnsError('USAGE', 'the HTTP API is disabled in this config (http.enabled: false): enable it on the agents, or pass --url');
   const nodes = candidates(config, opts.node);
   // All at once: a dead node's request must not delay asking the live ones.
-  const urls = nodes.map((n) => `http://${n.address.includes(':') ? `[${n.address}]` : n.address}:${config.http.port}/v1/status`);
+  const urls = nodes.map((n) => `http://${hostPort(n.address, config.http.port)}/v1/status`);
   const results = await Promise.all(urls.map((u) => getStatus(u, timeoutMs)));
   const answered = results.flatMap((r, i) => (r.ok ? [{ doc: r.doc, source: urls[i] }] : []));
   // Prefer an agent that does its job: a node cut off in the minority sees everyone else as gone.

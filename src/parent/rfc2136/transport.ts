@@ -1,4 +1,5 @@
 import { ClusterDnsError, type ErrorCode } from '../../errors';
+import { hostPort } from '../../net/host-port';
 import { tcpExchange } from '../../net/tcp-exchange';
 
 export interface ServerAddress {
@@ -7,7 +8,7 @@ export interface ServerAddress {
 }
 
 export function formatServer(s: ServerAddress): string {
-  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  return hostPort(s.host, s.port);
 }
 
 /** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default. */
