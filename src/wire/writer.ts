@@ -122,7 +122,7 @@ export class MessageWriter {
   }
 }
 
-function ipv4Bytes(a: string): Uint8Array {
+export function ipv4Bytes(a: string): Uint8Array {
   if (!isIPv4(a)) throw new RangeError(`not an IPv4 address: ${a}`);
   return Uint8Array.from(a.split('.').map(Number));
 }
