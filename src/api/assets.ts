@@ -38,19 +38,29 @@ const FILES: ReadonlyArray<readonly [path: string, file: string, type: string]> 
   ['/assets/page.js', 'page.js', 'text/javascript; charset=utf-8'],
 ];
 
-export function loadPageAssets(dir = join(__dirname, 'page')): ReadonlyMap<string, Asset> {
+export interface PageAssets {
+  readonly assets: ReadonlyMap<string, Asset>;
+  /** Why some files are missing; the API still starts: a broken page must not stop DNS. */
+  readonly problem?: string;
+}
+
+export function loadPageAssets(dir = join(__dirname, 'page')): PageAssets {
   const assets = new Map<string, Asset>();
+  const unreadable: string[] = [];
   for (const [path, file, type] of FILES) {
     let body: Buffer;
     try {
       body = readFileSync(join(dir, file));
     } catch (e) {
-      throw new Error(`the status page file ${join(dir, file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? e}): this installation is incomplete; reinstall clusterdns, or run npm run build in a checkout`);
+      unreadable.push(`${join(dir, file)} (${(e as NodeJS.ErrnoException).code ?? e})`);
+      continue;
     }
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
     assets.set(path, { type, body, etag, headers: type.startsWith('text/html') ? PAGE_HEADERS : {} });
   }
-  return assets;
+  if (unreadable.length === 0) return { assets };
+  const files = [...new Set(unreadable)].join(', ');
+  return { assets, problem: `the status page cannot be served: ${files} cannot be read; this installation is incomplete: reinstall clusterdns, or run npm run build in a checkout` };
 }
 
 /**

@@ -29,7 +29,8 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
   const { http } = agent.currentConfig;
   if (!http.enabled) return { urls: [], close: async () => undefined };
   const metrics = createMetrics(agent, { node: agent.node.name, version: VERSION });
-  const assets = loadPageAssets();
+  const { assets, problem } = loadPageAssets();
+  if (problem) log.error({ event: 'status-page-missing' }, problem);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     route(agent, metrics, assets, req, res).catch((e: unknown) => {
       log.error({ event: 'http-error', path: req.url, error: String(e) }, `HTTP ${req.url}: ${String(e)}`);

@@ -7,7 +7,8 @@ const BUILT = resolve(__dirname, '../../dist/api/page');
 
 describe('the status page files', () => {
   it('are the page, its script and its style, each with its type; only the page carries the CSP', () => {
-    const assets = loadPageAssets(BUILT);
+    const { assets, problem } = loadPageAssets(BUILT);
+    expect(problem).toBeUndefined();
     expect([...assets].map(([path, a]) => [path, a.type, Object.keys(a.headers)])).toEqual([
       ['/', 'text/html; charset=utf-8', ['Content-Security-Policy', 'X-Frame-Options', 'Referrer-Policy']],
       ['/index.html', 'text/html; charset=utf-8', ['Content-Security-Policy', 'X-Frame-Options', 'Referrer-Policy']],
@@ -20,7 +21,11 @@ describe('the status page files', () => {
     expect(assets.get('/')!.etag).toBe(assets.get('/index.html')!.etag);
   });
 
-  it('a missing file is an error that says the installation is incomplete, not a crash later', () => {
-    expect(() => loadPageAssets('/nonexistent/page')).toThrow(/index\.html cannot be read \(ENOENT\): this installation is incomplete/);
+  it('missing files are a problem to log that says the installation is incomplete, never a throw: DNS must still start', () => {
+    const { assets, problem } = loadPageAssets('/nonexistent/page');
+    expect(assets.size).toBe(0);
+    expect(problem).toBe(
+      'the status page cannot be served: /nonexistent/page/index.html (ENOENT), /nonexistent/page/page.css (ENOENT), /nonexistent/page/page.js (ENOENT) cannot be read; this installation is incomplete: reinstall clusterdns, or run npm run build in a checkout',
+    );
   });
 });
