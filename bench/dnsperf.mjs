@@ -555,10 +555,10 @@ async function main() {
   if (ncpu < 2) die(`this machine has ${ncpu} CPU: the benchmark needs 2 (server on CPU 0, dnsperf on CPU 1)`);
 
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-    log('dist/ is missing: building (tsc -p .)');
-    const b = spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die(`the build failed (exit ${b.status}): run npx tsc -p . and fix the errors`);
-    if (b.status !== 0) log('tsc reported errors but emitted dist/: continuing');
+    log('dist/ is missing: building (npm run build: the agent and its status page)');
+    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die(`the build failed (exit ${b.status}): run npm run build and fix the errors`);
+    if (b.status !== 0) log('the build reported errors but emitted dist/: continuing');
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'clusterdns-bench-'));

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from '../agent/log';
 import { ClusterDnsError } from '../errors';
+import { loadPageAssets, sendAsset, type Asset } from './assets';
 import { readiness } from './healthz';
 import { createMetrics, type MetricsSource } from './metrics';
-import { STATUS_PAGE, STATUS_PAGE_CSP } from './page';
 import { statusDocument, type StatusSource } from './status';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,8 +29,10 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
   const { http } = agent.currentConfig;
   if (!http.enabled) return { urls: [], close: async () => undefined };
   const metrics = createMetrics(agent, { node: agent.node.name, version: VERSION });
+  const { assets, problem } = loadPageAssets();
+  if (problem) log.error({ event: 'status-page-missing' }, problem);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    route(agent, metrics, req, res).catch((e: unknown) => {
+    route(agent, metrics, assets, req, res).catch((e: unknown) => {
       log.error({ event: 'http-error', path: req.url, error: String(e) }, `HTTP ${req.url}: ${String(e)}`);
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
@@ -69,7 +71,7 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
   return { urls, close: closeAll };
 }
 
-async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>, assets: ReadonlyMap<string, Asset>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed: this API is read-only (GET, HEAD)\n`);
@@ -84,14 +86,11 @@ async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>
       const r = readiness(statusDocument(agent, Date.now(), VERSION));
       return send(res, r.ok ? 200 : 503, 'text/plain; charset=utf-8', r.ok ? 'ok\n' : `${r.reason}\n`);
     }
-    case '/':
-    case '/index.html':
-      res.setHeader('Content-Security-Policy', STATUS_PAGE_CSP);
-      res.setHeader('X-Frame-Options', 'DENY');
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      return send(res, 200, 'text/html; charset=utf-8', STATUS_PAGE);
-    default:
+    default: {
+      const asset = assets.get(path);
+      if (asset) return sendAsset(req, res, asset);
       return send(res, 404, 'text/plain; charset=utf-8', `no such page: ${path} (try /, /v1/status, /metrics, /healthz)\n`);
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 import type { StatusDocument } from './status-types';
 
 /** `clusterdns status` exit codes: scripts and monitors branch on them. */
-export const EXIT_HEALTHY = 0;
-export const EXIT_DEGRADED = 1;
+const EXIT_HEALTHY = 0;
+const EXIT_DEGRADED = 1;
 export const EXIT_UNAVAILABLE = 2;
 
 export interface Health {

@@ -5,6 +5,7 @@ import type { ClusterView, NodeView } from '../membership/view';
 import { majorityOf } from '../membership/verdict';
 import type { QueryStats } from '../server/stats';
 import type { ZoneInputs } from '../zone/inputs';
+import { buildZone } from '../zone/zone';
 import { currentAnswers } from './answers';
 import type { CheckStatus, NodeCondition, NodeStatus, StatusDocument } from './status-types';
 
@@ -87,7 +88,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
       }),
     ),
     config: { hashes, mismatch: Object.values(hashes).some((h) => h !== config.hash) },
-    answers: currentAnswers(config, inputs),
+    answers: currentAnswers(buildZone(config, inputs)),
     checks: checks(src.healthDetails()),
     dns: { queries: src.stats.total(), truncated: src.stats.truncated, dropped: src.stats.dropped },
     events: [...src.events].reverse().map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),

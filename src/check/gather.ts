@@ -21,7 +21,7 @@ export interface GatherOptions {
 const DEFAULT_DETECTION_MS = 1000 + 250;
 const MAX_PARENT_SERVERS = 6;
 
-export function systemResolver(): Endpoint {
+function systemResolver(): Endpoint {
   const first = getServers()[0];
   if (!first) return { host: '127.0.0.1', port: 53 };
   const m = /^\[(.+)\]:(\d+)$/.exec(first) ?? /^([^:]+):(\d+)$/.exec(first);
@@ -69,7 +69,7 @@ async function askParents(opts: GatherOptions): Promise<{ parents: ParentObserva
   return { parents };
 }
 
-export function expectedCluster(config: ClusterConfig): ExpectedCluster {
+function expectedCluster(config: ClusterConfig): ExpectedCluster {
   const desired = desiredDelegation(config);
   const ns = desired.rrsets.find((r) => r.type === 'NS')!;
   const byNode = new Map([...desired.nodeOf].map(([host, node]) => [node, host]));

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import { isIPv6, connect } from 'node:net';
+import { isIPv6 } from 'node:net';
 import * as packet from 'dns-packet';
+import { tcpExchange } from '../net/tcp-exchange';
 import type { Endpoint, Failure, Outcome, Reply, SeenRecord } from './types';
 
 export interface Question {
@@ -21,7 +22,7 @@ export interface AskOptions {
 
 const NSID = 3;
 
-export function encodeQuestion(q: Question, id: number, opts: Pick<AskOptions, 'recurse' | 'nsid'>): Buffer {
+function encodeQuestion(q: Question, id: number, opts: Pick<AskOptions, 'recurse' | 'nsid'>): Buffer {
   const opt = { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: opts.nsid ? [{ code: NSID, data: Buffer.alloc(0) }] : [] };
   return packet.encode({
     type: 'query',
@@ -59,7 +60,7 @@ function seen(a: packet.Answer): SeenRecord | undefined {
 }
 
 /** Decodes a reply into the plain form the checks read. Throws on bytes that are not DNS. */
-export function readReply(raw: Buffer, id: number, ms: number): Reply {
+function readReply(raw: Buffer, id: number, ms: number): Reply {
   const p = packet.decode(raw);
   if (p.id !== id) throw new Error(`reply has id ${p.id}, the query had ${id}`);
   const opt = (p.additionals ?? []).find((a) => a.type === 'OPT') as { options?: { code: number; data?: Buffer }[] } | undefined;
@@ -122,33 +123,19 @@ function askUdp(server: Endpoint, msg: Buffer, id: number, timeoutMs: number): P
   });
 }
 
-function askTcp(server: Endpoint, msg: Buffer, id: number, timeoutMs: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const sock = connect({ host: server.host, port: server.port });
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const finish = (o: Outcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(o);
-    };
-    const timer = setTimeout(() => finish(failure('timeout', `no reply over TCP in ${timeoutMs} ms`)), timeoutMs);
-    sock.on('error', (e) => finish(fromError(e)));
-    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
-      try {
-        finish({ reply: readReply(buf.subarray(2, 2 + buf.readUInt16BE(0)), id, performance.now() - started) });
-      } catch (e) {
-        finish(failure('malformed', (e as Error).message));
-      }
-    });
-    sock.on('end', () => finish(failure('unreachable', 'connection closed before a reply')));
-  });
+async function askTcp(server: Endpoint, msg: Buffer, id: number, timeoutMs: number): Promise<Outcome> {
+  const started = performance.now();
+  const r = await tcpExchange(server, msg, timeoutMs);
+  if ('reply' in r) {
+    try {
+      return { reply: readReply(r.reply, id, performance.now() - started) };
+    } catch (e) {
+      return failure('malformed', (e as Error).message);
+    }
+  }
+  if (r.failure === 'timeout') return failure('timeout', `no reply over TCP in ${timeoutMs} ms`);
+  if (r.failure === 'closed') return failure('unreachable', 'connection closed before a reply');
+  return fromError(r.error);
 }
 
 export function isReply(o: Outcome | undefined): o is Extract<Outcome, { reply: Reply }> {

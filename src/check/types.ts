@@ -1,3 +1,5 @@
+import { hostPort } from '../net/host-port';
+
 /**
  * What `check` gathers (observations) and what it concludes (findings). Observations are plain data
  * so that every conclusion is a pure function of them, tested from tables without sockets.
@@ -97,6 +99,5 @@ export function queryKey(name: string, type: string): string {
 }
 
 export function formatEndpoint(e: Endpoint): string {
-  const host = e.host.includes(':') ? `[${e.host}]` : e.host;
-  return e.port === 53 ? host : `${host}:${e.port}`;
+  return hostPort(e.host, e.port === 53 ? undefined : e.port);
 }

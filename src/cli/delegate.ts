@@ -7,7 +7,7 @@ import { canonicalName, desiredDelegation } from '../parent/records';
 import { rfc2136Provider } from '../parent/rfc2136/provider';
 import { parseServer } from '../parent/rfc2136/transport';
 import { zoneFileSnippet } from '../parent/zonefile';
-import { readTsigKeyFile } from '../wire/tsig';
+import { readTsigKeyFile } from '../config/tsig-key';
 
 interface CommonOptions {
   config: string;

@@ -5,6 +5,7 @@ import type { StatusDocument } from '../api/status-types';
 import { loadConfig } from '../config/load';
 import { nodeAddresses, type ClusterConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
+import { hostPort } from '../net/host-port';
 
 interface StatusOptions {
   config?: string;
@@ -46,10 +47,7 @@ async function fetchStatus(opts: StatusOptions, timeoutMs: number): Promise<{ do
   if (!config.http.enabled) throw new ClusterDnsError('USAGE', 'the HTTP API is disabled in this config (http.enabled: false): enable it on the agents, or pass --url');
   const nodes = candidates(config, opts.node);
   // All at once: a dead node's request must not delay asking the live ones.
-  const urls = nodes.map((n) => {
-    const a = nodeAddresses(n)[0];
-    return `http://${a.includes(':') ? `[${a}]` : a}:${config.http.port}/v1/status`;
-  });
+  const urls = nodes.map((n) => `http://${hostPort(nodeAddresses(n)[0], config.http.port)}/v1/status`);
   const results = await Promise.all(urls.map((u) => getStatus(u, timeoutMs)));
   const answered = results.flatMap((r, i) => (r.ok ? [{ doc: r.doc, source: urls[i] }] : []));
   // Prefer an agent that does its job: a node cut off in the minority sees everyone else as gone.
@@ -73,7 +71,7 @@ function unreachable(details: string[]): ClusterDnsError {
 }
 
 /** `http://host:port`, `host:port/` and the full `/v1/status` URL all mean the same agent. */
-export function statusUrl(input: string): string {
+function statusUrl(input: string): string {
   let u: URL;
   try {
     u = new URL(/^[a-z]+:\/\//i.test(input) ? input : `http://${input}`);

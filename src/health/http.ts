@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import type { CheckConfig } from '../config/types';
+import { hostPort } from '../net/host-port';
 import { withDeadline } from './deadline';
-import { errorText, fail, hostPort, pass, type Outcome, type ProbeResult } from './result';
+import { errorText, fail, pass, type Outcome, type ProbeResult } from './result';
 
 const DEFAULT_PORT = 80;
 

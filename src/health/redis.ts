@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import type { CheckConfig } from '../config/types';
+import { hostPort } from '../net/host-port';
 import { withDeadline } from './deadline';
 import { encodeCommand, ReplyLines } from './resp';
-import { errorText, fail, hostPort, pass, printable, type Outcome, type ProbeResult } from './result';
+import { errorText, fail, pass, printable, type Outcome, type ProbeResult } from './result';
 
 const DEFAULT_PORT = 6379;
 

@@ -10,7 +10,7 @@ export function encodeCommand(args: readonly string[]): Buffer {
 }
 
 /** A reply longer than this without a line end is not a Redis answering PING. */
-export const MAX_REPLY_LINE = 4096;
+const MAX_REPLY_LINE = 4096;
 
 export class ReplyLines {
   private pending: Buffer = Buffer.alloc(0);

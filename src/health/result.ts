@@ -24,11 +24,6 @@ export function fail(reason: string): Outcome {
   return { ok: false, reason };
 }
 
-/** `host:port`, bracketing IPv6 literals so the port stays readable. */
-export function hostPort(host: string, port: number | undefined): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return port === undefined ? h : `${h}:${port}`;
-}
 
 /** Node puts the useful part of a socket error in different places depending on its kind. */
 export function errorText(e: unknown): string {

@@ -1,5 +1,6 @@
 import type { CheckConfig } from '../config/types';
-import { hostPort, printable } from './result';
+import { hostPort } from '../net/host-port';
+import { printable } from './result';
 
 /** How a check is named in logs, events and the status API: type and what it talks to. */
 export function describeTarget(check: CheckConfig, host: string): string {

@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import type { CheckConfig } from '../config/types';
+import { hostPort } from '../net/host-port';
 import { withDeadline } from './deadline';
-import { errorText, fail, hostPort, pass, type Outcome, type ProbeResult } from './result';
+import { errorText, fail, pass, type Outcome, type ProbeResult } from './result';
 
 /** Healthy when a TCP connection is established; the socket is closed at once, nothing is sent. */
 export function probeTcp(check: CheckConfig, host: string, signal?: AbortSignal): Promise<ProbeResult> {

@@ -114,10 +114,6 @@ export class MemoryTransport implements Transport {
     this.closed = true;
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** @internal */
   deliver(bytes: Uint8Array, from: string): boolean {
     if (this.closed || !this.handler) return false;

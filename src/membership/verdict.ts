@@ -54,7 +54,7 @@ export function assess(node: string, ballots: readonly Ballot[], majority: numbe
  * Each voter was silent from `rowAge + age` ago until `rowAge` ago; the best common stretch
  * ends at one of the voters' row times.
  */
-export function commonSilence(silent: readonly Ballot[], majority: number, downAfterMs: number): { voters: Ballot[]; ms: number } | undefined {
+function commonSilence(silent: readonly Ballot[], majority: number, downAfterMs: number): { voters: Ballot[]; ms: number } | undefined {
   let best: { voters: Ballot[]; ms: number } | undefined;
   for (const end of new Set(silent.map((b) => b.rowAgeMs))) {
     const voters = silent.filter((b) => b.rowAgeMs <= end && b.rowAgeMs + b.ageMs >= end + downAfterMs);

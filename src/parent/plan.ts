@@ -27,7 +27,7 @@ export interface Plan {
  * of every name server host below the zone that either clusterdns owns (`nsK.<zone>`) or the
  * current NS set points at. Anything else a backend returns is left alone.
  */
-export function inScope(zone: string, current: readonly RRset[]): RRset[] {
+function inScope(zone: string, current: readonly RRset[]): RRset[] {
   const ns = current.find((r) => r.name === zone && r.type === 'NS');
   const listed = new Set((ns?.values ?? []).filter((v) => v.endsWith(`.${zone}`)));
   return current.filter(

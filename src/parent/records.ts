@@ -20,7 +20,7 @@ export function canonicalName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-export function canonicalValue(type: DelegationType, value: string): string {
+function canonicalValue(type: DelegationType, value: string): string {
   if (type === 'NS') return canonicalName(value);
   // The URL parser is Node's built-in RFC 5952 formatter: one spelling per IPv6 address.
   if (type === 'AAAA' && isIPv6(value)) return new URL(`http://[${value}]/`).hostname.slice(1, -1);
@@ -46,7 +46,7 @@ export function sameRecords(a: RRset, b: RRset): boolean {
 }
 
 /** `ns1.<zone>` … in name-server order: the names the cluster itself serves as its NS set. */
-export function nameServerName(zone: string, index: number): string {
+function nameServerName(zone: string, index: number): string {
   return `ns${index + 1}.${zone}`;
 }
 

@@ -19,10 +19,6 @@ export function nameToWire(name: string): Uint8Array {
   return Uint8Array.from(parts);
 }
 
-export function wireNameLength(name: string): number {
-  return name === '' ? 1 : Buffer.byteLength(name, 'latin1') + 2;
-}
-
 /**
  * Reads a possibly compressed name at `offset`. Returns the dotted name (letter case as sent) and the
  * offset after the name in the original position, or undefined when malformed: out of bounds,

@@ -166,7 +166,7 @@ export function skipName(buf: Uint8Array, pos: number, len: number): number {
   return -1;
 }
 
-function skipRecord(buf: Uint8Array, pos: number, len: number): number {
+export function skipRecord(buf: Uint8Array, pos: number, len: number): number {
   const p = skipName(buf, pos, len);
   if (p < 0 || p + 10 > len) return -1;
   const end = p + 10 + ((buf[p + 8] << 8) | buf[p + 9]);

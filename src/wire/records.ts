@@ -34,7 +34,3 @@ export interface Record {
   readonly ttl: number;
   readonly data: RecordData;
 }
-
-export function recordType(r: Record): number {
-  return r.data.type;
-}

@@ -1,16 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as dnsPacket from 'dns-packet';
-import { ClusterDnsError } from '../errors';
+import { Class, HEADER_LEN, Type } from './constants';
+import { nameToWire, readName } from './name';
+import { skipName, skipRecord } from './query';
 
 /**
- * TSIG (RFC 8945): sign a request and verify the signed response. dns-packet knows the TSIG type
- * number but not its RDATA or the MAC construction, so both are here; names use dns-packet's codec.
+ * TSIG (RFC 8945): sign a request and verify the signed response. Bytes and a parsed key in, bytes
+ * and verdicts out; key files are read in src/config/tsig-key.ts.
  */
-
-const wireName = (dnsPacket as unknown as {
-  name: { encode(n: string): Buffer; decode(buf: Buffer, offset: number): string } & { decode: { bytes: number } };
-}).name;
 
 export const TSIG_ALGORITHMS = {
   'hmac-md5': { wire: 'hmac-md5.sig-alg.reg.int', hash: 'md5' },
@@ -29,48 +25,10 @@ export interface TsigKey {
   readonly secret: Buffer;
 }
 
-const TYPE_TSIG = 250;
-const CLASS_ANY = 255;
 /** RFC 8945 §5.2.3: the recommended fudge. */
 const FUDGE = 300;
 
-export const TSIG_ERRORS: Record<number, string> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
-
-function keyError(path: string, what: string): ClusterDnsError {
-  return new ClusterDnsError('TSIG_KEY', `TSIG key file ${path}: ${what}`, {
-    details: ['write it with: tsig-keygen -a hmac-sha256 <key-name> > <file> (the same file nsupdate -k reads)'],
-  });
-}
-
-/** Reads the first `key` clause of a file in the format tsig-keygen writes and named.conf includes. */
-export function parseTsigKeyFile(text: string, path = 'key file'): TsigKey {
-  // Comments go, quoted strings stay: a base64 secret may well contain "//".
-  const clean = text.replace(/"[^"]*"|\/\*[\s\S]*?\*\/|(?:#|\/\/)[^\n]*/g, (m) => (m.startsWith('"') ? m : ''));
-  const m = /key\s+(?:"([^"]+)"|([^\s{]+))\s*\{([^}]*)\}\s*;/.exec(clean);
-  if (!m) throw keyError(path, 'no key "name" { algorithm …; secret "…"; }; clause found');
-  const name = (m[1] ?? m[2]).toLowerCase().replace(/\.$/, '');
-  const body = m[3];
-  const alg = /algorithm\s+"?([A-Za-z0-9.-]+)"?\s*;/.exec(body)?.[1]?.toLowerCase().replace(/\.$/, '');
-  const secret = /secret\s+"([^"]*)"\s*;/.exec(body)?.[1];
-  if (!alg) throw keyError(path, `key "${name}" has no algorithm`);
-  const algorithm = (alg === 'hmac-md5.sig-alg.reg.int' ? 'hmac-md5' : alg) as TsigAlgorithm;
-  if (!(algorithm in TSIG_ALGORITHMS))
-    throw keyError(path, `algorithm ${alg} is not supported (use one of ${Object.keys(TSIG_ALGORITHMS).join(', ')})`);
-  if (secret === undefined || !/^[A-Za-z0-9+/=\s]+$/.test(secret)) throw keyError(path, `key "${name}" has no base64 secret`);
-  const bytes = Buffer.from(secret.replace(/\s/g, ''), 'base64');
-  if (bytes.length === 0) throw keyError(path, `key "${name}" has an empty secret`);
-  return { name, algorithm, secret: bytes };
-}
-
-export function readTsigKeyFile(path: string): TsigKey {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw keyError(path, `cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  return parseTsigKeyFile(text, path);
-}
+const TSIG_ERRORS: Readonly<Record<number, string>> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
 
 function u16(n: number): Buffer {
   const b = Buffer.alloc(2);
@@ -84,9 +42,8 @@ function u48(seconds: number): Buffer {
   return b;
 }
 
+/** The TSIG RDATA fields after the algorithm name; the names are the key's own. */
 interface TsigFields {
-  readonly keyName: string;
-  readonly algorithm: string;
   readonly timeSigned: number;
   readonly fudge: number;
   readonly mac: Buffer;
@@ -95,13 +52,13 @@ interface TsigFields {
   readonly other: Buffer;
 }
 
-/** RFC 8945 §4.3.3: the TSIG fields the MAC covers, names in canonical (lowercase) wire form. */
-function variables(t: TsigFields): Buffer {
+/** RFC 8945 §4.3.3: the TSIG fields the MAC covers, names in canonical (lowercase, uncompressed) form. */
+function variables(key: TsigKey, t: TsigFields): Buffer {
   return Buffer.concat([
-    wireName.encode(t.keyName.toLowerCase()),
-    u16(CLASS_ANY),
+    nameToWire(key.name),
+    u16(Class.ANY),
     Buffer.alloc(4),
-    wireName.encode(t.algorithm.toLowerCase()),
+    nameToWire(TSIG_ALGORITHMS[key.algorithm].wire),
     u48(t.timeSigned),
     u16(t.fudge),
     u16(t.error),
@@ -116,9 +73,9 @@ function hmac(key: TsigKey, ...parts: Buffer[]): Buffer {
   return h.digest();
 }
 
-function tsigRecord(t: TsigFields): Buffer {
+function tsigRecord(key: TsigKey, t: TsigFields): Buffer {
   const rdata = Buffer.concat([
-    wireName.encode(t.algorithm),
+    nameToWire(TSIG_ALGORITHMS[key.algorithm].wire),
     u48(t.timeSigned),
     u16(t.fudge),
     u16(t.mac.length),
@@ -129,11 +86,11 @@ function tsigRecord(t: TsigFields): Buffer {
     t.other,
   ]);
   const head = Buffer.alloc(10);
-  head.writeUInt16BE(TYPE_TSIG, 0);
-  head.writeUInt16BE(CLASS_ANY, 2);
+  head.writeUInt16BE(Type.TSIG, 0);
+  head.writeUInt16BE(Class.ANY, 2);
   head.writeUInt32BE(0, 4);
   head.writeUInt16BE(rdata.length, 8);
-  return Buffer.concat([wireName.encode(t.keyName), head, rdata]);
+  return Buffer.concat([nameToWire(key.name), head, rdata]);
 }
 
 export interface SignedRequest {
@@ -144,62 +101,61 @@ export interface SignedRequest {
 
 /** Appends a TSIG RR to a complete, unsigned message (its ARCOUNT is raised by one). */
 export function signRequest(message: Buffer, key: TsigKey, nowSeconds = Math.floor(Date.now() / 1000)): SignedRequest {
-  const fields = {
-    keyName: key.name,
-    algorithm: TSIG_ALGORITHMS[key.algorithm].wire,
-    timeSigned: nowSeconds,
-    fudge: FUDGE,
-    originalId: message.readUInt16BE(0),
-    error: 0,
-    other: Buffer.alloc(0),
-  };
-  const mac = hmac(key, message, variables({ ...fields, mac: Buffer.alloc(0) }));
-  const out = Buffer.concat([message, tsigRecord({ ...fields, mac })]);
+  const fields = { timeSigned: nowSeconds, fudge: FUDGE, originalId: message.readUInt16BE(0), error: 0, other: Buffer.alloc(0) };
+  const mac = hmac(key, message, variables(key, { ...fields, mac: Buffer.alloc(0) }));
+  const out = Buffer.concat([message, tsigRecord(key, { ...fields, mac })]);
   out.writeUInt16BE(message.readUInt16BE(10) + 1, 10);
   return { message: out, mac };
 }
 
-/** Skips one RR and returns the offset after it. */
-function skipRecord(buf: Buffer, offset: number): number {
-  wireName.decode(buf, offset);
-  const at = offset + wireName.decode.bytes;
-  return at + 10 + buf.readUInt16BE(at + 8);
-}
-
 interface FoundTsig {
+  /** Where the TSIG RR starts: the MAC covers the message before it. */
   readonly start: number;
+  readonly keyName: string;
+  readonly algorithm: string;
   readonly fields: TsigFields;
 }
 
-/** The TSIG RR, which RFC 8945 §5.1 requires to be the last additional record. */
-function findTsig(buf: Buffer): FoundTsig | undefined {
+/**
+ * The TSIG RR, which RFC 8945 §5.1 requires to be the last additional record; undefined when the
+ * message has none, 'malformed' when a section or the TSIG RDATA runs past its end.
+ */
+function findTsig(buf: Buffer): FoundTsig | 'malformed' | undefined {
+  const len = buf.length;
+  if (len < HEADER_LEN) return 'malformed';
   const [qd, an, ns, ar] = [4, 6, 8, 10].map((o) => buf.readUInt16BE(o));
   if (ar === 0) return undefined;
-  let offset = 12;
+  let offset = HEADER_LEN;
   for (let i = 0; i < qd; i++) {
-    wireName.decode(buf, offset);
-    offset += wireName.decode.bytes + 4;
+    offset = skipName(buf, offset, len);
+    if (offset < 0 || offset + 4 > len) return 'malformed';
+    offset += 4;
   }
-  for (let i = 0; i < an + ns + ar - 1; i++) offset = skipRecord(buf, offset);
+  for (let i = 0; i < an + ns + ar - 1; i++) {
+    offset = skipRecord(buf, offset, len);
+    if (offset < 0) return 'malformed';
+  }
   const start = offset;
-  const keyName = wireName.decode(buf, offset);
-  offset += wireName.decode.bytes;
-  if (buf.readUInt16BE(offset) !== TYPE_TSIG) return undefined;
-  offset += 10;
-  const algorithm = wireName.decode(buf, offset);
-  offset += wireName.decode.bytes;
+  const owner = readName(buf, offset);
+  if (!owner || owner.end + 10 > len) return 'malformed';
+  offset = owner.end;
+  if (buf.readUInt16BE(offset) !== Type.TSIG) return undefined;
+  const end = offset + 10 + buf.readUInt16BE(offset + 8);
+  if (end > len) return 'malformed';
+  const algorithm = readName(buf.subarray(0, end), offset + 10);
+  if (!algorithm || algorithm.end + 10 > end) return 'malformed';
+  offset = algorithm.end;
   const timeSigned = buf.readUIntBE(offset, 6);
   const fudge = buf.readUInt16BE(offset + 6);
-  const macLen = buf.readUInt16BE(offset + 8);
-  offset += 10;
-  const mac = buf.subarray(offset, offset + macLen);
-  offset += macLen;
-  const originalId = buf.readUInt16BE(offset);
-  const error = buf.readUInt16BE(offset + 2);
-  const otherLen = buf.readUInt16BE(offset + 4);
-  const other = buf.subarray(offset + 6, offset + 6 + otherLen);
-  if (offset + 6 + otherLen > buf.length) throw new RangeError('TSIG RR runs past the message');
-  return { start, fields: { keyName, algorithm, timeSigned, fudge, mac, originalId, error, other } };
+  const macEnd = offset + 10 + buf.readUInt16BE(offset + 8);
+  if (macEnd + 6 > end) return 'malformed';
+  const mac = buf.subarray(offset + 10, macEnd);
+  const originalId = buf.readUInt16BE(macEnd);
+  const error = buf.readUInt16BE(macEnd + 2);
+  const otherEnd = macEnd + 6 + buf.readUInt16BE(macEnd + 4);
+  if (otherEnd > end) return 'malformed';
+  const other = buf.subarray(macEnd + 6, otherEnd);
+  return { start, keyName: owner.name, algorithm: algorithm.name, fields: { timeSigned, fudge, mac, originalId, error, other } };
 }
 
 export type TsigVerdict =
@@ -210,21 +166,17 @@ export type TsigVerdict =
 
 /** Verifies a response to a request signed with `requestMac` (RFC 8945 §5.3.1, §5.4). */
 export function verifyResponse(response: Buffer, key: TsigKey, requestMac: Buffer, nowSeconds = Math.floor(Date.now() / 1000)): TsigVerdict {
-  let found: FoundTsig | undefined;
-  try {
-    found = findTsig(response);
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  const found = findTsig(response);
+  if (found === 'malformed') return { ok: false, reason: 'malformed' };
   if (!found) return { ok: false, reason: 'unsigned' };
   const t = found.fields;
   if (t.error !== 0) return { ok: false, reason: 'server-error', error: TSIG_ERRORS[t.error] ?? `TSIG error ${t.error}` };
-  if (t.keyName.toLowerCase() !== key.name || t.algorithm.toLowerCase() !== TSIG_ALGORITHMS[key.algorithm].wire)
+  if (found.keyName.toLowerCase() !== key.name || found.algorithm.toLowerCase() !== TSIG_ALGORITHMS[key.algorithm].wire)
     return { ok: false, reason: 'wrong-key' };
   const unsigned = Buffer.from(response.subarray(0, found.start));
   unsigned.writeUInt16BE(t.originalId, 0);
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
-  const expected = hmac(key, u16(requestMac.length), requestMac, unsigned, variables(t));
+  const expected = hmac(key, u16(requestMac.length), requestMac, unsigned, variables(key, t));
   // Truncated MACs (RFC 8945 §5.2.2.1) are never asked for, so only a full-length MAC is valid.
   if (t.mac.length !== expected.length || !timingSafeEqual(t.mac, expected)) return { ok: false, reason: 'bad-mac' };
   if (Math.abs(nowSeconds - t.timeSigned) > t.fudge) return { ok: false, reason: 'bad-time' };

@@ -11,7 +11,7 @@ export class MessageWriter {
   private buf: Buffer;
   private pos = 0;
   private readonly suffixes = new Map<string, number>();
-  /** Offsets of the compression pointers written, for relocating a body (see `pointerOffsets`). */
+  /** Offsets of the compression pointers written, for relocating a body (see `copyRelocated` in prebuilt.ts). */
   readonly pointers: number[] = [];
 
   constructor(size = 512) {
@@ -73,10 +73,6 @@ export class MessageWriter {
     return this.u8(0);
   }
 
-  header(h: { id: number; flags: number; qd: number; an: number; ns: number; ar: number }): this {
-    return this.u16(h.id).u16(h.flags).u16(h.qd).u16(h.an).u16(h.ns).u16(h.ar);
-  }
-
   question(name: string, type: number, klass: number): this {
     return this.name(name).u16(type).u16(klass);
   }
@@ -116,24 +112,9 @@ export class MessageWriter {
     return this;
   }
 
-  /** Pre-registers a suffix as already present at `offset` (e.g. the question name at 12). */
-  remember(name: string, offset: number): void {
-    const labels = name === '' ? [] : name.split('.');
-    let at = offset;
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.');
-      if (!this.suffixes.has(suffix) && at < 0x4000) this.suffixes.set(suffix, at);
-      at += Buffer.byteLength(labels[i], 'latin1') + 1;
-    }
-  }
-
   seek(pos: number): void {
     this.ensure(Math.max(0, pos - this.pos));
     this.pos = pos;
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 
   slice(from: number, to = this.pos): Buffer {

@@ -17,6 +17,19 @@ export interface ZoneData {
   readonly negativeSoa: Record;
   /** Owner name → records for the additional section of answers about that name's NS/SRV. */
   readonly glue: ReadonlyMap<string, readonly Record[]>;
+  /** Every name answered with node addresses and the nodes chosen for it: the status API lists them. */
+  readonly addressNames: readonly AddressName[];
+}
+
+export interface AddressName {
+  readonly name: string;
+  readonly kind: 'apex' | 'ns' | 'node' | 'service';
+  /** The node an ns/node name stands for, the service of a service name, the apex itself. */
+  readonly owner: string;
+  /** The nodes whose A/AAAA records the name holds, in order; empty: NODATA. */
+  readonly servedBy: readonly string[];
+  /** Service names: the SRV port. */
+  readonly port?: number;
 }
 
 /** SOA timers: no secondaries pull this zone, but zone checkers expect RFC 1912 ranges. */
@@ -38,12 +51,15 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
   const ensure = (name: string): void => {
     if (!names.has(name)) names.set(name, new Map());
   };
-  // A node may have only an IPv4 or only an IPv6 address: the other type is then NODATA.
-  const addAddresses = (name: string, node: NodeConfig | undefined, ttl: number): void => {
+  const addressNames: AddressName[] = [];
+  const answerWith = (name: string, kind: AddressName['kind'], owner: string, nodes: readonly NodeConfig[], port?: number): AddressName => {
     ensure(name);
-    if (!node) return;
-    if (node.address) add(name, ttl, { type: Type.A, address: node.address });
-    if (node.address6) add(name, ttl, { type: Type.AAAA, address: node.address6 });
+    // A node may have only an IPv4 or only an IPv6 address: the other type is then NODATA.
+    for (const n of nodes) {
+      if (n.address) add(name, config.ttl, { type: Type.A, address: n.address });
+      if (n.address6) add(name, config.ttl, { type: Type.AAAA, address: n.address6 });
+    }
+    return { name, kind, owner, servedBy: nodes.map((n) => n.name), ...(port !== undefined ? { port } : {}) };
   };
 
   const soaData = {
@@ -58,28 +74,24 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
   add(apex, config.ttl, { type: Type.SOA, soa: soaData });
   const servers = nameServerNodes(config);
   servers.forEach((_, i) => add(apex, config.parent.ttl, { type: Type.NS, target: `ns${i + 1}.${apex}` }));
-  for (const up of inputs.upNodes) {
-    const n = byName.get(up);
-    if (n && n.role !== 'witness') addAddresses(apex, n, config.ttl);
-  }
+  const known = (names: readonly string[]) => names.map((x) => byName.get(x)).filter((x): x is NodeConfig => !!x);
+  addressNames.push(answerWith(apex, 'apex', apex, known(inputs.upNodes).filter((n) => n.role !== 'witness')));
 
   // nsK and the node's own name answer alike: the node while up, its failover target otherwise.
   servers.forEach((n, i) => {
     const target = inputs.nodeTargets.get(n.name);
-    const node = target === undefined ? undefined : byName.get(target);
-    addAddresses(`ns${i + 1}.${apex}`, node, config.ttl);
-    addAddresses(`${n.name}.${apex}`, node, config.ttl);
+    const nodes = known(target === undefined ? [] : [target]);
+    const ns = answerWith(`ns${i + 1}.${apex}`, 'ns', n.name, nodes);
+    addressNames.push(answerWith(`${n.name}.${apex}`, 'node', n.name, nodes), ns);
   });
 
   for (const s of config.services) {
-    const chosen = (inputs.services.get(s.name) ?? []).map((x) => byName.get(x)).filter((x): x is NodeConfig => !!x);
-    const owner = `${s.name}.${apex}`;
-    ensure(owner);
+    const chosen = known(inputs.services.get(s.name) ?? []);
+    addressNames.push(answerWith(`${s.name}.${apex}`, 'service', s.name, chosen, s.port));
     ensure(`_tcp.${apex}`);
     const srvOwner = `_${s.name}._tcp.${apex}`;
     ensure(srvOwner);
     for (const n of chosen) {
-      addAddresses(owner, n, config.ttl);
       add(srvOwner, config.ttl, { type: Type.SRV, srv: { priority: 10, weight: 10, port: s.port, target: `${n.name}.${apex}` } });
     }
   }
@@ -95,5 +107,5 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
 
   const soa = names.get(apex)!.get(Type.SOA)![0];
   const negativeSoa: Record = { ...soa, ttl: Math.min(config.ttl, config.negativeTtl) };
-  return { apex, serving: inputs.serving, names, soa, negativeSoa, glue };
+  return { apex, serving: inputs.serving, names, soa, negativeSoa, glue, addressNames };
 }

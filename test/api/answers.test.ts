@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { currentAnswers } from '../../src/api/answers';
 import { zoneInputs } from '../../src/failover/zone-inputs';
+import { buildZone } from '../../src/zone/zone';
 import { config, view } from './fixtures';
 
-/** The answers list, from the same inputs the compiler uses, for views of a three-node cluster. */
+/** The answers list, read from the zone the compiler encodes, for views of a three-node cluster. */
 
 const cfg = config({ witness: true, service: true });
 const answersFor = (down: string[]) =>
-  currentAnswers(cfg, zoneInputs(cfg, view(cfg, 1000, Object.fromEntries(down.map((n) => [n, { state: 'down' as const, up: false }]))), 1));
+  currentAnswers(buildZone(cfg, zoneInputs(cfg, view(cfg, 1000, Object.fromEntries(down.map((n) => [n, { state: 'down' as const, up: false }]))), 1)));
 const row = (a: ReturnType<typeof answersFor>[number]) => [a.name, a.servedBy.join(','), a.a.join(','), a.aaaa.join(','), a.failedOver];
 
 describe('currentAnswers', () => {

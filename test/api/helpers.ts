@@ -8,9 +8,9 @@ export interface HttpReply {
 }
 
 /** One HTTP request without keep-alive, bounded in time. */
-export function http(url: string, method = 'GET', ms = 3000): Promise<HttpReply> {
+export function http(url: string, method = 'GET', ms = 3000, headers: Record<string, string> = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, headers: { Connection: 'close' } }, (res) => {
+    const req = request(url, { method, agent: false, headers: { ...headers, Connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

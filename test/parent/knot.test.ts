@@ -6,7 +6,7 @@ import { ClusterDnsError } from '../../src/errors';
 import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
 import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
-import { readTsigKeyFile } from '../../src/wire/tsig';
+import { readTsigKeyFile } from '../../src/config/tsig-key';
 import { startKnot, type Knot } from './knot';
 import { keyWithSecret, PARENT, readBack } from './named';
 import { DELEGATED, FULL, SHRUNK, ZONE } from './fixtures';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTsigKeyFile } from '../../src/wire/tsig';
+import { parseTsigKeyFile } from '../../src/config/tsig-key';
 import { Processes } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 import { exec } from './exec';

@@ -8,7 +8,7 @@ import { planDelegation } from '../../src/parent/plan';
 import { delegate } from '../../src/parent/provider';
 import { desiredDelegation } from '../../src/parent/records';
 import { rfc2136Provider } from '../../src/parent/rfc2136/provider';
-import { readTsigKeyFile } from '../../src/wire/tsig';
+import { readTsigKeyFile } from '../../src/config/tsig-key';
 import { clusterdns } from './cli';
 import { DELEGATED, FULL, PLANNED_CREATES, SHRUNK, ZONE } from './fixtures';
 import { keyWithSecret, nsupdate, PARENT, readBack, startNamed, type Named } from './named';

@@ -4,7 +4,8 @@ import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterDnsError } from '../../src/errors';
 import { exchange } from '../../src/parent/rfc2136/transport';
-import { parseTsigKeyFile, readTsigKeyFile, signRequest, verifyResponse } from '../../src/wire/tsig';
+import { parseTsigKeyFile, readTsigKeyFile } from '../../src/config/tsig-key';
+import { signRequest, verifyResponse } from '../../src/wire/tsig';
 import { requireTool } from '../helpers/tools';
 import { exec } from './exec';
 import { PARENT, startNamed, type Named } from './named';
@@ -30,6 +31,7 @@ describe('TSIG key file', () => {
     ['no key clause', 'hello', /no key "name"/],
     ['an unsupported algorithm', 'key "k" { algorithm hmac-sha3; secret "AAAA"; };', /algorithm hmac-sha3 is not supported/],
     ['no secret', 'key "k" { algorithm hmac-sha256; };', /has no base64 secret/],
+    ['a key name that is not a domain name', `key "a..b" { algorithm hmac-sha256; secret "AAAA"; };`, /key name "a\.\.b" is not a domain name/],
   ])('rejects a file with %s, naming the fix', (_what, text, message) => {
     const e = (() => {
       try {
@@ -80,6 +82,22 @@ describe('TSIG against BIND: signed query, signed answer', () => {
     expect(verifyResponse(raw, key, signed.mac, Math.floor(Date.now() / 1000) + 3600)).toEqual({ ok: false, reason: 'bad-time' });
     const other = { ...key, secret: Buffer.alloc(32, 1) };
     expect(verifyResponse(raw, other, signed.mac)).toEqual({ ok: false, reason: 'bad-mac' });
+  });
+
+  it('a response cut short anywhere, or with a TSIG that runs past its RDATA, is a verdict, never a throw', async () => {
+    const { key, signed, raw } = await signedSoa(named.keys.granted);
+    for (let len = 0; len < raw.length; len++) {
+      const verdict = verifyResponse(raw.subarray(0, len), key, signed.mac);
+      expect(['malformed', 'unsigned']).toContain(verdict.ok ? 'ok' : verdict.reason);
+    }
+    // The TSIG RDATA one byte shorter than its fields: Other Len then points past the RDATA.
+    const rdata = 13 + 10 + signed.mac.length + 6; // hmac-sha256 as a wire name, times, MAC, id/error/other len
+    const rdlenAt = raw.length - rdata - 2;
+    expect(raw.readUInt16BE(rdlenAt)).toBe(rdata);
+    const short = Buffer.from(raw);
+    short.writeUInt16BE(rdata - 1, rdlenAt);
+    expect(verifyResponse(short, key, signed.mac)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyResponse(raw, key, signed.mac)).toEqual({ ok: true });
   });
 
   it('a wrong secret comes back as BADSIG in the (unsigned) TSIG error field', async () => {

@@ -1,5 +1,6 @@
-import { connect } from 'node:net';
 import { ClusterDnsError, type ErrorCode } from '../../errors';
+import { hostPort } from '../../net/host-port';
+import { tcpExchange } from '../../net/tcp-exchange';
 
 export interface ServerAddress {
   readonly host: string;
@@ -7,7 +8,7 @@ export interface ServerAddress {
 }
 
 export function formatServer(s: ServerAddress): string {
-  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
+  return hostPort(s.host, s.port);
 }
 
 /** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default. */
@@ -28,49 +29,23 @@ export function parseServer(text: string): ServerAddress {
  * One request and its response over TCP (RFC 1035 §4.2.2 framing). TCP because an UPDATE with
  * TSIG can outgrow 512 bytes and referrals with glue are never truncated there.
  */
-export function exchange(server: ServerAddress, message: Buffer, opts: { timeoutMs: number; failCode: ErrorCode; what: string; timeoutDetails?: string[] }): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: server.host, port: server.port });
-    let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (err: Error | undefined, value?: Buffer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    const timer = setTimeout(
-      () =>
-        finish(
-          new ClusterDnsError('PARENT_TIMEOUT', `${formatServer(server)} did not answer the ${opts.what} within ${opts.timeoutMs} ms`, {
-            details: ['check that the server is up and reachable over TCP, or raise --timeout', ...(opts.timeoutDetails ?? [])],
-          }),
-        ),
-      opts.timeoutMs,
-    );
-    socket.on('connect', () => {
-      const frame = Buffer.alloc(2 + message.length);
-      frame.writeUInt16BE(message.length, 0);
-      message.copy(frame, 2);
-      socket.write(frame);
-    });
-    socket.on('data', (chunk) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
-        finish(undefined, received.subarray(2, 2 + received.readUInt16BE(0)));
-      }
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) =>
-      finish(
-        new ClusterDnsError(opts.failCode, `cannot reach ${formatServer(server)} for the ${opts.what}: ${e.code ?? e.message}`, {
-          details: ['check --server (the parent zone\'s primary, which must accept DNS over TCP)'],
-        }),
-      ),
-    );
-    socket.on('close', () =>
-      finish(new ClusterDnsError(opts.failCode, `${formatServer(server)} closed the connection without answering the ${opts.what}`)),
-    );
-  });
+export async function exchange(
+  server: ServerAddress,
+  message: Buffer,
+  opts: { timeoutMs: number; failCode: ErrorCode; what: string; timeoutDetails?: string[] },
+): Promise<Buffer> {
+  const r = await tcpExchange(server, message, opts.timeoutMs);
+  if ('reply' in r) return r.reply;
+  switch (r.failure) {
+    case 'timeout':
+      throw new ClusterDnsError('PARENT_TIMEOUT', `${formatServer(server)} did not answer the ${opts.what} within ${opts.timeoutMs} ms`, {
+        details: ['check that the server is up and reachable over TCP, or raise --timeout', ...(opts.timeoutDetails ?? [])],
+      });
+    case 'error':
+      throw new ClusterDnsError(opts.failCode, `cannot reach ${formatServer(server)} for the ${opts.what}: ${r.error.code ?? r.error.message}`, {
+        details: ["check --server (the parent zone's primary, which must accept DNS over TCP)"],
+      });
+    case 'closed':
+      throw new ClusterDnsError(opts.failCode, `${formatServer(server)} closed the connection without answering the ${opts.what}`);
+  }
 }

@@ -1,46 +1,42 @@
-import * as dnsPacket from 'dns-packet';
+import { Class, HEADER_LEN, Opcode, Type } from '../../wire/constants';
+import { nameToWire } from '../../wire/name';
+import { ipv4Bytes, ipv6Bytes } from '../../wire/writer';
 import type { Plan } from '../plan';
 import type { DelegationType, RRset } from '../records';
 
 /**
- * dns-packet encodes the header and zone section, and RDATA, but not RFC 2136's prerequisite and
- * delete forms: class NONE (254) is unknown to it and it cannot write a record without RDATA.
- * So the RRs of both sections are assembled here from its name and RDATA codecs.
+ * RFC 2136's prerequisite and delete forms are records of class NONE or ANY, some without RDATA, so
+ * the UPDATE is written here from the wire codec's parts rather than as a query message. Names are
+ * canonical (parent/records.ts) and written uncompressed.
  */
-const codec = dnsPacket as unknown as {
-  name: { encode(n: string): Buffer };
-  a: { encode(v: string): Buffer };
-  aaaa: { encode(v: string): Buffer };
-  ns: { encode(v: string): Buffer };
-};
 
-const TYPE: Record<DelegationType, number> = { A: 1, NS: 2, AAAA: 28 };
-const CLASS = { IN: 1, NONE: 254, ANY: 255 } as const;
-const OPCODE_UPDATE = 5 << 11;
+const TYPE: Record<DelegationType, number> = { A: Type.A, NS: Type.NS, AAAA: Type.AAAA };
 
-/** RDATA with its length prefix, as dns-packet's codecs write it; empty means just a zero length. */
-function rdata(type: DelegationType, value: string | undefined): Buffer {
-  if (value === undefined) return Buffer.alloc(2);
-  if (type === 'A') return codec.a.encode(value);
-  if (type === 'AAAA') return codec.aaaa.encode(value);
-  return codec.ns.encode(value);
+/** Empty for the prerequisite and delete forms. */
+function rdata(type: DelegationType, value: string | undefined): Uint8Array {
+  if (value === undefined) return new Uint8Array(0);
+  if (type === 'A') return ipv4Bytes(value);
+  if (type === 'AAAA') return ipv6Bytes(value);
+  return nameToWire(value);
 }
 
 function rr(name: string, type: DelegationType, klass: number, ttl: number, value?: string): Buffer {
-  const fixed = Buffer.alloc(8);
+  const data = rdata(type, value);
+  const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(TYPE[type], 0);
   fixed.writeUInt16BE(klass, 2);
   fixed.writeUInt32BE(ttl, 4);
-  return Buffer.concat([codec.name.encode(name), fixed, rdata(type, value)]);
+  fixed.writeUInt16BE(data.length, 8);
+  return Buffer.concat([nameToWire(name), fixed, data]);
 }
 
 /** RFC 2136 §2.4.2: the RRset exists with exactly these records (TTL is not compared). */
-const exactly = (r: RRset) => r.values.map((v) => rr(r.name, r.type, CLASS.IN, 0, v));
+const exactly = (r: RRset) => r.values.map((v) => rr(r.name, r.type, Class.IN, 0, v));
 /** §2.4.3: no RRset of this name and type exists. */
-const absent = (name: string, type: DelegationType) => rr(name, type, CLASS.NONE, 0);
+const absent = (name: string, type: DelegationType) => rr(name, type, Class.NONE, 0);
 /** §2.5.2: delete the whole RRset. */
-const deleteSet = (name: string, type: DelegationType) => rr(name, type, CLASS.ANY, 0);
-const add = (r: RRset) => r.values.map((v) => rr(r.name, r.type, CLASS.IN, r.ttl, v));
+const deleteSet = (name: string, type: DelegationType) => rr(name, type, Class.ANY, 0);
+const add = (r: RRset) => r.values.map((v) => rr(r.name, r.type, Class.IN, r.ttl, v));
 
 export interface UpdateSections {
   readonly prerequisites: Buffer[];
@@ -69,9 +65,16 @@ export function updateSections(plan: Plan): UpdateSections {
   return { prerequisites, updates };
 }
 
+/** RFC 2136 §2.2: header (ZOCOUNT 1, PRCOUNT, UPCOUNT, ADCOUNT 0), then the zone section: the parent's SOA. */
 export function encodeUpdate(id: number, parentZone: string, sections: UpdateSections): Buffer {
-  const head = dnsPacket.encode({ type: 'query', id, flags: OPCODE_UPDATE, questions: [{ name: parentZone, type: 'SOA', class: 'IN' }] });
+  const head = Buffer.alloc(HEADER_LEN);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(Opcode.UPDATE << 11, 2);
+  head.writeUInt16BE(1, 4);
   head.writeUInt16BE(sections.prerequisites.length, 6);
   head.writeUInt16BE(sections.updates.length, 8);
-  return Buffer.concat([head, ...sections.prerequisites, ...sections.updates]);
+  const zone = Buffer.alloc(4);
+  zone.writeUInt16BE(Type.SOA, 0);
+  zone.writeUInt16BE(Class.IN, 2);
+  return Buffer.concat([head, nameToWire(parentZone), zone, ...sections.prerequisites, ...sections.updates]);
 }

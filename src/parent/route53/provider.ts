@@ -50,7 +50,7 @@ function toAws(r: RRset): ResourceRecordSet {
  * CREATEd anew instead of UPSERTed: Route53 rejects the whole batch if the old records changed in
  * the meantime, which is the same protection the RFC 2136 prerequisites give.
  */
-export function route53Changes(plan: Plan): AwsChange[] {
+function route53Changes(plan: Plan): AwsChange[] {
   return plan.changes.flatMap((c): AwsChange[] => [
     ...(c.before ? [{ Action: 'DELETE' as const, ResourceRecordSet: toAws(c.before) }] : []),
     ...(c.after ? [{ Action: 'CREATE' as const, ResourceRecordSet: toAws(c.after) }] : []),
