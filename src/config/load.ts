@@ -7,6 +7,7 @@ import type { core } from 'zod';
 import { ClusterDnsError } from '../errors';
 import { configSchema, type RawConfig } from './schema';
 import { nameServerNodes, type CheckConfig, type ClusterConfig } from './types';
+import { heartbeatBound } from '../membership/messages';
 
 const MIN_SECRET = 32;
 
@@ -133,6 +134,8 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
         problems.push(`services[${i}].nodes[${j}]: "${n}" is a witness and serves nothing — remove it`);
     });
   });
+
+  problems.push(...heartbeatBound(c.nodes.map((n) => n.name), c.services.map((s) => s.name)));
 
   if (c.peer.downAfter < 2 * c.peer.interval)
     problems.push(`peer.downAfter: must be at least two intervals (${2 * c.peer.interval} ms) so one lost heartbeat does not fail a node`);

@@ -1,8 +1,8 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, ownRow } from './matrix';
-import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
-import { isNewer } from './replay';
+import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
+import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
@@ -27,7 +27,9 @@ export type Effect =
   /** A node reported different health for itself or its services: service answers may change. */
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
   /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
-  | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number };
+  | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number }
+  /** A heartbeat could not be encoded (a bug: the config is bounded to what the wire carries). */
+  | { readonly type: 'send-failed'; readonly reason: string };
 
 export interface Step {
   readonly state: MembershipState;
@@ -38,6 +40,8 @@ export function initialState(opts: {
   config: ClusterConfig;
   self: string;
   incarnation: bigint;
+  /** The sequence number before the first heartbeat's: random per boot in the runtime. */
+  sequence?: number;
   now: number;
   localHealth?: LocalHealth;
 }): MembershipState {
@@ -46,7 +50,7 @@ export function initialState(opts: {
     config,
     self,
     incarnation: opts.incarnation,
-    sequence: 0,
+    sequence: (opts.sequence ?? 0) >>> 0,
     startedAt: now,
     localHealth: opts.localHealth ?? { nodeHealthy: true, services: {} },
     peers: new Map(config.nodes.filter((n) => n.name !== self).map((n) => [n.name, {}])),
@@ -78,21 +82,30 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
 }
 
 function heartbeat(state: MembershipState, now: number, only?: string): Step {
-  const sequence = state.sequence + 1;
-  const bytes = encodeHeartbeat(
-    {
-      sender: state.self,
-      incarnation: state.incarnation,
-      sequence,
-      configHash: state.config.hash,
-      nodeHealthy: state.localHealth.nodeHealthy,
-      heard: ownRow(state, now),
-      services: new Map(Object.entries(state.localHealth.services)),
-      zoneSerial: state.zoneSerial,
-    },
-    state.config.secret,
-  );
+  const sequence = (state.sequence + 1) >>> 0;
   const to = only === undefined ? [...state.peers.keys()] : [only];
+  const echoes = new Map<string, Echo>();
+  for (const [name, peer] of state.peers) if (peer.echo) echoes.set(name, peer.echo);
+  let bytes: Buffer;
+  try {
+    bytes = encodeHeartbeat(
+      {
+        sender: state.self,
+        incarnation: state.incarnation,
+        sequence,
+        configHash: state.config.hash,
+        nodeHealthy: state.localHealth.nodeHealthy,
+        heard: ownRow(state, now),
+        echoes,
+        services: new Map(Object.entries(state.localHealth.services)),
+        zoneSerial: state.zoneSerial,
+      },
+      state.config.secret,
+    );
+  } catch (e) {
+    // The config is bounded to what the wire carries, so this is a bug; it must not stop the agent.
+    return { state, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
+  }
   return {
     state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },
     effects: to.length ? [{ type: 'send', bytes, to }] : [],
@@ -100,12 +113,23 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
 }
 
 function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
-  const decoded = decode(bytes, state.config.secret, (name) => state.verdicts.has(name));
+  const decoded = decode(bytes, state.config.secret, namesOf(state.config));
   if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
   const msg = decoded.message;
   const peer = state.peers.get(msg.sender);
   // Our own name can only arrive reflected by someone else.
-  if (!peer || !isNewer(peer.mark, msg.incarnation, msg.sequence)) return { state: rejected(state, 'replay'), effects: [] };
+  if (!peer) return { state: rejected(state, 'replay'), effects: [] };
+  const admission = admit(peer.mark, msg.incarnation, msg.sequence, msg.echoes.get(state.self), state);
+  if (admission.verdict === 'replay') return { state: rejected(state, 'replay'), effects: [] };
+  const echo: Echo = { boot: bootTag(msg.incarnation), sequence: msg.sequence };
+  if (admission.verdict === 'unproven') {
+    // Nothing of it is used, but its sequence is echoed so the peer can prove its next heartbeat
+    // fresh; answered at once so a restarted peer is back a round trip later, not an interval. An
+    // older sequence (a re-sent recording) changes nothing and gets no answer.
+    if (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)) return { state: rejected(state, 'unproven'), effects: [] };
+    const peers = new Map(state.peers).set(msg.sender, { ...peer, echo });
+    return heartbeat({ ...rejected(state, 'unproven'), peers }, now, msg.sender);
+  }
 
   const effects: Effect[] = [];
   if (msg.configHash !== state.config.hash && msg.configHash !== peer.row?.configHash)
@@ -114,10 +138,20 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
     effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
   if (msg.zoneSerial > state.zoneSerial && msg.zoneSerial !== peer.row?.zoneSerial)
     effects.push({ type: 'peer-serial', node: msg.sender, serial: msg.zoneSerial });
-  const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
+  const peers = new Map(state.peers).set(msg.sender, accepted(msg, now, admission.mark, echo));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
-  if (missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
+  // A new boot of the peer (or our first message from it) may still wait for our proof: send it now.
+  const newBoot = peer.mark?.incarnation !== msg.incarnation;
+  if (newBoot || missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
   return merge(next, evaluate({ state: next.state, effects: [] }, now));
+}
+
+/** Decoding needs the config's names by wire id; configs are frozen, so each is built once. */
+const wireNamesCache = new WeakMap<ClusterConfig, WireNames>();
+function namesOf(config: ClusterConfig): WireNames {
+  let names = wireNamesCache.get(config);
+  if (!names) wireNamesCache.set(config, (names = wireNames(config.nodes.map((n) => n.name), config.services.map((s) => s.name))));
+  return names;
 }
 
 /**
@@ -135,17 +169,24 @@ function merge(earlier: Step, later: Step): Step {
   return { state: later.state, effects: [...earlier.effects, ...later.effects] };
 }
 
-function accepted(msg: Heartbeat, now: number): PeerState {
+function accepted(msg: Heartbeat, now: number, mark: ReplayMark, echo: Echo): PeerState {
   return {
     lastHeardAt: now,
-    mark: { incarnation: msg.incarnation, sequence: msg.sequence },
+    mark,
+    echo,
     row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash, zoneSerial: msg.zoneSerial },
   };
 }
 
-function sameHealth(row: Row, msg: Heartbeat): boolean {
-  if (row.nodeHealthy !== msg.nodeHealthy || row.services.size !== msg.services.size) return false;
-  for (const [k, v] of msg.services) if (row.services.get(k) !== v) return false;
+type Health = Pick<Row, 'nodeHealthy'> & { readonly services: ReadonlyMap<string, boolean> | Readonly<Record<string, boolean>> };
+
+/** Whether two reports of a node's health (a row, a heartbeat, or local checks) say the same. */
+export function sameHealth(a: Health, b: Health): boolean {
+  if (a.nodeHealthy !== b.nodeHealthy) return false;
+  const as = a.services instanceof Map ? a.services : new Map(Object.entries(a.services));
+  const bs = b.services instanceof Map ? b.services : new Map(Object.entries(b.services));
+  if (as.size !== bs.size) return false;
+  for (const [k, v] of as) if (bs.get(k) !== v) return false;
   return true;
 }
 
