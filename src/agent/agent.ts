@@ -142,7 +142,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
-    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || e.type === 'error' ? 'warn' : 'info';
+    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || e.type === 'error' || e.type === 'new-boot' ? 'warn' : 'info';
     if (e.type === 'verdict' && !e.up) this.failovers++;
     if (e.type === 'verdict' && !e.up && this.config.nodes.find((n) => n.name === e.node)?.role !== 'witness') {
       // Membership decides who is down; where its names go is failover's word, said here.

@@ -17,7 +17,9 @@ export type MembershipEvent =
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'local-health'; readonly health: LocalHealth }
   | { readonly type: 'config'; readonly config: ClusterConfig }
-  | { readonly type: 'zone-serial'; readonly serial: number };
+  | { readonly type: 'zone-serial'; readonly serial: number }
+  /** After 'rolled-back': continue as a new boot (the runtime draws the random id and start). */
+  | { readonly type: 'new-boot'; readonly incarnation: bigint; readonly sequence: number };
 
 export type Effect =
   | { readonly type: 'send'; readonly bytes: Uint8Array; readonly to: readonly string[] }
@@ -28,6 +30,12 @@ export type Effect =
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
   /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
   | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number }
+  /**
+   * A peer echoes a sequence number of this boot that this agent has not sent yet: it was rolled
+   * back (a VM snapshot restored with the agent running), and peers refuse its heartbeats as
+   * replays until it takes a new boot id ('new-boot').
+   */
+  | { readonly type: 'rolled-back'; readonly node: string; readonly echoed: number; readonly sequence: number }
   /** A heartbeat could not be encoded (a bug: the config is bounded to what the wire carries). */
   | { readonly type: 'send-failed'; readonly reason: string };
 
@@ -78,6 +86,8 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
       return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
     case 'zone-serial':
       return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
+    case 'new-boot':
+      return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
   }
 }
 
@@ -119,14 +129,22 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
   const peer = state.peers.get(msg.sender);
   // Our own name can only arrive reflected by someone else.
   if (!peer) return { state: rejected(state, 'replay'), effects: [] };
-  const admission = admit(peer.mark, msg.incarnation, msg.sequence, msg.echoes.get(state.self), state);
+  // Even a recording can only echo what this boot sent: an echo ahead of it means we went back.
+  const ours = msg.echoes.get(state.self);
+  if (ours && ours.boot === bootTag(state.incarnation) && serialAfter(ours.sequence, state.sequence))
+    return { state: rejected(state, 'unproven'), effects: [{ type: 'rolled-back', node: msg.sender, echoed: ours.sequence, sequence: state.sequence }] };
+  const admission = admit(peer.mark, msg.incarnation, msg.sequence, ours, state);
   if (admission.verdict === 'replay') return { state: rejected(state, 'replay'), effects: [] };
   const echo: Echo = { boot: bootTag(msg.incarnation), sequence: msg.sequence };
   if (admission.verdict === 'unproven') {
     // Nothing of it is used, but its sequence is echoed so the peer can prove its next heartbeat
-    // fresh; answered at once so a restarted peer is back a round trip later, not an interval. An
-    // older sequence (a re-sent recording) changes nothing and gets no answer.
-    if (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)) return { state: rejected(state, 'unproven'), effects: [] };
+    // fresh; answered at once so a restarted peer is back a round trip later, not an interval.
+    // Not while the boot we accepted is still heard (then this is a recording, or a restart that
+    // waits at most downAfter), nor for an older sequence (a re-sent recording): a replay neither
+    // displaces the echo a live boot needs nor draws answers.
+    const current = isFresh(peer, now, state.config.peer.downAfterMs);
+    if (current || (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)))
+      return { state: rejected(state, 'unproven'), effects: [] };
     const peers = new Map(state.peers).set(msg.sender, { ...peer, echo });
     return heartbeat({ ...rejected(state, 'unproven'), peers }, now, msg.sender);
   }

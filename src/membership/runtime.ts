@@ -15,15 +15,16 @@ export interface MembershipOptions {
   readonly clock: Clock;
   /** Polled every interval; see also refreshHealth(). */
   readonly getLocalHealth: () => LocalHealth;
-  /** Tests pin them; by default random, new on every start (see replay.ts). */
-  readonly incarnation?: bigint;
-  readonly sequence?: number;
+  /** A boot id and sequence start: at start and after a roll-back. Random unless a test pins them (see replay.ts). */
+  readonly bootIds?: () => BootId;
 }
 
 /** Something worth a log line; `message` is that line. */
 export type MembershipLogEvent =
   | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly message: string }
   | { readonly type: 'majority' | 'minority'; readonly message: string }
+  /** This agent was rolled back (a restored snapshot) and took a new boot id to be heard again. */
+  | { readonly type: 'new-boot'; readonly message: string }
   /** The agent went on, but a heartbeat was not sent or an event not handled: a bug to report. */
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
@@ -48,6 +49,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly getLocalHealth: () => LocalHealth;
+  private readonly bootIds: () => BootId;
   private timer: TimerHandle | undefined;
   private running = false;
   private errors = 0;
@@ -57,12 +59,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.transport = opts.transport;
     this.clock = opts.clock;
     this.getLocalHealth = opts.getLocalHealth;
+    this.bootIds = opts.bootIds ?? randomBootId;
     if (!opts.config.nodes.some((n) => n.name === opts.self)) throw new TypeError(`no node named ${opts.self} in the config`);
     this.state = initialState({
       config: opts.config,
       self: opts.self,
-      incarnation: opts.incarnation ?? randomBytes(8).readBigUInt64BE(),
-      sequence: opts.sequence ?? randomBytes(4).readUInt32BE(),
+      ...this.bootIds(),
       now: this.clock.now(),
       localHealth: safeHealth(this.getLocalHealth),
     });
@@ -154,6 +156,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   private perform(effects: readonly Effect[]): void {
     const changes: ViewChange[] = [];
+    let rolledBack = false;
     for (const e of effects) {
       switch (e.type) {
         case 'send':
@@ -167,6 +170,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
         case 'peer-serial':
           this.emit('serial', e.serial);
           break;
+        case 'rolled-back':
+          if (rolledBack) break;
+          rolledBack = true;
+          this.emit('event', {
+            type: 'new-boot',
+            message: `${this.state.self}: ${e.node} echoes sequence ${e.echoed}, past this agent's ${e.sequence}: it was rolled back (a restored snapshot?); continuing under a new boot id`,
+          });
+          break;
         case 'send-failed':
           this.failed(`heartbeat not sent: ${e.reason}`);
           break;
@@ -178,6 +189,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
           break;
       }
     }
+    if (rolledBack) this.dispatch({ type: 'new-boot', ...this.bootIds() });
     if (!changes.length) return;
     for (const c of changes) {
       if (c.type === 'quorum') this.emit('event', { type: c.hasMajority ? 'majority' : 'minority', message: c.reason });
@@ -185,6 +197,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     this.emit('view', this.view(), changes);
   }
+}
+
+export interface BootId {
+  readonly incarnation: bigint;
+  readonly sequence: number;
+}
+
+function randomBootId(): BootId {
+  return { incarnation: randomBytes(8).readBigUInt64BE(), sequence: randomBytes(4).readUInt32BE() };
 }
 
 function safeHealth(get: () => LocalHealth): LocalHealth {

@@ -68,7 +68,7 @@ export class SimCluster {
    * random ones, but repeatable. `boot` pins them.
    */
   start(name: string, config = this.config, boot: { incarnation?: bigint; sequence?: number } = {}): Membership {
-    const n = ++this.boots;
+    let n = ++this.boots;
     this.members.get(name)?.stop();
     const m = new Membership({
       config,
@@ -76,13 +76,21 @@ export class SimCluster {
       transport: this.net.transport(name),
       clock: this.clock,
       getLocalHealth: () => this.health.get(name) ?? { nodeHealthy: true, services: {} },
-      incarnation: boot.incarnation ?? BigInt.asUintN(64, BigInt(Math.imul(n, 0x2545f491) >>> 0) * 0x9e3779b97f4a7c15n),
-      sequence: boot.sequence ?? Math.imul(n, 0x9e3779b9) >>> 0,
+      bootIds: () => {
+        const id = { incarnation: boot.incarnation ?? this.bootId(n), sequence: boot.sequence ?? Math.imul(n, 0x9e3779b9) >>> 0 };
+        boot = {};
+        n = ++this.boots;
+        return id;
+      },
     });
     m.on('event', (event) => this.log.push({ at: this.clock.now(), node: name, event }));
     this.members.set(name, m);
     m.start();
     return m;
+  }
+
+  private bootId(n: number): bigint {
+    return BigInt.asUintN(64, BigInt(Math.imul(n, 0x2545f491) >>> 0) * 0x9e3779b97f4a7c15n);
   }
 
   /** kill -9: the agent stops sending and receiving. */
