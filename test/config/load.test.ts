@@ -78,6 +78,32 @@ describe('every bad value names the field and the fix', () => {
   });
 });
 
+/** `count` nodes with the longest names a label allows (63 characters), on 127.0.x.y. */
+function cluster(count: number, services = 0): string {
+  const name = (i: number) => `n${i}-`.padEnd(63, 'x');
+  const nodes = Array.from({ length: count }, (_, i) => `  - { name: ${name(i)}, address: 127.0.${1 + (i >> 8)}.${i & 255} }`);
+  const svc = Array.from({ length: services }, (_, i) => `  - { name: ${`s${i}-`.padEnd(63, 'y')}, port: ${1000 + i} }`);
+  return `zone: cluster.test\nsecret: "${SECRET}"\nnodes:\n${nodes.join('\n')}\n${services ? `services:\n${svc.join('\n')}\n` : ''}`;
+}
+
+describe('the cluster is bounded to what one unfragmented heartbeat carries', () => {
+  it.each([
+    ['64 nodes with 63-character names and 34 services', 64, 34],
+    ['3 nodes and 200 services', 3, 200],
+  ])('accepts %s', (_, nodes, services) => {
+    expect(problems(cluster(nodes, services))).toEqual([]);
+  });
+
+  it.each([
+    ['65 nodes', cluster(65), /nodes: 65 nodes, at most 64 — every heartbeat carries one entry per node and per service and must fit one unfragmented UDP datagram \(1200 bytes\)/],
+    ['300 nodes (the old encoder threw inside the heartbeat timer)', cluster(300), /nodes: 300 nodes, at most 64/],
+    ['64 nodes and 35 services', cluster(64, 35), /services: 35 services with 64 nodes make 1201-byte heartbeats; at most 34 services with 64 nodes/],
+    ['two node names with one wire id', BASE.replace('node1', 'node129599').replace('node2', 'node732382'), /nodes: "node732382" and "node129599" have the same wire id \(4035381314\) — rename one of them/],
+  ])('refuses %s, naming the limit and why', (_, yaml, message) => {
+    expect(problems(yaml).join('\n')).toMatch(message);
+  });
+});
+
 describe('clusterdns config check', () => {
   it('exits 2 with every problem listed and no stack trace', async () => {
     const { code, stderr } = await run(process.execPath, [CLI, 'config', 'check', '--config', join(__dirname, '../fixtures/config/bad.yaml')]);
