@@ -51,6 +51,11 @@ const ECHO_LENGTH = 8;
 const SERVICE_LENGTH = 4 + 1;
 const ECHO_FLAG = 8;
 
+/**
+ * `replay`: already outlived (an old sequence, an earlier boot). `unproven`: a boot not proven
+ * fresh, ignored — a recording from before this agent's boot, or a restarted peer's heartbeat
+ * while its previous boot is still heard (the handshake itself is not counted).
+ */
 export type RejectReason = 'short' | 'version' | 'type' | 'hmac' | 'unknown-sender' | 'replay' | 'unproven' | 'malformed';
 export const REJECT_REASONS: readonly RejectReason[] = ['short', 'version', 'type', 'hmac', 'unknown-sender', 'replay', 'unproven', 'malformed'];
 

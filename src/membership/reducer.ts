@@ -138,15 +138,15 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
   const echo: Echo = { boot: bootTag(msg.incarnation), sequence: msg.sequence };
   if (admission.verdict === 'unproven') {
     // Nothing of it is used, but its sequence is echoed so the peer can prove its next heartbeat
-    // fresh; answered at once so a restarted peer is back a round trip later, not an interval.
-    // Not while the boot we accepted is still heard (then this is a recording, or a restart that
-    // waits at most downAfter), nor for an older sequence (a re-sent recording): a replay neither
-    // displaces the echo a live boot needs nor draws answers.
-    const current = isFresh(peer, now, state.config.peer.downAfterMs);
-    if (current || (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)))
-      return { state: rejected(state, 'unproven'), effects: [] };
+    // fresh. An older sequence of the same boot (a re-sent recording) changes nothing.
+    if (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)) return { state: rejected(state, 'unproven'), effects: [] };
     const peers = new Map(state.peers).set(msg.sender, { ...peer, echo });
-    return heartbeat({ ...rejected(state, 'unproven'), peers }, now, msg.sender);
+    // While the boot we accepted is still heard this is a recording or a quick restart: the echo
+    // goes out with the next interval's heartbeat, and it is counted. Otherwise it is the handshake
+    // of a restarted (or newly heard) peer, not an error: answered at once, so the peer is back
+    // a round trip later. Either way a recording draws at most one datagram, to the peer itself.
+    if (isFresh(peer, now, state.config.peer.downAfterMs)) return { state: { ...rejected(state, 'unproven'), peers }, effects: [] };
+    return heartbeat({ ...state, peers }, now, msg.sender);
   }
 
   const effects: Effect[] = [];

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
@@ -110,6 +111,19 @@ describe('clusterdns config check', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/has 3 problems/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an agent of a 300-node cluster exits 2 naming the limit, before any heartbeat (it used to die in the timer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterdns-config-'));
+    try {
+      writeFileSync(join(dir, 'big.yaml'), cluster(300));
+      const { code, stderr } = await run(process.execPath, [CLI, 'agent', '--config', join(dir, 'big.yaml'), '--node', 'n1-'.padEnd(63, 'x')], { timeoutMs: 10_000 });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/nodes: 300 nodes, at most 64 — every heartbeat carries one entry per node/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 for a missing file, naming it', async () => {

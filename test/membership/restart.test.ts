@@ -40,6 +40,20 @@ describe('a restarted node rejoins whatever its boot id', () => {
     if (incarnation === HIGH) expect(newBoots[0].event.message).toMatch(/^node2: node[13] echoes sequence \d+, past this agent's \d+: it was rolled back/);
   });
 
+  it('a quick restart (within downAfter) is taken over without a failover, whatever the boot id', () => {
+    const c = new SimCluster(makeConfig(3), { delayMs: 3 });
+    for (const n of c.names) c.start(n, c.config, n === 'node2' ? { incarnation: HIGH } : {});
+    expect(c.runUntil(() => c.names.every((n) => upEverywhere(c, n)), 2000)).toBeDefined();
+    c.kill('node2');
+    c.run(300);
+    c.start('node2', c.config, { incarnation: 1n });
+    c.run(5000);
+    expect(c.verdictEvents({ up: false })).toEqual([]);
+    for (const a of c.names) for (const n of c.names) expect(c.state(a, n), `${a} sees ${n}`).toBe('up');
+    // Its old boot's last heartbeats are not heard any more: the new one is the one accepted.
+    for (const a of ['node1', 'node3']) expect(c.view(a).matrix.node2!.rowAgeMs).toBeLessThan(2 * INTERVAL);
+  });
+
   it('a cold start of 5 agents forms within one interval of the old protocol’s 2 s', () => {
     const c = new SimCluster(makeConfig(5), { delayMs: 3 }).startAll();
     const formed = c.runUntil(() => c.names.every((a) => c.view(a).serving && c.names.every((n) => c.state(a, n) === 'up')), 3000);
