@@ -66,7 +66,7 @@ export function initialState(opts: {
     published: new Map(),
     hasMajority: false,
     reachedQuorum: false,
-    counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> },
+    counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>, unsent: 0 },
     zoneSerial: 0,
   };
 }
@@ -114,7 +114,8 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
     );
   } catch (e) {
     // The config is bounded to what the wire carries, so this is a bug; it must not stop the agent.
-    return { state, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
+    const counters = { ...state.counters, unsent: state.counters.unsent + 1 };
+    return { state: { ...state, counters }, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
   }
   return {
     state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },

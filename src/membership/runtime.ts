@@ -52,7 +52,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly bootIds: () => BootId;
   private timer: TimerHandle | undefined;
   private running = false;
-  private errors = 0;
 
   constructor(opts: MembershipOptions) {
     super();
@@ -141,7 +140,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   private failed(message: string): void {
-    this.errors++;
     try {
       this.emit('event', { type: 'error', message: `${this.state.self}: ${message}` });
     } catch {
@@ -149,10 +147,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
-  /** Heartbeats not sent and events not handled since start (each also logged as an 'error' event). */
-  errorCount(): number {
-    return this.errors;
-  }
 
   private perform(effects: readonly Effect[]): void {
     const changes: ViewChange[] = [];

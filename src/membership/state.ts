@@ -34,6 +34,8 @@ export interface Counters {
   readonly sent: number;
   readonly received: number;
   readonly rejected: Readonly<Record<RejectReason, number>>;
+  /** Heartbeats that could not be encoded (a bug: the config is bounded to what the wire carries). */
+  readonly unsent: number;
 }
 
 export interface MembershipState {
