@@ -44,7 +44,7 @@ export const MAX_MESSAGE_LENGTH = 4096;
  */
 export const MAX_HEARTBEAT_LENGTH = 1200;
 /** The most nodes a cluster may have: their heartbeat with every echo and no service is 1,026 bytes. */
-export const MAX_NODES = 64;
+const MAX_NODES = 64;
 const HASH = /^[0-9a-zA-Z]{1,64}$/;
 const ROW_ENTRY_LENGTH = 4 + 1 + 2;
 const ECHO_LENGTH = 8;
@@ -101,7 +101,7 @@ export type DecodeResult = { readonly ok: true; readonly message: Message } | { 
 export type HeartbeatInput = Omit<Heartbeat, 'type' | 'zoneSerial' | 'echoes'> & { zoneSerial?: number; echoes?: ReadonlyMap<string, Echo> };
 
 /** The wire id of a node or service name: FNV-1a, 32 bits. */
-export function wireId(name: string): number {
+function wireId(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;

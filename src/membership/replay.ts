@@ -36,7 +36,7 @@ export function serialAfter(a: number, b: number): boolean {
 }
 
 /** How many sequence numbers `older` lies behind `newer` (mod 2^32). */
-export function serialDistance(newer: number, older: number): number {
+function serialDistance(newer: number, older: number): number {
   return ((newer >>> 0) - (older >>> 0)) >>> 0;
 }
 
