@@ -147,14 +147,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
-
   private perform(effects: readonly Effect[]): void {
     const changes: ViewChange[] = [];
     let rolledBack = false;
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          for (const to of e.to) this.transport.send(e.bytes, to);
+          for (const to of e.to) {
+            try {
+              this.transport.send(e.bytes, to);
+            } catch (err) {
+              // One peer's bad address must not cost the others their heartbeat, nor this step its view.
+              this.failed(`heartbeat to ${to} not sent: ${(err as Error).message}`);
+            }
+          }
           break;
         case 'verdict':
         case 'quorum':
