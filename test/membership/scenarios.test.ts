@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Transport } from '../../src/membership/transport';
 import { makeConfig, SimCluster, type NodeSpec } from './helpers';
 
 /**
@@ -341,6 +342,20 @@ describe('runtime', () => {
     c.run(5000);
     expect(node1.counters().sent).toBeGreaterThanOrEqual(sent + 2 * (5000 / INTERVAL));
     expect(c.state('node3', 'node1')).toBe('up');
+  });
+
+  it('a send that throws for one peer costs only that peer its heartbeat', () => {
+    const c = settled(3);
+    const t = (c.members.get('node1') as unknown as { transport: Transport }).transport;
+    const send = t.send.bind(t);
+    t.send = (bytes, to) => {
+      if (to === 'node2') throw new Error('EINVAL');
+      send(bytes, to);
+    };
+    expect(() => c.run(3000)).not.toThrow();
+    expect(c.state('node3', 'node1')).toBe('up');
+    expect(c.log.filter((l) => l.node === 'node1' && l.event.type === 'error').length).toBeGreaterThanOrEqual(3000 / INTERVAL);
+    expect(c.log.find((l) => l.node === 'node1' && l.event.type === 'error')!.event.message).toBe('node1: heartbeat to node2 not sent: EINVAL');
   });
 
   it('a heartbeat the wire cannot carry is logged and counted, and the agent keeps running', () => {
