@@ -15,8 +15,9 @@ const INTERVAL = 250;
 const nodes: NodeSpec[] = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `127.0.30.${i}` }));
 const addresses = nodes.map((n) => n.address);
 /**
- * libfaketime fakes CLOCK_MONOTONIC too unless told not to; Node's timers run on it, and this test
- * is about the wall clock only.
+ * Without this, libfaketime 0.9.10 fakes CLOCK_MONOTONIC too: under `-f -1h` it reads as the faked
+ * wall clock (about 1.8e18 ns) instead of the time since boot. Node's timers still tick, but this
+ * test is about the wall clock only, so the monotonic clock stays real (checked below).
  */
 const FAKETIME_ENV = { FAKETIME_DONT_FAKE_MONOTONIC: '1' };
 const HOUR = 3_600_000;
