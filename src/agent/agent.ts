@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
 import { configWarnings } from '../config/warnings';
+import { failoverTarget } from '../failover/rendezvous';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
@@ -156,8 +157,15 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
-    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' ? 'warn' : 'info';
+    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || e.type === 'error' || e.type === 'new-boot' ? 'warn' : 'info';
     if (e.type === 'verdict' && !e.up) this.failovers++;
+    if (e.type === 'verdict' && !e.up && this.config.nodes.find((n) => n.name === e.node)?.role !== 'witness') {
+      // Membership decides who is down; where its names go is failover's word, said here.
+      const up = this.membership!.view().nodes.filter((n) => n.up && n.role !== 'witness').map((n) => n.name);
+      const target = failoverTarget(e.node, up, this.config);
+      this.record(e.type, `${e.message}; ${e.node} → ${target ?? 'itself (no node is up: the zone fails open)'}`, level, { ...e, target });
+      return;
+    }
     this.record(e.type, e.message, level, { ...e });
   }
 

@@ -71,6 +71,7 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
 
   counter(registry, 'clusterdns_heartbeats_sent_total', 'Heartbeats sent to peers', () => src.counters()?.sent ?? 0);
   counter(registry, 'clusterdns_heartbeats_received_total', 'Heartbeats received and accepted', () => src.counters()?.received ?? 0);
+  counter(registry, 'clusterdns_heartbeats_unsent_total', 'Heartbeats that could not be encoded (a bug: report it)', () => src.counters()?.unsent ?? 0);
   new Counter({
     name: 'clusterdns_heartbeats_rejected_total',
     help: 'Peer messages dropped, by reason (hmac: wrong secret; replay: old or repeated; unknown-sender: not in the config)',

@@ -11,6 +11,7 @@ import { allUpInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
 import { nameServerNodes, nodeAddresses, type CheckConfig, type ClusterConfig } from './types';
+import { heartbeatBound } from '../membership/messages';
 
 const MIN_SECRET = 32;
 /** The generated name-server names (same pattern as parent/records.ts isManagedNameServer). */
@@ -190,6 +191,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
         `nodes[${i}].peerAddress: ${n.name} would exchange heartbeats over ${family(n)} but ${first.name} over ${family(first)} — peers must share one family: give ${n.name} a peerAddress of ${family(first)}`,
       );
   });
+  problems.push(...heartbeatBound(c.nodes.map((n) => n.name), c.services.map((s) => s.name)));
 
   if (c.peer.downAfter < 2 * c.peer.interval)
     problems.push(`peer.downAfter: must be at least two intervals (${2 * c.peer.interval} ms) so one lost heartbeat does not fail a node`);

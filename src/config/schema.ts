@@ -117,7 +117,8 @@ const nodeSchema = z
 
 const serviceSchema = z
   .object({
-    name: label('name'),
+    // The SRV owner `_<name>._tcp` puts an underscore in front: one character less than a label.
+    name: label('name').refine((s) => s.length <= 62, { message: 'a service name is at most 62 characters: its SRV name _<name>._tcp adds one to the label' }),
     port,
     nodes: z.array(label('node name')).min(1, { message: 'list at least one node' }).optional(),
     policy: z.enum(['first-healthy', 'all-healthy'], { error: 'policy must be first-healthy or all-healthy' }).default('all-healthy'),

@@ -6,35 +6,58 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Message types are append-only with explicit numbers: a new type gets a new number, an old number
  * never changes meaning. An unknown type is dropped and counted, never fatal.
  *
- * Heartbeat (type 1), after the two header bytes:
- *   u64 incarnation · u32 sequence · u8 flags (bit 0: node healthy)
- *   str sender · str configHash
- *   u8 n · n × (str node · u8 flags (bit 0: ever heard, bits 1–2: verdict) · u32 ageMs)
- *   u8 m · m × (str service · u8 healthy)
+ * Heartbeat (type 1, version 2), after the two header bytes:
+ *   u64 incarnation (random boot id) · u32 sequence · u8 flags (bit 0: node healthy)
+ *   id sender · str configHash
+ *   u8 n · n × (id node · u8 flags · u16 age · [u32 boot tag · u32 sequence])
+ *   u8 m · m × (id service · u8 healthy)
  *   u32 zoneSerial (the SOA serial the sender serves: agents converge on the highest)
  *   32 bytes HMAC
- * where str is u8 length + ASCII. Peers are named, not numbered, so a peer whose node list differs
- * during a config rollout still reports meaningful rows.
+ * where str is u8 length + ASCII, id is the u32 FNV-1a hash of a node or service name (config
+ * validation rejects two names with one id), and a row entry's flags are bit 0 ever heard, bits 1–2
+ * the sender's verdict, bit 3 an echo follows: the node's boot tag (low 32 bits of its incarnation)
+ * and the last sequence the sender accepted from it, its proof that this heartbeat is not older
+ * than that node's own message (see replay.ts). Ids instead of names keep a heartbeat of
+ * `MAX_NODES` nodes under 1,200 bytes whatever the names, so it never fragments; a peer whose node
+ * list differs during a config rollout still reports rows for every node both configs name.
+ *
+ * Version 1 (names, wall-clock incarnations, no echoes) cannot prove a new boot fresh, so this
+ * build does not accept it: during a rolling upgrade the upgraded and the old nodes do not hear each
+ * other, and whichever side holds a majority serves.
  */
 
 const MAGIC = 0xd0;
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The versions this build accepts; widen MIN only when dropping support for old peers. */
-export const MIN_VERSION = 1;
-export const MAX_VERSION = 1;
+export const MIN_VERSION = 2;
+export const MAX_VERSION = 2;
 
 export const MessageType = { Heartbeat: 1 } as const;
 
 const MAC_LENGTH = 32;
 const HEADER_LENGTH = 2;
-/** Far above any real heartbeat (~20 bytes per node); bounds the HMAC work garbage can cause. */
+/** Bounds the HMAC work garbage can cause; far above any heartbeat this build sends. */
 export const MAX_MESSAGE_LENGTH = 4096;
-const NAME = /^[a-z0-9_][a-z0-9_-]{0,62}$/;
+/**
+ * What a heartbeat may take: under the path MTU of any real network after IP and UDP headers
+ * (IPv6 guarantees 1,280), so it is never fragmented. The config is bounded to fit (see heartbeatBound).
+ */
+export const MAX_HEARTBEAT_LENGTH = 1200;
+/** The most nodes a cluster may have: their heartbeat with every echo and no service is 1,026 bytes. */
+const MAX_NODES = 64;
 const HASH = /^[0-9a-zA-Z]{1,64}$/;
-const MAX_AGE = 0xffffffff;
+const ROW_ENTRY_LENGTH = 4 + 1 + 2;
+const ECHO_LENGTH = 8;
+const SERVICE_LENGTH = 4 + 1;
+const ECHO_FLAG = 8;
 
-export type RejectReason = 'short' | 'version' | 'type' | 'hmac' | 'unknown-sender' | 'replay' | 'malformed';
-export const REJECT_REASONS: readonly RejectReason[] = ['short', 'version', 'type', 'hmac', 'unknown-sender', 'replay', 'malformed'];
+/**
+ * `replay`: already outlived (an old sequence, an earlier boot). `unproven`: a boot not proven
+ * fresh, ignored — a recording from before this agent's boot, or a restarted peer's heartbeat
+ * while its previous boot is still heard (the handshake itself is not counted).
+ */
+export type RejectReason = 'short' | 'version' | 'type' | 'hmac' | 'unknown-sender' | 'replay' | 'unproven' | 'malformed';
+export const REJECT_REASONS: readonly RejectReason[] = ['short', 'version', 'type', 'hmac', 'unknown-sender', 'replay', 'unproven', 'malformed'];
 
 /** The sender's verdict on a node; on the wire 0, 1, 2 (3 is malformed). */
 export type Verdict = 'unknown' | 'up' | 'down';
@@ -48,15 +71,25 @@ export interface Observation {
   readonly verdict: Verdict;
 }
 
+/** The last (boot, sequence) the sender accepted from a node, echoed back to it as proof of freshness. */
+export interface Echo {
+  /** Low 32 bits of the node's incarnation. */
+  readonly boot: number;
+  readonly sequence: number;
+}
+
 export interface Heartbeat {
   readonly type: 'heartbeat';
   readonly sender: string;
-  /** Boot id: changes on every start, so sequence numbers restart safely. */
+  /** Boot id: random, new on every start; boots are told apart by it, never ordered by it. */
   readonly incarnation: bigint;
+  /** Starts at a random value each boot; compared with serial-number arithmetic (replay.ts). */
   readonly sequence: number;
   readonly configHash: string;
   readonly nodeHealthy: boolean;
   readonly heard: ReadonlyMap<string, Observation>;
+  /** Per node of `heard` (never for one it does not list): what the sender echoes back to it. */
+  readonly echoes: ReadonlyMap<string, Echo>;
   readonly services: ReadonlyMap<string, boolean>;
   readonly zoneSerial: number;
 }
@@ -65,13 +98,75 @@ export type Message = Heartbeat;
 
 export type DecodeResult = { readonly ok: true; readonly message: Message } | { readonly ok: false; readonly reason: RejectReason };
 
-export function encodeHeartbeat(h: Omit<Heartbeat, 'type' | 'zoneSerial'> & { zoneSerial?: number }, secret: string): Buffer {
-  const names = [h.sender, h.configHash, ...h.heard.keys(), ...h.services.keys()];
-  for (const n of names) if (n.length > 255 || !/^[\x20-\x7e]*$/.test(n)) throw new TypeError(`cannot encode name ${JSON.stringify(n)}`);
+export type HeartbeatInput = Omit<Heartbeat, 'type' | 'zoneSerial' | 'echoes'> & { zoneSerial?: number; echoes?: ReadonlyMap<string, Echo> };
+
+/** The wire id of a node or service name: FNV-1a, 32 bits. */
+function wireId(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The names a receiver knows, by wire id: its configured nodes and services. */
+export interface WireNames {
+  readonly nodes: ReadonlyMap<number, string>;
+  readonly services: ReadonlyMap<number, string>;
+}
+
+export function wireNames(nodes: Iterable<string>, services: Iterable<string>): WireNames {
+  return { nodes: new Map([...nodes].map((n) => [wireId(n), n])), services: new Map([...services].map((s) => [wireId(s), s])) };
+}
+
+/**
+ * What a config must satisfy for every heartbeat to encode and fit `MAX_HEARTBEAT_LENGTH`:
+ * problems as `field: what and why` lines (empty when it fits). `configHashLength` is 16 today.
+ */
+export function heartbeatBound(nodes: readonly string[], services: readonly string[], configHashLength = 16): string[] {
+  const problems: string[] = [];
+  const why = `every heartbeat carries one entry per node and per service and must fit one unfragmented UDP datagram (${MAX_HEARTBEAT_LENGTH} bytes)`;
+  if (nodes.length > MAX_NODES) problems.push(`nodes: ${nodes.length} nodes, at most ${MAX_NODES} — ${why}`);
+  else {
+    const length = worstHeartbeatLength(nodes.length, services.length, configHashLength);
+    if (length > MAX_HEARTBEAT_LENGTH) {
+      let fit = services.length;
+      while (fit > 0 && worstHeartbeatLength(nodes.length, fit, configHashLength) > MAX_HEARTBEAT_LENGTH) fit--;
+      problems.push(`services: ${services.length} services with ${nodes.length} nodes make ${length}-byte heartbeats; at most ${fit} services with ${nodes.length} nodes — ${why}`);
+    }
+  }
+  for (const [kind, names] of [
+    ['nodes', nodes],
+    ['services', services],
+  ] as const) {
+    const seen = new Map<number, string>();
+    for (const n of names) {
+      const other = seen.get(wireId(n));
+      if (other !== undefined && other !== n) problems.push(`${kind}: "${n}" and "${other}" have the same wire id (${wireId(n)}) — rename one of them`);
+      seen.set(wireId(n), n);
+    }
+  }
+  return problems;
+}
+
+function worstHeartbeatLength(nodes: number, services: number, configHashLength: number): number {
+  const row = new Map(Array.from({ length: nodes }, (_, i) => [`n${i}`, { everHeard: true, ageMs: 0, verdict: 'up' as const }]));
+  const echoes = new Map([...row.keys()].slice(1).map((n) => [n, { boot: 0, sequence: 0 }]));
+  return encodingLength({ configHash: 'x'.repeat(configHashLength), heard: row, echoes, services: new Map(Array.from({ length: services }, (_, i) => [`s${i}`, true])) });
+}
+
+/** The exact encoded size of a heartbeat, HMAC included. */
+export function encodingLength(h: Pick<HeartbeatInput, 'configHash' | 'heard' | 'echoes' | 'services'>): number {
+  let echoes = 0;
+  for (const node of h.echoes?.keys() ?? []) if (h.heard.has(node)) echoes++;
+  return (
+    HEADER_LENGTH + 8 + 4 + 1 + 4 + (1 + h.configHash.length) + 1 + h.heard.size * ROW_ENTRY_LENGTH + echoes * ECHO_LENGTH + 1 + h.services.size * SERVICE_LENGTH + 4 + MAC_LENGTH
+  );
+}
+
+/** Throws TypeError on what the wire cannot carry (a caller's bug or an unbounded config). */
+export function encodeHeartbeat(h: HeartbeatInput, secret: string): Buffer {
+  if (!HASH.test(h.configHash)) throw new TypeError(`cannot encode config hash ${JSON.stringify(h.configHash)}`);
   if (h.heard.size > 255 || h.services.size > 255) throw new TypeError('at most 255 nodes and 255 services');
-  const body =
-    HEADER_LENGTH + 8 + 4 + 1 + (1 + h.sender.length) + (1 + h.configHash.length) + 1 + [...h.heard.keys()].reduce((s, n) => s + 1 + n.length + 5, 0) + 1 + [...h.services.keys()].reduce((s, n) => s + 1 + n.length + 1, 0) + 4;
-  const buf = Buffer.alloc(body + MAC_LENGTH);
+  const buf = Buffer.alloc(encodingLength(h));
   let o = 0;
   buf[o++] = MAGIC | PROTOCOL_VERSION;
   buf[o++] = MessageType.Heartbeat;
@@ -80,39 +175,62 @@ export function encodeHeartbeat(h: Omit<Heartbeat, 'type' | 'zoneSerial'> & { zo
   buf.writeUInt32BE(h.sequence >>> 0, o);
   o += 4;
   buf[o++] = h.nodeHealthy ? 1 : 0;
-  o = writeString(buf, o, h.sender);
+  o = buf.writeUInt32BE(wireId(h.sender), o);
   o = writeString(buf, o, h.configHash);
   buf[o++] = h.heard.size;
   for (const [node, obs] of h.heard) {
-    o = writeString(buf, o, node);
-    buf[o++] = (obs.everHeard ? 1 : 0) | (VERDICTS.indexOf(obs.verdict) << 1);
-    buf.writeUInt32BE(Math.min(MAX_AGE, Math.max(0, Math.round(obs.ageMs))), o);
-    o += 4;
+    const echo = h.echoes?.get(node);
+    o = buf.writeUInt32BE(wireId(node), o);
+    buf[o++] = (obs.everHeard ? 1 : 0) | (VERDICTS.indexOf(obs.verdict) << 1) | (echo ? ECHO_FLAG : 0);
+    o = buf.writeUInt16BE(encodeAge(obs.ageMs), o);
+    if (echo) {
+      o = buf.writeUInt32BE(echo.boot >>> 0, o);
+      o = buf.writeUInt32BE(echo.sequence >>> 0, o);
+    }
   }
   buf[o++] = h.services.size;
   for (const [service, healthy] of h.services) {
-    o = writeString(buf, o, service);
+    o = buf.writeUInt32BE(wireId(service), o);
     buf[o++] = healthy ? 1 : 0;
   }
-  buf.writeUInt32BE((h.zoneSerial ?? 0) >>> 0, o);
-  o += 4;
+  o = buf.writeUInt32BE((h.zoneSerial ?? 0) >>> 0, o);
   mac(secret, buf.subarray(0, o)).copy(buf, o);
   return buf;
 }
 
 /**
- * Any byte string → a message or the reason it was rejected; never throws. Checks run cheapest
- * first, and nothing past the header is read before the HMAC holds.
+ * Ages in 16 bits: exact milliseconds below 32,768, then in steps of 32 ms up to about 18 minutes
+ * (past peer.downAfter's largest value, 10 minutes), saturating beyond. Rounded down: an age is
+ * never reported longer than it was.
  */
-export function decode(bytes: Uint8Array, secret: string, isKnownNode: (name: string) => boolean): DecodeResult {
+const AGE_EXACT = 0x8000;
+const AGE_STEP = 32;
+export const MAX_AGE_MS = AGE_EXACT + (0xffff - AGE_EXACT) * AGE_STEP;
+
+export function encodeAge(ms: number): number {
+  const v = Math.max(0, Math.round(ms));
+  if (v < AGE_EXACT) return v;
+  return Math.min(0xffff, AGE_EXACT + Math.floor((v - AGE_EXACT) / AGE_STEP));
+}
+
+export function decodeAge(v: number): number {
+  return v < AGE_EXACT ? v : AGE_EXACT + (v - AGE_EXACT) * AGE_STEP;
+}
+
+/**
+ * Any byte string → a message or the reason it was rejected; never throws. Checks run cheapest
+ * first, and nothing past the header is read before the HMAC holds. Row entries and services whose
+ * id `names` does not know (a node or service only the sender's config lists) are skipped.
+ */
+export function decode(bytes: Uint8Array, secret: string, names: WireNames): DecodeResult {
   try {
-    return decodeUnsafe(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), secret, isKnownNode);
+    return decodeUnsafe(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), secret, names);
   } catch {
     return { ok: false, reason: 'malformed' };
   }
 }
 
-function decodeUnsafe(buf: Buffer, secret: string, isKnownNode: (name: string) => boolean): DecodeResult {
+function decodeUnsafe(buf: Buffer, secret: string, names: WireNames): DecodeResult {
   if (buf.length < HEADER_LENGTH + MAC_LENGTH) return reject('short');
   const version = buf[0] & 0x0f;
   if ((buf[0] & 0xf0) !== MAGIC || version < MIN_VERSION || version > MAX_VERSION) return reject('version');
@@ -125,27 +243,33 @@ function decodeUnsafe(buf: Buffer, secret: string, isKnownNode: (name: string) =
   const incarnation = r.u64();
   const sequence = r.u32();
   const healthFlags = r.u8();
-  const sender = r.str(NAME);
+  const sender = names.nodes.get(r.u32());
   const configHash = r.str(HASH);
   const heard = new Map<string, Observation>();
+  const echoes = new Map<string, Echo>();
   for (let n = r.u8(); n > 0; n--) {
-    const node = r.str(NAME);
+    const node = names.nodes.get(r.u32());
     const flags = r.u8();
     const verdict = VERDICTS[(flags >> 1) & 3];
-    if (verdict === undefined || flags > 7) return reject('malformed');
-    heard.set(node, { everHeard: (flags & 1) === 1, ageMs: r.u32(), verdict });
+    if (verdict === undefined || flags > 15) return reject('malformed');
+    const ageMs = decodeAge(r.u16());
+    const echo = flags & ECHO_FLAG ? { boot: r.u32(), sequence: r.u32() } : undefined;
+    if (node === undefined) continue;
+    heard.set(node, { everHeard: (flags & 1) === 1, ageMs, verdict });
+    if (echo) echoes.set(node, echo);
   }
   const services = new Map<string, boolean>();
   for (let n = r.u8(); n > 0; n--) {
-    const service = r.str(NAME);
-    services.set(service, (r.u8() & 1) === 1);
+    const service = names.services.get(r.u32());
+    const healthy = (r.u8() & 1) === 1;
+    if (service !== undefined) services.set(service, healthy);
   }
   const zoneSerial = r.u32();
   if (!r.atEnd()) return reject('malformed');
-  if (!isKnownNode(sender)) return reject('unknown-sender');
+  if (sender === undefined) return reject('unknown-sender');
   return {
     ok: true,
-    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (healthFlags & 1) === 1, heard, services, zoneSerial },
+    message: { type: 'heartbeat', sender, incarnation, sequence, configHash, nodeHealthy: (healthFlags & 1) === 1, heard, echoes, services, zoneSerial },
   };
 }
 
@@ -177,6 +301,12 @@ class Reader {
   u8(): number {
     this.need(1);
     return this.buf[this.o++];
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16BE(this.o);
+    this.o += 2;
+    return v;
   }
   u32(): number {
     this.need(4);

@@ -1,8 +1,8 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, ownRow } from './matrix';
-import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
-import { isNewer } from './replay';
+import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
+import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
@@ -17,7 +17,9 @@ export type MembershipEvent =
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'local-health'; readonly health: LocalHealth }
   | { readonly type: 'config'; readonly config: ClusterConfig }
-  | { readonly type: 'zone-serial'; readonly serial: number };
+  | { readonly type: 'zone-serial'; readonly serial: number }
+  /** After 'rolled-back': continue as a new boot (the runtime draws the random id and start). */
+  | { readonly type: 'new-boot'; readonly incarnation: bigint; readonly sequence: number };
 
 export type Effect =
   | { readonly type: 'send'; readonly bytes: Uint8Array; readonly to: readonly string[] }
@@ -27,7 +29,15 @@ export type Effect =
   /** A node reported different health for itself or its services: service answers may change. */
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
   /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
-  | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number };
+  | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number }
+  /**
+   * A peer echoes a sequence number of this boot that this agent has not sent yet: it was rolled
+   * back (a VM snapshot restored with the agent running), and peers refuse its heartbeats as
+   * replays until it takes a new boot id ('new-boot').
+   */
+  | { readonly type: 'rolled-back'; readonly node: string; readonly echoed: number; readonly sequence: number }
+  /** A heartbeat could not be encoded (a bug: the config is bounded to what the wire carries). */
+  | { readonly type: 'send-failed'; readonly reason: string };
 
 export interface Step {
   readonly state: MembershipState;
@@ -38,6 +48,8 @@ export function initialState(opts: {
   config: ClusterConfig;
   self: string;
   incarnation: bigint;
+  /** The sequence number before the first heartbeat's: random per boot in the runtime. */
+  sequence?: number;
   now: number;
   localHealth?: LocalHealth;
 }): MembershipState {
@@ -46,7 +58,7 @@ export function initialState(opts: {
     config,
     self,
     incarnation: opts.incarnation,
-    sequence: 0,
+    sequence: (opts.sequence ?? 0) >>> 0,
     startedAt: now,
     localHealth: opts.localHealth ?? { nodeHealthy: true, services: {} },
     peers: new Map(config.nodes.filter((n) => n.name !== self).map((n) => [n.name, {}])),
@@ -54,7 +66,7 @@ export function initialState(opts: {
     published: new Map(),
     hasMajority: false,
     reachedQuorum: false,
-    counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> },
+    counters: { sent: 0, received: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>, unsent: 0 },
     zoneSerial: 0,
   };
 }
@@ -74,25 +86,37 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
       return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
     case 'zone-serial':
       return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
+    case 'new-boot':
+      return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
   }
 }
 
 function heartbeat(state: MembershipState, now: number, only?: string): Step {
-  const sequence = state.sequence + 1;
-  const bytes = encodeHeartbeat(
-    {
-      sender: state.self,
-      incarnation: state.incarnation,
-      sequence,
-      configHash: state.config.hash,
-      nodeHealthy: state.localHealth.nodeHealthy,
-      heard: ownRow(state, now),
-      services: new Map(Object.entries(state.localHealth.services)),
-      zoneSerial: state.zoneSerial,
-    },
-    state.config.secret,
-  );
+  const sequence = (state.sequence + 1) >>> 0;
   const to = only === undefined ? [...state.peers.keys()] : [only];
+  const echoes = new Map<string, Echo>();
+  for (const [name, peer] of state.peers) if (peer.echo) echoes.set(name, peer.echo);
+  let bytes: Buffer;
+  try {
+    bytes = encodeHeartbeat(
+      {
+        sender: state.self,
+        incarnation: state.incarnation,
+        sequence,
+        configHash: state.config.hash,
+        nodeHealthy: state.localHealth.nodeHealthy,
+        heard: ownRow(state, now),
+        echoes,
+        services: new Map(Object.entries(state.localHealth.services)),
+        zoneSerial: state.zoneSerial,
+      },
+      state.config.secret,
+    );
+  } catch (e) {
+    // The config is bounded to what the wire carries, so this is a bug; it must not stop the agent.
+    const counters = { ...state.counters, unsent: state.counters.unsent + 1 };
+    return { state: { ...state, counters }, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
+  }
   return {
     state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },
     effects: to.length ? [{ type: 'send', bytes, to }] : [],
@@ -100,12 +124,31 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
 }
 
 function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
-  const decoded = decode(bytes, state.config.secret, (name) => state.verdicts.has(name));
+  const decoded = decode(bytes, state.config.secret, namesOf(state.config));
   if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
   const msg = decoded.message;
   const peer = state.peers.get(msg.sender);
   // Our own name can only arrive reflected by someone else.
-  if (!peer || !isNewer(peer.mark, msg.incarnation, msg.sequence)) return { state: rejected(state, 'replay'), effects: [] };
+  if (!peer) return { state: rejected(state, 'replay'), effects: [] };
+  // Even a recording can only echo what this boot sent: an echo ahead of it means we went back.
+  const ours = msg.echoes.get(state.self);
+  if (ours && ours.boot === bootTag(state.incarnation) && serialAfter(ours.sequence, state.sequence))
+    return { state: rejected(state, 'unproven'), effects: [{ type: 'rolled-back', node: msg.sender, echoed: ours.sequence, sequence: state.sequence }] };
+  const admission = admit(peer.mark, msg.incarnation, msg.sequence, ours, state);
+  if (admission.verdict === 'replay') return { state: rejected(state, 'replay'), effects: [] };
+  const echo: Echo = { boot: bootTag(msg.incarnation), sequence: msg.sequence };
+  if (admission.verdict === 'unproven') {
+    // Nothing of it is used, but its sequence is echoed so the peer can prove its next heartbeat
+    // fresh. An older sequence of the same boot (a re-sent recording) changes nothing.
+    if (peer.echo && peer.echo.boot === echo.boot && !serialAfter(echo.sequence, peer.echo.sequence)) return { state: rejected(state, 'unproven'), effects: [] };
+    const peers = new Map(state.peers).set(msg.sender, { ...peer, echo });
+    // While the boot we accepted is still heard this is a recording or a quick restart: the echo
+    // goes out with the next interval's heartbeat, and it is counted. Otherwise it is the handshake
+    // of a restarted (or newly heard) peer, not an error: answered at once, so the peer is back
+    // a round trip later. Either way a recording draws at most one datagram, to the peer itself.
+    if (isFresh(peer, now, state.config.peer.downAfterMs)) return { state: { ...rejected(state, 'unproven'), peers }, effects: [] };
+    return heartbeat({ ...state, peers }, now, msg.sender);
+  }
 
   const effects: Effect[] = [];
   if (msg.configHash !== state.config.hash && msg.configHash !== peer.row?.configHash)
@@ -114,10 +157,20 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
     effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
   if (msg.zoneSerial > state.zoneSerial && msg.zoneSerial !== peer.row?.zoneSerial)
     effects.push({ type: 'peer-serial', node: msg.sender, serial: msg.zoneSerial });
-  const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
+  const peers = new Map(state.peers).set(msg.sender, accepted(msg, now, admission.mark, echo));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
-  if (missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
+  // A new boot of the peer (or our first message from it) may still wait for our proof: send it now.
+  const newBoot = peer.mark?.incarnation !== msg.incarnation;
+  if (newBoot || missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
   return merge(next, evaluate({ state: next.state, effects: [] }, now));
+}
+
+/** Decoding needs the config's names by wire id; configs are frozen, so each is built once. */
+const wireNamesCache = new WeakMap<ClusterConfig, WireNames>();
+function namesOf(config: ClusterConfig): WireNames {
+  let names = wireNamesCache.get(config);
+  if (!names) wireNamesCache.set(config, (names = wireNames(config.nodes.map((n) => n.name), config.services.map((s) => s.name))));
+  return names;
 }
 
 /**
@@ -135,17 +188,24 @@ function merge(earlier: Step, later: Step): Step {
   return { state: later.state, effects: [...earlier.effects, ...later.effects] };
 }
 
-function accepted(msg: Heartbeat, now: number): PeerState {
+function accepted(msg: Heartbeat, now: number, mark: ReplayMark, echo: Echo): PeerState {
   return {
     lastHeardAt: now,
-    mark: { incarnation: msg.incarnation, sequence: msg.sequence },
+    mark,
+    echo,
     row: { receivedAt: now, heard: msg.heard, nodeHealthy: msg.nodeHealthy, services: msg.services, configHash: msg.configHash, zoneSerial: msg.zoneSerial },
   };
 }
 
-function sameHealth(row: Row, msg: Heartbeat): boolean {
-  if (row.nodeHealthy !== msg.nodeHealthy || row.services.size !== msg.services.size) return false;
-  for (const [k, v] of msg.services) if (row.services.get(k) !== v) return false;
+type Health = Pick<Row, 'nodeHealthy'> & { readonly services: ReadonlyMap<string, boolean> | Readonly<Record<string, boolean>> };
+
+/** Whether two reports of a node's health (a row, a heartbeat, or local checks) say the same. */
+export function sameHealth(a: Health, b: Health): boolean {
+  if (a.nodeHealthy !== b.nodeHealthy) return false;
+  const as = a.services instanceof Map ? a.services : new Map(Object.entries(a.services));
+  const bs = b.services instanceof Map ? b.services : new Map(Object.entries(b.services));
+  if (as.size !== bs.size) return false;
+  for (const [k, v] of as) if (bs.get(k) !== v) return false;
   return true;
 }
 

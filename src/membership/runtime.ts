@@ -1,10 +1,8 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig } from '../config/types';
-import { failoverTarget } from '../failover/rendezvous';
 import type { Clock, TimerHandle } from './clock';
-import { initialState, reduce, type Effect, type MembershipEvent } from './reducer';
-import { newIncarnation } from './replay';
+import { initialState, reduce, sameHealth, type Effect, type MembershipEvent } from './reducer';
 import type { Counters, LocalHealth, MembershipState } from './state';
 import type { Transport } from './transport';
 import { buildView, type ClusterView } from './view';
@@ -17,14 +15,18 @@ export interface MembershipOptions {
   readonly clock: Clock;
   /** Polled every interval; see also refreshHealth(). */
   readonly getLocalHealth: () => LocalHealth;
-  /** Tests pin it; by default boot time plus random bits (see newIncarnation). */
-  readonly incarnation?: bigint;
+  /** A boot id and sequence start: at start and after a roll-back. Random unless a test pins them (see replay.ts). */
+  readonly bootIds?: () => BootId;
 }
 
 /** Something worth a log line; `message` is that line. */
 export type MembershipLogEvent =
-  | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly target?: string; readonly message: string }
+  | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly message: string }
   | { readonly type: 'majority' | 'minority'; readonly message: string }
+  /** This agent was rolled back (a restored snapshot) and took a new boot id to be heard again. */
+  | { readonly type: 'new-boot'; readonly message: string }
+  /** The agent went on, but a heartbeat was not sent or an event not handled: a bug to report. */
+  | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
 
 /** Why a 'view' was emitted: a verdict, the quorum, or a node's reported health changed. */
@@ -47,6 +49,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly getLocalHealth: () => LocalHealth;
+  private readonly bootIds: () => BootId;
   private timer: TimerHandle | undefined;
   private running = false;
 
@@ -55,11 +58,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.transport = opts.transport;
     this.clock = opts.clock;
     this.getLocalHealth = opts.getLocalHealth;
+    this.bootIds = opts.bootIds ?? randomBootId;
     if (!opts.config.nodes.some((n) => n.name === opts.self)) throw new TypeError(`no node named ${opts.self} in the config`);
     this.state = initialState({
       config: opts.config,
       self: opts.self,
-      incarnation: opts.incarnation ?? newIncarnation(Date.now(), randomInt(0x100000)),
+      ...this.bootIds(),
       now: this.clock.now(),
       localHealth: safeHealth(this.getLocalHealth),
     });
@@ -118,18 +122,45 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.dispatch(sameHealth(health, this.state.localHealth) ? { type: 'tick' } : { type: 'local-health', health });
   }
 
+  /** Never throws: it runs in timers and socket callbacks, where a throw would end the process. */
   private dispatch(event: MembershipEvent): void {
-    const { state, effects } = reduce(this.state, event, this.clock.now());
-    this.state = state;
-    if (effects.length) this.perform(effects);
+    let step;
+    try {
+      step = reduce(this.state, event, this.clock.now());
+    } catch (e) {
+      this.failed(`${event.type} not handled: ${(e as Error).message}`);
+      return;
+    }
+    this.state = step.state;
+    try {
+      if (step.effects.length) this.perform(step.effects);
+    } catch (e) {
+      this.failed(`${event.type} effects not carried out: ${(e as Error).message}`);
+    }
+  }
+
+  private failed(message: string): void {
+    try {
+      this.emit('event', { type: 'error', message: `${this.state.self}: ${message}` });
+    } catch {
+      // A throwing listener must not take the heartbeats down with it.
+    }
   }
 
   private perform(effects: readonly Effect[]): void {
     const changes: ViewChange[] = [];
+    let rolledBack = false;
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          for (const to of e.to) this.transport.send(e.bytes, to);
+          for (const to of e.to) {
+            try {
+              this.transport.send(e.bytes, to);
+            } catch (err) {
+              // One peer's bad address must not cost the others their heartbeat, nor this step its view.
+              this.failed(`heartbeat to ${to} not sent: ${(err as Error).message}`);
+            }
+          }
           break;
         case 'verdict':
         case 'quorum':
@@ -139,6 +170,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
         case 'peer-serial':
           this.emit('serial', e.serial);
           break;
+        case 'rolled-back':
+          if (rolledBack) break;
+          rolledBack = true;
+          this.emit('event', {
+            type: 'new-boot',
+            message: `${this.state.self}: ${e.node} echoes sequence ${e.echoed}, past this agent's ${e.sequence}: it was rolled back (a restored snapshot?); continuing under a new boot id`,
+          });
+          break;
+        case 'send-failed':
+          this.failed(`heartbeat not sent: ${e.reason}`);
+          break;
         case 'config-mismatch':
           this.emit('event', {
             ...e,
@@ -147,20 +189,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
           break;
       }
     }
+    if (rolledBack) this.dispatch({ type: 'new-boot', ...this.bootIds() });
     if (!changes.length) return;
-    const view = this.view();
-    const up = view.nodes.filter((n) => n.up && n.role !== 'witness').map((n) => n.name);
     for (const c of changes) {
       if (c.type === 'quorum') this.emit('event', { type: c.hasMajority ? 'majority' : 'minority', message: c.reason });
-      else if (c.type === 'verdict') {
-        const target = c.up ? undefined : failoverTarget(c.node, up, this.state.config);
-        const isWitness = this.state.config.nodes.find((n) => n.name === c.node)?.role === 'witness';
-        const suffix = c.up || isWitness ? '' : `; ${c.node} → ${target ?? 'nothing (no node is up)'}`;
-        this.emit('event', { type: 'verdict', node: c.node, up: c.up, target, message: c.reason + suffix });
-      }
+      else if (c.type === 'verdict') this.emit('event', { type: 'verdict', node: c.node, up: c.up, message: c.reason });
     }
-    this.emit('view', view, changes);
+    this.emit('view', this.view(), changes);
   }
+}
+
+export interface BootId {
+  readonly incarnation: bigint;
+  readonly sequence: number;
+}
+
+function randomBootId(): BootId {
+  return { incarnation: randomBytes(8).readBigUInt64BE(), sequence: randomBytes(4).readUInt32BE() };
 }
 
 function safeHealth(get: () => LocalHealth): LocalHealth {
@@ -171,10 +216,4 @@ function safeHealth(get: () => LocalHealth): LocalHealth {
     // A broken health source must not stop heartbeats; reporting unhealthy fails the node over safely.
     return { nodeHealthy: false, services: {} };
   }
-}
-
-function sameHealth(a: LocalHealth, b: LocalHealth): boolean {
-  if (a.nodeHealthy !== b.nodeHealthy) return false;
-  const ka = Object.keys(a.services);
-  return ka.length === Object.keys(b.services).length && ka.every((k) => a.services[k] === b.services[k]);
 }

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
-import type { Heartbeat, RejectReason } from './messages';
+import type { Echo, Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
 /** What the local node reports about itself; its checks (src/health/) produce it. */
@@ -26,18 +26,24 @@ export interface PeerState {
   readonly lastHeardAt?: number;
   readonly row?: Row;
   readonly mark?: ReplayMark;
+  /** The peer's latest (boot, sequence) that was not a replay: echoed back in every heartbeat. */
+  readonly echo?: Echo;
 }
 
 export interface Counters {
   readonly sent: number;
   readonly received: number;
   readonly rejected: Readonly<Record<RejectReason, number>>;
+  /** Heartbeats that could not be encoded (a bug: the config is bounded to what the wire carries). */
+  readonly unsent: number;
 }
 
 export interface MembershipState {
   readonly config: ClusterConfig;
   readonly self: string;
+  /** Random boot id; see replay.ts for why it is not ordered. */
   readonly incarnation: bigint;
+  /** The last sequence number sent (u32, random start each boot, wraps). */
   readonly sequence: number;
   readonly startedAt: number;
   readonly localHealth: LocalHealth;

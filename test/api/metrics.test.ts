@@ -12,7 +12,7 @@ import { parseExposition } from './helpers';
 const cfg = config();
 
 function metricsSource(over: Partial<MetricsSource> = {}): MetricsSource & { stats: QueryStats } {
-  const counters: Counters = { sent: 10, received: 8, rejected: { short: 1, version: 0, type: 0, hmac: 2, 'unknown-sender': 0, replay: 0, malformed: 0 } };
+  const counters: Counters = { sent: 10, received: 8, rejected: { short: 1, version: 0, type: 0, hmac: 2, 'unknown-sender': 0, replay: 0, unproven: 3, malformed: 0 }, unsent: 4 };
   return { ...source(cfg, view(cfg, 1000)), stats: new QueryStats(), counters: () => counters, ...over } as unknown as MetricsSource & { stats: QueryStats };
 }
 const scrape = async (src: MetricsSource) => parseExposition(await createMetrics(src, { node: 'node1', version: '1.0.0' }).metrics());
@@ -66,8 +66,10 @@ describe('createMetrics', () => {
       ['hmac', 2],
       ['unknown-sender', 0],
       ['replay', 0],
+      ['unproven', 3],
       ['malformed', 0],
     ]);
+    expect(m.value('clusterdns_heartbeats_unsent_total')).toBe(4);
     expect(['node1', 'node2', 'node3'].map((node) => m.value('clusterdns_node_up', { node }))).toEqual([1, 1, 0]);
   });
 

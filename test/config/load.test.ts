@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
@@ -78,12 +79,51 @@ describe('every bad value names the field and the fix', () => {
   });
 });
 
+/** `count` nodes with the longest names a label allows (63 characters), on 127.0.x.y. */
+function cluster(count: number, services = 0): string {
+  const name = (i: number) => `n${i}-`.padEnd(63, 'x');
+  const nodes = Array.from({ length: count }, (_, i) => `  - { name: ${name(i)}, address: 127.0.${1 + (i >> 8)}.${i & 255} }`);
+  const svc = Array.from({ length: services }, (_, i) => `  - { name: ${`s${i}-`.padEnd(62, 'y')}, port: ${1000 + i} }`);
+  return `zone: cluster.test\nsecret: "${SECRET}"\nnodes:\n${nodes.join('\n')}\n${services ? `services:\n${svc.join('\n')}\n` : ''}`;
+}
+
+describe('the cluster is bounded to what one unfragmented heartbeat carries', () => {
+  it.each([
+    ['64 nodes with 63-character names and 34 services', 64, 34],
+    ['3 nodes and 200 services', 3, 200],
+  ])('accepts %s', (_, nodes, services) => {
+    expect(problems(cluster(nodes, services))).toEqual([]);
+  });
+
+  it.each([
+    ['65 nodes', cluster(65), /nodes: 65 nodes, at most 64 — every heartbeat carries one entry per node and per service and must fit one unfragmented UDP datagram \(1200 bytes\)/],
+    ['300 nodes (the old encoder threw inside the heartbeat timer)', cluster(300), /nodes: 300 nodes, at most 64/],
+    ['64 nodes and 35 services', cluster(64, 35), /services: 35 services with 64 nodes make 1201-byte heartbeats; at most 34 services with 64 nodes/],
+    ['two node names with one wire id', BASE.replace('node1', 'node129599').replace('node2', 'node732382'), /nodes: "node732382" and "node129599" have the same wire id \(4035381314\) — rename one of them/],
+  ])('refuses %s, naming the limit and why', (_, yaml, message) => {
+    expect(problems(yaml).join('\n')).toMatch(message);
+  });
+});
+
 describe('clusterdns config check', () => {
   it('exits 2 with every problem listed and no stack trace', async () => {
     const { code, stderr } = await run(process.execPath, [CLI, 'config', 'check', '--config', join(__dirname, '../fixtures/config/bad.yaml')]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/has 3 problems/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an agent of a 300-node cluster exits 2 naming the limit, before any heartbeat (it used to die in the timer)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterdns-config-'));
+    try {
+      writeFileSync(join(dir, 'big.yaml'), cluster(300));
+      const { code, stderr } = await run(process.execPath, [CLI, 'agent', '--config', join(dir, 'big.yaml'), '--node', 'n1-'.padEnd(63, 'x')], { timeoutMs: 10_000 });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/nodes: 300 nodes, at most 64 — every heartbeat carries one entry per node/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 for a missing file, naming it', async () => {
@@ -102,5 +142,15 @@ describe('clusterdns config check', () => {
     expect(example.stderr).toBe('');
     expect(example.code).toBe(0);
     expect(example.stdout).toMatch(/ok — zone cluster\.example\.com, 3 nodes/);
+  });
+});
+
+describe('service names fit their SRV owner', () => {
+  it('refuses a 63-character service name, naming the field and the reason; takes 62', () => {
+    const svc = (len: number) => `${BASE}services:\n  - { name: ${'s'.padEnd(len, 'v')}, port: 6379 }\n`;
+    expect(problems(svc(62))).toEqual([]);
+    const found = problems(svc(63)).join('\n');
+    expect(found).toContain('services[0].name');
+    expect(found).toContain('at most 62 characters');
   });
 });

@@ -47,8 +47,11 @@ export class TestCluster {
     writeFileSync(this.configPath, yaml);
   }
 
-  async startAgent(node: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Started> {
-    const a = this.procs.start(process.execPath, [CLI, 'agent', '--config', this.configPath, '--node', node, ...extraArgs], {
+  /** `wrapper`: a command the agent runs under, e.g. ['faketime', '-f', '-1h']. */
+  async startAgent(node: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<Started> {
+    const argv = [process.execPath, CLI, 'agent', '--config', this.configPath, '--node', node, ...extraArgs];
+    const [cmd, ...args] = [...wrapper, ...argv];
+    const a = this.procs.start(cmd, args, {
       env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json', ...env },
     });
     this.agents.set(node, a);

@@ -30,6 +30,7 @@ const PACKAGES: Record<string, string> = {
   chromium: 'chromium',
   ip: 'iproute2',
   taskset: 'util-linux',
+  faketime: 'faketime',
 };
 
 /**

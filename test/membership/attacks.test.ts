@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHeartbeat } from '../../src/membership/messages';
+import { encodeHeartbeat, PROTOCOL_VERSION } from '../../src/membership/messages';
 import { seededRandom } from '../../src/membership/prng';
 import { makeConfig, SECRET, SimCluster } from './helpers';
 
@@ -116,7 +116,7 @@ describe('hostile heartbeats never change a verdict and are counted', () => {
           const len = Math.floor(random() * 300);
           const bytes = Uint8Array.from({ length: len }, () => Math.floor(random() * 256));
           // Half of it looks like our protocol at first glance.
-          if (i % 2 === 0 && len > 1) bytes[0] = 0xd1;
+          if (i % 2 === 0 && len > 1) bytes[0] = 0xd0 | PROTOCOL_VERSION;
           c.net.inject(n, bytes);
         }
     });

@@ -62,8 +62,13 @@ export class SimCluster {
     return this;
   }
 
-  /** Starts (or restarts, with a new, larger incarnation) a node's agent. */
-  start(name: string, config = this.config): Membership {
+  /**
+   * Starts (or restarts) a node's agent with a new boot id and sequence start: distinct per boot,
+   * unordered and spread over the whole range (so serial arithmetic wraps), like the runtime's
+   * random ones, but repeatable. `boot` pins them.
+   */
+  start(name: string, config = this.config, boot: { incarnation?: bigint; sequence?: number } = {}): Membership {
+    let n = ++this.boots;
     this.members.get(name)?.stop();
     const m = new Membership({
       config,
@@ -71,12 +76,21 @@ export class SimCluster {
       transport: this.net.transport(name),
       clock: this.clock,
       getLocalHealth: () => this.health.get(name) ?? { nodeHealthy: true, services: {} },
-      incarnation: BigInt(++this.boots) << 20n,
+      bootIds: () => {
+        const id = { incarnation: boot.incarnation ?? this.bootId(n), sequence: boot.sequence ?? Math.imul(n, 0x9e3779b9) >>> 0 };
+        boot = {};
+        n = ++this.boots;
+        return id;
+      },
     });
     m.on('event', (event) => this.log.push({ at: this.clock.now(), node: name, event }));
     this.members.set(name, m);
     m.start();
     return m;
+  }
+
+  private bootId(n: number): bigint {
+    return BigInt.asUintN(64, BigInt(Math.imul(n, 0x2545f491) >>> 0) * 0x9e3779b97f4a7c15n);
   }
 
   /** kill -9: the agent stops sending and receiving. */

@@ -1,10 +1,21 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decode, encodeHeartbeat, MAX_MESSAGE_LENGTH, type Heartbeat, type RejectReason } from '../../src/membership/messages';
+import {
+  decode,
+  decodeAge,
+  encodeAge,
+  encodeHeartbeat,
+  encodingLength,
+  MAX_AGE_MS,
+  MAX_MESSAGE_LENGTH,
+  wireNames,
+  type Heartbeat,
+  type RejectReason,
+} from '../../src/membership/messages';
 import { seededRandom } from '../../src/membership/prng';
 import { SECRET } from './helpers';
 
-const known = (n: string) => ['node1', 'node2', 'node3'].includes(n);
+const known = wireNames(['node1', 'node2', 'node3'], ['redis-12000', 'pg']);
 
 const sample: Omit<Heartbeat, 'type'> = {
   sender: 'node2',
@@ -16,7 +27,11 @@ const sample: Omit<Heartbeat, 'type'> = {
   heard: new Map([
     ['node1', { everHeard: true, ageMs: 12, verdict: 'up' }],
     ['node2', { everHeard: true, ageMs: 0, verdict: 'down' }],
-    ['node3', { everHeard: false, ageMs: 0xffffffff, verdict: 'unknown' }],
+    ['node3', { everHeard: false, ageMs: MAX_AGE_MS, verdict: 'unknown' }],
+  ]),
+  echoes: new Map([
+    ['node1', { boot: 0xdeadbeef, sequence: 0xffffffff }],
+    ['node3', { boot: 7, sequence: 0 }],
   ]),
   services: new Map([
     ['redis-12000', true],
@@ -36,17 +51,54 @@ describe('heartbeat codec', () => {
   });
 
   it('round-trips an empty row and no services', () => {
-    const h = { ...sample, heard: new Map(), services: new Map() };
+    const h = { ...sample, heard: new Map(), echoes: new Map(), services: new Map() };
     expect(decode(encodeHeartbeat(h, SECRET), SECRET, known)).toEqual({ ok: true, message: { type: 'heartbeat', ...h } });
   });
 
-  it('saturates ages instead of wrapping', () => {
-    const h = { ...sample, heard: new Map([['node1', { everHeard: true, ageMs: 2 ** 40, verdict: 'up' as const }]]) };
+  it.each([
+    [0, 0],
+    [12.4, 12],
+    [32_767, 32_767],
+    [32_768, 32_768],
+    [32_799, 32_768], // coarse above 32.7 s, rounded down: never reported older than it is
+    [600_000, 600_000], // peer.downAfter's largest value: a silence that long still says so
+    [600_031, 600_000],
+    [MAX_AGE_MS, MAX_AGE_MS],
+    [2 ** 40, MAX_AGE_MS], // saturates instead of wrapping
+    [-5, 0],
+  ])('age %d ms crosses the wire as %d ms', (ms, seen) => {
+    expect(decodeAge(encodeAge(ms))).toBe(seen);
+    const h = { ...sample, heard: new Map([['node1', { everHeard: true, ageMs: ms, verdict: 'up' as const }]]), echoes: new Map() };
     const r = decode(encodeHeartbeat(h, SECRET), SECRET, known);
-    expect(r.ok && r.message.heard.get('node1')!.ageMs).toBe(0xffffffff);
+    expect(r.ok && r.message.heard.get('node1')!.ageMs).toBe(seen);
+  });
+
+  it('skips rows and services of names this config does not know (a config rollout)', () => {
+    const h = {
+      ...sample,
+      heard: new Map([...sample.heard, ['node9', { everHeard: true, ageMs: 1, verdict: 'up' as const }]]),
+      echoes: new Map([...sample.echoes, ['node9', { boot: 1, sequence: 1 }]]),
+      services: new Map([...sample.services, ['new-service', true]]),
+    };
+    expect(decode(encodeHeartbeat(h, SECRET), SECRET, known)).toEqual({ ok: true, message: { type: 'heartbeat', ...sample } });
+  });
+
+  it('encodingLength is the encoded length, whatever the names', () => {
+    const heartbeat = (nodes: number, name: (i: number) => string) => {
+      const heard = new Map(Array.from({ length: nodes }, (_, i) => [name(i), { everHeard: true, ageMs: i, verdict: 'up' as const }]));
+      const echoes = new Map([...heard.keys()].slice(1).map((n, i) => [n, { boot: i, sequence: i }]));
+      return { ...sample, sender: name(0), heard, echoes, services: new Map([[name(99), true]]) };
+    };
+    for (const nodes of [0, 1, 3, 17, 64]) {
+      const long = heartbeat(nodes, (i) => `n${i}-`.padEnd(63, 'x'));
+      expect(encodeHeartbeat(long, SECRET).length).toBe(encodingLength(long));
+      expect(encodingLength(long)).toBe(encodingLength(heartbeat(nodes, (i) => `n${i}`)));
+    }
   });
 
   const good = encodeHeartbeat(sample, SECRET);
+  /** magic, type, incarnation, sequence, flags, sender id, config hash (1 + 16), row count, node id. */
+  const FIRST_ROW_FLAGS = 2 + 8 + 4 + 1 + 4 + 17 + 1 + 4;
   const withByte = (i: number, v: number) => {
     const b = Buffer.from(good);
     b[i] = v;
@@ -60,14 +112,17 @@ describe('heartbeat codec', () => {
     ['one bit flipped in the body', withByte(20, good[20] ^ 1), 'hmac'],
     ['one bit flipped in the HMAC', withByte(good.length - 1, good[good.length - 1] ^ 0x80), 'hmac'],
     ['wrong magic', withByte(0, 0x41), 'version'],
-    ['future version', withByte(0, 0xd2), 'version'],
+    ['future version', withByte(0, 0xd3), 'version'],
+    ['version 1 (wall-clock incarnations, no echoes)', resign(withByte(0, 0xd1)), 'version'],
     ['version 0', withByte(0, 0xd0), 'version'],
     ['unknown type, validly signed', resign(withByte(1, 99)), 'type'],
     ['trailing byte, validly signed', resign(Buffer.concat([good.subarray(0, good.length - 32), Buffer.from([0]), good.subarray(good.length - 32)])), 'malformed'],
     ['truncated body, validly signed', resign(Buffer.concat([good.subarray(0, 20), Buffer.alloc(32)])), 'malformed'],
-    ['verdict code 3 in a row, validly signed', resign(withByte(good.indexOf(Buffer.from('node1')) + 5, 0b111)), 'malformed'],
+    ['verdict code 3 in a row, validly signed', resign(withByte(FIRST_ROW_FLAGS, 0b111)), 'malformed'],
+    ['unknown row flag, validly signed', resign(withByte(FIRST_ROW_FLAGS, 0b10011)), 'malformed'],
+    ['echo flag without its echo, validly signed', resign(Buffer.concat([good.subarray(0, FIRST_ROW_FLAGS), Buffer.from([0b1011, 0, 0]), Buffer.alloc(32)])), 'malformed'],
     ['unknown sender, validly signed', encodeHeartbeat({ ...sample, sender: 'node9' }, SECRET), 'unknown-sender'],
-    ['sender name not a label, validly signed', encodeHeartbeat({ ...sample, sender: 'NODE 2' }, SECRET), 'malformed'],
+    ['sender name not a label, validly signed', encodeHeartbeat({ ...sample, sender: 'NODE 2' }, SECRET), 'unknown-sender'],
     ['oversized', Buffer.concat([good, Buffer.alloc(MAX_MESSAGE_LENGTH)]), 'malformed'],
   ];
   it.each(cases)('rejects %s', (_name, bytes, reason) => {
@@ -88,7 +143,7 @@ describe('heartbeat codec', () => {
       }
       const r = decode(bytes, SECRET, known);
       seen.set(r.ok ? 'ok' : r.reason, (seen.get(r.ok ? 'ok' : r.reason) ?? 0) + 1);
-      if (r.ok) expect(known(r.message.sender)).toBe(true);
+      if (r.ok) expect([...known.nodes.values()]).toContain(r.message.sender);
       else expect(['short', 'version', 'type', 'hmac', 'unknown-sender', 'malformed']).toContain(r.reason);
     }
     // The body parser was reached, not just the cheap checks in front of it.

@@ -8,7 +8,18 @@ describe('zone serial in heartbeats', () => {
   const config = makeConfig(3);
   const heartbeatFrom = (sender: string, sequence: number, zoneSerial: number) =>
     encodeHeartbeat(
-      { sender, incarnation: 1n, sequence, configHash: config.hash, nodeHealthy: true, heard: new Map(), services: new Map(), zoneSerial },
+      {
+        sender,
+        incarnation: 1n,
+        sequence,
+        configHash: config.hash,
+        nodeHealthy: true,
+        // Echoes node1's boot (5n) before its first heartbeat: proof this boot of node2 is fresh.
+        heard: new Map([['node1', { everHeard: true, ageMs: 0, verdict: 'up' as const }]]),
+        echoes: new Map([['node1', { boot: 5, sequence: 0 }]]),
+        services: new Map(),
+        zoneSerial,
+      },
       SECRET,
     );
 

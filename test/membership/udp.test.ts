@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/config/types';
 import { realClock } from '../../src/membership/clock';
-import { encodeHeartbeat } from '../../src/membership/messages';
+import { encodeHeartbeat, PROTOCOL_VERSION } from '../../src/membership/messages';
 import { Membership } from '../../src/membership/runtime';
 import { UdpTransport } from '../../src/membership/udp-transport';
 import { makeConfig } from './helpers';
@@ -66,7 +66,7 @@ describe('UdpTransport with three agents on 127.0.4.1–3', () => {
         'not-the-secret-not-the-secret-not-the',
       );
       for (let i = 0; i < 50; i++) {
-        outsider.send(Buffer.from([0xd1, i, ...Array.from({ length: i * 3 }, () => (Math.random() * 256) | 0)]), PORT, '127.0.4.1');
+        outsider.send(Buffer.from([0xd0 | PROTOCOL_VERSION, i, ...Array.from({ length: i * 3 }, () => (Math.random() * 256) | 0)]), PORT, '127.0.4.1');
         outsider.send(forged, PORT, '127.0.4.1');
       }
       await waitFor('node1 counted the garbage', () => members.get('node1')!.counters().rejected.hmac + members.get('node1')!.counters().rejected.short >= 100, 3000);

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { encodeHeartbeat, MAX_HEARTBEAT_LENGTH } from '../../src/membership/messages';
+import { initialState, reduce } from '../../src/membership/reducer';
+import { makeConfig, SECRET, SimCluster } from './helpers';
+
+/**
+ * Heartbeats never fragment: the largest one an agent sends, with names of the longest length a
+ * label allows and as many services as the config accepts at 64 nodes. Every row entry carries an
+ * echo once the agent has accepted every peer, so that is the largest.
+ */
+
+const longName = (prefix: string, i: number) => `${prefix}${i}-`.padEnd(63, 'x');
+/** 37 bytes of header, 7 per node, 8 per echo (every peer), 5 per service, 37 of trailer. */
+const expected = (nodes: number, services: number) => 37 + 7 * nodes + 8 * (nodes - 1) + 5 * services + 37;
+
+function configOf(count: number, services: number) {
+  return makeConfig(
+    Array.from({ length: count }, (_, i) => ({ name: longName('n', i) })),
+    { services: Array.from({ length: services }, (_, i) => ({ name: longName('s', i).slice(0, 62), port: 1000 + i })) },
+  );
+}
+
+describe('the largest heartbeat', () => {
+  it.each([
+    [3, 0],
+    [17, 0],
+    [17, 34],
+  ])('measured on the wire of a formed cluster: %i nodes with 63-character names, %i services', (count, services) => {
+    const config = configOf(count, services);
+    const c = new SimCluster(config, { delayMs: 1 });
+    for (const n of c.names) c.health.set(n, { nodeHealthy: true, services: Object.fromEntries(config.services.map((s) => [s.name, true])) });
+    let largest = 0;
+    c.net.tap = (_from, _to, bytes) => {
+      largest = Math.max(largest, bytes.length);
+    };
+    c.startAll();
+    expect(c.runUntil(() => c.names.every((a) => c.view(a).serving), 3000, 50)).toBeDefined();
+    c.run(500);
+    c.stopAll();
+    expect(largest).toBe(expected(count, services));
+    expect(largest).toBeLessThan(MAX_HEARTBEAT_LENGTH);
+  });
+
+  it.each([
+    [64, 0],
+    [64, 34],
+  ])('sent by an agent that accepted all its peers: %i nodes with 63-character names, %i services', (count, services) => {
+    const config = configOf(count, services);
+    const self = config.nodes[0].name;
+    const health = { nodeHealthy: true, services: Object.fromEntries(config.services.map((s) => [s.name, true])) };
+    let state = initialState({ config, self, incarnation: 99n, sequence: 5, now: 0, localHealth: health });
+    // Each peer's first heartbeat echoes this agent's sequence: proven, accepted, echoed from now on.
+    for (const [i, peer] of config.nodes.slice(1).entries()) {
+      const bytes = encodeHeartbeat(
+        {
+          sender: peer.name,
+          incarnation: BigInt(i + 1),
+          sequence: 1,
+          configHash: config.hash,
+          nodeHealthy: true,
+          heard: new Map([[self, { everHeard: true, ageMs: 0, verdict: 'up' }]]),
+          echoes: new Map([[self, { boot: 99, sequence: state.sequence }]]),
+          services: new Map(),
+        },
+        SECRET,
+      );
+      state = reduce(state, { type: 'message', bytes }, 10).state;
+    }
+    expect(state.counters.received).toBe(count - 1);
+    const sent = reduce(state, { type: 'tick' }, 20).effects.flatMap((e) => (e.type === 'send' ? [e.bytes.length] : []));
+    expect(sent).toEqual([expected(count, services)]);
+    expect(sent[0]).toBeLessThan(MAX_HEARTBEAT_LENGTH);
+  });
+});
