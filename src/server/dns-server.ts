@@ -4,8 +4,9 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClusterDnsError } from '../errors';
 import type { AnswerTable } from '../zone/compile';
-import { Responder } from './responder';
+import { Responder, type Transport } from './responder';
 import { LATENCY_SAMPLE_EVERY, type QueryStats } from './stats';
+import { FrameReader } from './tcp-framing';
 
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
@@ -31,7 +32,6 @@ export class DnsServer {
   private readonly tcp: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
   readonly stats: QueryStats;
-  sendErrors = 0;
 
   constructor(
     table: AnswerTable,
@@ -68,21 +68,44 @@ export class DnsServer {
     this.udp.push(sock);
     let n = 0;
     sock.on('message', (msg, rinfo) => {
+      // An answer to port 0 cannot be sent (send() throws ERR_SOCKET_BAD_PORT): the source is spoofed
+      // or broken, so it gets silence, decided before any DNS work.
+      if (rinfo.port === 0) {
+        this.stats.socketDrops['source-port']++;
+        return;
+      }
       const timed = ++n % LATENCY_SAMPLE_EVERY === 0;
       const t0 = timed ? performance.now() : 0;
-      const out = this.udpResponder.respond(msg, 'udp');
-      // No callback: a failed send surfaces as the socket's 'error' event (counted below).
-      if (out) sock.send(out, rinfo.port, rinfo.address);
+      const out = this.respond(this.udpResponder, msg, 'udp');
+      if (out) {
+        try {
+          // No callback: a failed send surfaces as the socket's 'error' event (counted below).
+          sock.send(out, rinfo.port, rinfo.address);
+        } catch {
+          // Synchronous refusals (socket closing under us): the answer is lost, the listener is not.
+          this.stats.socketDrops['send-error']++;
+        }
+      }
       if (timed) this.stats.observeLatency((performance.now() - t0) / 1000);
     });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind({ address, port: this.opts.port, exclusive: true }, () => {
         sock.off('error', reject);
-        sock.on('error', () => this.sendErrors++);
+        sock.on('error', () => this.stats.socketDrops['send-error']++);
         resolve();
       });
     });
+  }
+
+  /** The Responder never throws on input; should a bug make it, that packet gets silence, not the node. */
+  private respond(responder: Responder, msg: Buffer, transport: Transport): Buffer | undefined {
+    try {
+      return responder.respond(msg, transport);
+    } catch {
+      this.stats.socketDrops['internal-error']++;
+      return undefined;
+    }
   }
 
   private listenTcp(address: string): Promise<void> {
@@ -93,6 +116,9 @@ export class DnsServer {
       server.once('error', reject);
       server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address) }, () => {
         server.off('error', reject);
+        // After listening, 'error' means a failed accept (EMFILE under a connection flood): without
+        // a listener it would end the process; the server keeps accepting once descriptors free up.
+        server.on('error', () => this.stats.socketDrops['accept-error']++);
         resolve();
       });
     });
@@ -102,25 +128,27 @@ export class DnsServer {
   private serveTcp(sock: net.Socket): void {
     this.connections.add(sock);
     sock.setTimeout(this.opts.tcpIdleTimeoutMs, () => sock.destroy());
-    sock.on('error', () => sock.destroy());
+    sock.on('error', () => {
+      this.stats.socketDrops['tcp-error']++;
+      sock.destroy();
+    });
     sock.on('close', () => this.connections.delete(sock));
-    let pending: Buffer = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        const out = this.tcpResponder.respond(msg, 'tcp');
-        if (out && out.length <= MAX_TCP_MESSAGE) {
-          const frame = Buffer.allocUnsafe(2 + out.length);
-          frame.writeUInt16BE(out.length, 0);
-          out.copy(frame, 2);
-          sock.write(frame);
-        }
+    const frames = new FrameReader();
+    const answer = (msg: Buffer): boolean => {
+      // A reset or an earlier failed write destroys the socket: stop answering what is still buffered.
+      if (sock.destroyed) return false;
+      const out = this.respond(this.tcpResponder, msg, 'tcp');
+      if (out && out.length <= MAX_TCP_MESSAGE) {
+        const frame = Buffer.allocUnsafe(2 + out.length);
+        frame.writeUInt16BE(out.length, 0);
+        out.copy(frame, 2);
+        sock.write(frame);
       }
-      if (sock.writableLength > TCP_WRITE_HIGH_WATER) {
+      return true;
+    };
+    sock.on('data', (chunk: Buffer) => {
+      frames.push(chunk, answer);
+      if (sock.writableLength > TCP_WRITE_HIGH_WATER && !sock.destroyed) {
         sock.pause();
         sock.once('drain', () => sock.resume());
       }

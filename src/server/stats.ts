@@ -15,6 +15,17 @@ const RCODE_NAMES: Record<number, string> = {
   16: 'BADVERS',
 };
 
+/**
+ * Why the socket shell dropped a packet, a connection or an answer the Responder never saw or made:
+ * - source-port: a UDP datagram from port 0, which cannot be answered (spoofed or broken sender);
+ * - send-error: the kernel refused an answer (unreachable client, full buffer, closed socket);
+ * - internal-error: the Responder threw, a bug: the packet gets silence, the listener keeps serving;
+ * - tcp-error: a TCP client reset or broke its connection;
+ * - accept-error: the kernel could not accept a TCP connection (out of descriptors).
+ */
+export const SOCKET_DROP_REASONS = ['source-port', 'send-error', 'internal-error', 'tcp-error', 'accept-error'] as const;
+export type SocketDropReason = (typeof SOCKET_DROP_REASONS)[number];
+
 /** Upper bounds (seconds) of the answer latency histogram, from receipt to send. */
 export const LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
 /** One query in this many is timed: timing every query would cost more than answering it. */
@@ -38,6 +49,7 @@ export class QueryStats {
   private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
   dropped = 0;
   truncated = 0;
+  readonly socketDrops: Record<SocketDropReason, number> = { 'source-port': 0, 'send-error': 0, 'internal-error': 0, 'tcp-error': 0, 'accept-error': 0 };
 
   count(transport: 'udp' | 'tcp', qtype: number, rcode: number): void {
     let slot = TRACKED_TYPES.indexOf(qtype);

@@ -1,0 +1,58 @@
+/**
+ * RFC 7766 framing: each message behind a two-byte length. Messages that arrive whole are handed on
+ * as views into the chunk; a message split across chunks is copied once into a buffer of its own
+ * length, so a client trickling a 64 KB message a byte at a time costs 64 KB of copying, not the
+ * 2 GB that re-concatenating the pending bytes on every chunk would.
+ */
+export class FrameReader {
+  /** The high byte of a length whose low byte has not arrived, or -1. */
+  private lengthHigh = -1;
+  private partial: Buffer | undefined;
+  private filled = 0;
+
+  /** Whether bytes of an unfinished message (or its length) are held. */
+  get midMessage(): boolean {
+    return this.partial !== undefined || this.lengthHigh >= 0;
+  }
+
+  /**
+   * Calls `each` with every message completed by `chunk`, in order; stops early when `each` returns
+   * false (the connection is gone). Messages may be views into `chunk`: use them before returning.
+   */
+  push(chunk: Buffer, each: (message: Buffer) => boolean): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.partial) {
+        const n = Math.min(this.partial.length - this.filled, chunk.length - at);
+        chunk.copy(this.partial, this.filled, at, at + n);
+        this.filled += n;
+        at += n;
+        if (this.filled < this.partial.length) return;
+        const message = this.partial;
+        this.partial = undefined;
+        if (!each(message)) return;
+        continue;
+      }
+      let len: number;
+      if (this.lengthHigh >= 0) {
+        len = (this.lengthHigh << 8) | chunk[at++];
+        this.lengthHigh = -1;
+      } else if (chunk.length - at >= 2) {
+        len = (chunk[at] << 8) | chunk[at + 1];
+        at += 2;
+      } else {
+        this.lengthHigh = chunk[at];
+        return;
+      }
+      if (chunk.length - at >= len) {
+        const message = chunk.subarray(at, at + len);
+        at += len;
+        if (!each(message)) return;
+      } else {
+        this.partial = Buffer.allocUnsafe(len);
+        this.filled = chunk.copy(this.partial, 0, at);
+        return;
+      }
+    }
+  }
+}

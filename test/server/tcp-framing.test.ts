@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/membership/prng';
+import { FrameReader } from '../../src/server/tcp-framing';
+
+/** RFC 7766 framing without sockets: the same messages however the stream is cut into chunks. */
+
+const frame = (m: Buffer) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
+
+function read(chunks: Buffer[]): { messages: string[]; midMessage: boolean } {
+  const r = new FrameReader();
+  const messages: string[] = [];
+  for (const c of chunks)
+    r.push(c, (m) => {
+      messages.push(m.toString('hex'));
+      return true;
+    });
+  return { messages, midMessage: r.midMessage };
+}
+
+describe('FrameReader', () => {
+  const msgs = [Buffer.from('hello'), Buffer.alloc(0), Buffer.alloc(300, 7), Buffer.from([1])];
+  const stream = Buffer.concat(msgs.map(frame));
+  const want = msgs.map((m) => m.toString('hex'));
+
+  it('one chunk, every split point, and one byte at a time give the same messages', () => {
+    expect(read([stream])).toEqual({ messages: want, midMessage: false });
+    for (let at = 0; at <= stream.length; at++) expect(read([stream.subarray(0, at), stream.subarray(at)]).messages).toEqual(want);
+    expect(read([...stream].map((b) => Buffer.from([b]))).messages).toEqual(want);
+  });
+
+  it('random chunkings (seeded)', () => {
+    const rand = seededRandom(0xf4a3);
+    for (let i = 0; i < 200; i++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stream.length; ) {
+        const n = 1 + Math.floor(rand() * 40);
+        chunks.push(stream.subarray(at, at + n));
+        at += n;
+      }
+      expect(read(chunks).messages).toEqual(want);
+    }
+  });
+
+  it('says when it holds part of a message or of its length', () => {
+    expect(read([Buffer.from([0])]).midMessage).toBe(true);
+    expect(read([Buffer.from([0, 5, 1])]).midMessage).toBe(true);
+    expect(read([Buffer.from([0, 1, 1])]).midMessage).toBe(false);
+  });
+
+  it('a 65,535-byte message trickled a byte at a time arrives once, whole', () => {
+    const big = Buffer.alloc(65_535);
+    for (let i = 0; i < big.length; i++) big[i] = i & 0xff;
+    const r = new FrameReader();
+    const got: Buffer[] = [];
+    for (const b of frame(big))
+      r.push(Buffer.from([b]), (m) => {
+        got.push(Buffer.from(m));
+        return true;
+      });
+    expect(got).toHaveLength(1);
+    expect(got[0].equals(big)).toBe(true);
+  });
+
+  it('stops handing out messages once told the connection is gone', () => {
+    const r = new FrameReader();
+    let n = 0;
+    r.push(stream, () => ++n < 2);
+    expect(n).toBe(2);
+  });
+});
