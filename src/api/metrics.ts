@@ -15,6 +15,7 @@ export interface MetricsSource {
   readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'socketDrops' | 'latencyCounts' | 'latencySum' | 'latencyCount'>;
   view(): ClusterView | undefined;
   counters(): Counters | undefined;
+  peerDatagramsFromStrangers?(): number;
   healthDetails(): HealthDetails | undefined;
 }
 
@@ -54,7 +55,7 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
   counter(registry, 'clusterdns_dns_dropped_total', 'Packets dropped without an answer (not a DNS query, or over a limit)', () => src.stats.dropped);
   new Counter({
     name: 'clusterdns_dns_socket_drops_total',
-    help: 'Packets, answers and connections the DNS listeners dropped, by reason (source-port: UDP from port 0; send-error; internal-error: a bug, see the issue tracker; tcp-error: client reset; accept-error)',
+    help: 'Packets, answers and connections the DNS listeners dropped, by reason (source-port: UDP from port 0; send-error; internal-error: a bug, see the issue tracker; tcp-error: client reset; accept-error; tcp-limit and tcp-source-limit: over the connection caps; tcp-timeout: no complete message within the idle timeout)',
     labelNames: ['reason'],
     registers,
     collect() {
@@ -81,6 +82,7 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
 
   counter(registry, 'clusterdns_heartbeats_sent_total', 'Heartbeats sent to peers', () => src.counters()?.sent ?? 0);
   counter(registry, 'clusterdns_heartbeats_received_total', 'Heartbeats received and accepted', () => src.counters()?.received ?? 0);
+  counter(registry, 'clusterdns_peer_strangers_dropped_total', 'Datagrams on the peer port from addresses that are no configured node\'s peerAddress, dropped before any HMAC work', () => src.peerDatagramsFromStrangers?.() ?? 0);
   new Counter({
     name: 'clusterdns_heartbeats_rejected_total',
     help: 'Peer messages dropped, by reason (hmac: wrong secret; replay: old or repeated; unknown-sender: not in the config)',

@@ -13,7 +13,9 @@ export interface DnsServerOptions {
   readonly port: number;
   readonly identity: string;
   readonly tcpIdleTimeoutMs: number;
+  /** Over all the node's addresses together, as is the per-source cap. */
   readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerSource: number;
   readonly stats?: QueryStats;
 }
 
@@ -31,6 +33,8 @@ export class DnsServer {
   private readonly udp: dgram.Socket[] = [];
   private readonly tcp: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
+  /** Open TCP connections per client address. */
+  private readonly perSource = new Map<string, number>();
   readonly stats: QueryStats;
 
   constructor(
@@ -110,7 +114,6 @@ export class DnsServer {
 
   private listenTcp(address: string): Promise<void> {
     const server = net.createServer({ noDelay: true }, (sock) => this.serveTcp(sock));
-    server.maxConnections = this.opts.tcpMaxConnections;
     this.tcp.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -124,19 +127,42 @@ export class DnsServer {
     });
   }
 
-  /** Length-prefixed messages, answered in order as they arrive (pipelining), idle timeout. */
+  /**
+   * Length-prefixed messages, answered in order as they arrive (pipelining). A connection must
+   * deliver a complete message every tcpIdleTimeout: the deadline moves only when one arrives, so
+   * a client trickling bytes cannot hold a slot longer than an idle one (issue 9).
+   */
   private serveTcp(sock: net.Socket): void {
+    const source = sock.remoteAddress;
+    const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
+    if (source === undefined || this.connections.size >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
+      if (source !== undefined) this.stats.socketDrops[fromSource >= this.opts.tcpMaxConnectionsPerSource ? 'tcp-source-limit' : 'tcp-limit']++;
+      sock.on('error', () => undefined);
+      sock.destroy();
+      return;
+    }
+    this.perSource.set(source, fromSource + 1);
     this.connections.add(sock);
-    sock.setTimeout(this.opts.tcpIdleTimeoutMs, () => sock.destroy());
+    const deadline = setTimeout(() => {
+      this.stats.socketDrops['tcp-timeout']++;
+      sock.destroy();
+    }, this.opts.tcpIdleTimeoutMs);
     sock.on('error', () => {
       this.stats.socketDrops['tcp-error']++;
       sock.destroy();
     });
-    sock.on('close', () => this.connections.delete(sock));
+    sock.on('close', () => {
+      clearTimeout(deadline);
+      this.connections.delete(sock);
+      const left = (this.perSource.get(source) ?? 1) - 1;
+      if (left > 0) this.perSource.set(source, left);
+      else this.perSource.delete(source);
+    });
     const frames = new FrameReader();
     const answer = (msg: Buffer): boolean => {
       // A reset or an earlier failed write destroys the socket: stop answering what is still buffered.
       if (sock.destroyed) return false;
+      deadline.refresh();
       const out = this.respond(this.tcpResponder, msg, 'tcp');
       if (out && out.length <= MAX_TCP_MESSAGE) {
         const frame = Buffer.allocUnsafe(2 + out.length);

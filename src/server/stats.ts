@@ -22,9 +22,12 @@ const RCODE_NAMES: Record<number, string> = {
  * - send-error: the kernel refused an answer (unreachable client, full buffer, closed socket);
  * - internal-error: the Responder threw, a bug: the packet gets silence, the listener keeps serving;
  * - tcp-error: a TCP client reset or broke its connection;
- * - accept-error: the kernel could not accept a TCP connection (out of descriptors).
+ * - accept-error: the kernel could not accept a TCP connection (out of descriptors);
+ * - tcp-limit, tcp-source-limit: a TCP connection over dns.tcpMaxConnections, or over
+ *   dns.tcpMaxConnectionsPerSource from one client address, closed at once;
+ * - tcp-timeout: a TCP connection closed because no complete message came within dns.tcpIdleTimeout.
  */
-export const SOCKET_DROP_REASONS = ['source-port', 'send-error', 'internal-error', 'tcp-error', 'accept-error'] as const;
+export const SOCKET_DROP_REASONS = ['source-port', 'send-error', 'internal-error', 'tcp-error', 'accept-error', 'tcp-limit', 'tcp-source-limit', 'tcp-timeout'] as const;
 export type SocketDropReason = (typeof SOCKET_DROP_REASONS)[number];
 
 /** Upper bounds (seconds) of the answer latency histogram, from receipt to send. */
@@ -50,7 +53,7 @@ export class QueryStats {
   private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
   dropped = 0;
   truncated = 0;
-  readonly socketDrops: Record<SocketDropReason, number> = { 'source-port': 0, 'send-error': 0, 'internal-error': 0, 'tcp-error': 0, 'accept-error': 0 };
+  readonly socketDrops = Object.fromEntries(SOCKET_DROP_REASONS.map((r) => [r, 0])) as Record<SocketDropReason, number>;
 
   count(transport: 'udp' | 'tcp', qtype: number, rcode: number): void {
     let slot = TRACKED_TYPES.indexOf(qtype);

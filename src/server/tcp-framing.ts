@@ -10,11 +10,6 @@ export class FrameReader {
   private partial: Buffer | undefined;
   private filled = 0;
 
-  /** Whether bytes of an unfinished message (or its length) are held. */
-  get midMessage(): boolean {
-    return this.partial !== undefined || this.lengthHigh >= 0;
-  }
-
   /**
    * Calls `each` with every message completed by `chunk`, in order; stops early when `each` returns
    * false (the connection is gone). Messages may be views into `chunk`: use them before returning.

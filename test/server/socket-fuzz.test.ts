@@ -65,12 +65,16 @@ async function sendRaw(datagrams: { src: string; sport: number; dport: number; p
   expect(Number(r.stdout.trim())).toBe(datagrams.length);
 }
 
-/** Sends datagrams from one ordinary socket, paced so the kernel queue holds them. */
+/**
+ * Sends datagrams from one ordinary socket, paced so the kernel queue holds them. To the peer port
+ * they come from the node's own address, the one peer address of this one-node cluster, so they
+ * reach the protocol's decoder instead of being dropped as a stranger's.
+ */
 async function sendUdp(port: number, payloads: Buffer[]): Promise<void> {
   const s = dgram.createSocket('udp4');
   s.on('error', () => undefined);
   s.on('message', () => undefined);
-  await new Promise<void>((r) => s.bind(0, '127.0.20.2', r));
+  await new Promise<void>((r) => s.bind(0, port === PEER ? A : '127.0.20.2', r));
   for (let i = 0; i < payloads.length; i++) {
     await new Promise<void>((r) => s.send(payloads[i], port, A, () => r()));
     if (i % 64 === 63) await sleep(1);
@@ -79,10 +83,19 @@ async function sendUdp(port: number, payloads: Buffer[]): Promise<void> {
   s.close();
 }
 
-async function metric(name: string, labels: string): Promise<number> {
+async function metric(name: string, labels?: string): Promise<number> {
   const text = await (await fetch(`http://${A}:${HTTP}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** The sum of a counter over all its labels. */
+async function metricSum(name: string): Promise<number> {
+  const text = await (await fetch(`http://${A}:${HTTP}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 function garbage(rand: () => number, maxLen: number): Buffer {
@@ -152,17 +165,29 @@ describe('a live agent under hostile packets', () => {
     await stillServing();
   });
 
+  it('the peer port drops datagrams from addresses that are no peer\'s, and counts them', async () => {
+    const before = await metric('clusterdns_peer_strangers_dropped_total');
+    const rand = seededRandom(0x5742);
+    await sendRaw(Array.from({ length: 20 }, (_, i) => ({ src: SPOOF, sport: i % 2 ? 0 : 7946, dport: PEER, payload: garbage(rand, 300) })));
+    await sleep(200);
+    expect((await metric('clusterdns_peer_strangers_dropped_total')) - before).toBe(20);
+    await stillServing();
+  });
+
   it('zero-length, 65,507-byte and random UDP datagrams to the DNS and peer ports', async () => {
     const rand = seededRandom(0xd06);
     const edges = [Buffer.alloc(0), Buffer.alloc(65_507, 0), Buffer.alloc(65_507, 0xff), Buffer.alloc(11), Buffer.alloc(12)];
+    const rejectedBefore = await metricSum('clusterdns_heartbeats_rejected_total');
     const oversizedQuery = Buffer.concat([encodeQuery('solo.cluster.test', 'A'), Buffer.alloc(65_507 - encodeQuery('solo.cluster.test', 'A').length, 0xc0)]);
     for (const port of [DNS, PEER]) {
       await sendUdp(port, [...edges, oversizedQuery]);
       await sendUdp(port, Array.from({ length: 1500 }, (_, i) => (i % 3 ? mangled(rand) : garbage(rand, 1500))));
       await stillServing();
     }
-    // The same from source port 0, through the raw socket.
-    await sendRaw([...edges.slice(0, 1), oversizedQuery.subarray(0, 60_000)].flatMap((payload) => [DNS, PEER].map((dport) => ({ src: SPOOF, sport: 0, dport, payload }))));
+    // The junk to the peer port came from a peer address: the protocol read and rejected it.
+    expect((await metricSum('clusterdns_heartbeats_rejected_total')) - rejectedBefore).toBeGreaterThan(1000);
+    // The same from source port 0, through the raw socket; to the peer port from the peer address.
+    await sendRaw([...edges.slice(0, 1), oversizedQuery.subarray(0, 60_000)].flatMap((payload) => [DNS, PEER].map((dport) => ({ src: dport === PEER ? A : SPOOF, sport: 0, dport, payload }))));
     await stillServing();
   });
 
