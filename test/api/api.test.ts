@@ -274,7 +274,7 @@ describe('a healthy cluster', () => {
       for (const msg of [Buffer.from('hello'), forged]) stranger.send(msg, PEER, A[0]);
       const after = await eventually('strangers counted', async () => {
         const x = await scrape(0);
-        return x.value('clusterdns_peer_strangers_dropped_total') >= 2 ? x : undefined;
+        return (x.value('clusterdns_peer_strangers_dropped_total') ?? 0) >= 2 ? x : undefined;
       });
       expect(after.value('clusterdns_peer_strangers_dropped_total')).toBe(2);
       expect(after.sum('clusterdns_heartbeats_rejected_total')).toBe(m.sum('clusterdns_heartbeats_rejected_total'));

@@ -231,7 +231,7 @@ describe('a live agent under hostile packets', () => {
     ];
     for (const c of cases) await withTcp(DNS, c);
     // Connections reset before sending anything, a burst at once.
-    await Promise.all(Array.from({ length: 30 }, () => withTcp(DNS, (s) => s.resetAndDestroy())));
+    await Promise.all(Array.from({ length: 30 }, () => withTcp(DNS, (s) => void s.resetAndDestroy())));
     await sleep(100);
     await stillServing();
   });
