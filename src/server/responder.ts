@@ -172,8 +172,8 @@ export class Responder {
 
   /**
    * Header: keep the id and opcode, set QR, clear RA, AD, Z and TC (RFC 8906). RD and CD are copied
-   * in answers to QUERY only: under an opcode we do not implement they mean nothing we know (so
-   * miekg/dns's SetReply, and Knot clears CD there too).
+   * in answers to QUERY only: under an opcode we do not implement they mean nothing we know (as in
+   * miekg/dns's SetReply; Knot clears CD there too, NSD keeps both).
    */
   private header(out: Buffer, flags: number, qd: number, an: number, ns: number, ar: number): void {
     const p = this.parser;
