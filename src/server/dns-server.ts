@@ -19,8 +19,12 @@ export interface DnsServerOptions {
   readonly stats?: QueryStats;
 }
 
-/** Pause reading a TCP client that does not read its answers past this many buffered bytes. */
-const TCP_WRITE_HIGH_WATER = 1 << 20;
+/**
+ * Stop reading a TCP client's queries while this many bytes of answers wait for it to read them:
+ * a client pipelining queries it never reads costs about this much, not an answer per query sent.
+ */
+const TCP_WRITE_HIGH_WATER = 64 * 1024;
+const NOTHING = Buffer.alloc(0);
 const MAX_TCP_MESSAGE = 65535;
 
 /**
@@ -159,9 +163,16 @@ export class DnsServer {
       else this.perSource.delete(source);
     });
     const frames = new FrameReader();
+    let waiting = false;
+    const drained = () => {
+      waiting = false;
+      frames.push(NOTHING, answer);
+      if (!waiting) sock.resume();
+    };
     const answer = (msg: Buffer): boolean => {
       // A reset or an earlier failed write destroys the socket: stop answering what is still buffered.
-      if (sock.destroyed) return false;
+      // While the client has not read what it was sent, its next queries wait (the reader holds them).
+      if (sock.destroyed || waiting) return false;
       deadline.refresh();
       const out = this.respond(this.tcpResponder, msg, 'tcp');
       if (out && out.length <= MAX_TCP_MESSAGE) {
@@ -170,15 +181,14 @@ export class DnsServer {
         out.copy(frame, 2);
         sock.write(frame);
       }
+      if (sock.writableLength > TCP_WRITE_HIGH_WATER) {
+        waiting = true;
+        sock.pause();
+        sock.once('drain', drained);
+      }
       return true;
     };
-    sock.on('data', (chunk: Buffer) => {
-      frames.push(chunk, answer);
-      if (sock.writableLength > TCP_WRITE_HIGH_WATER && !sock.destroyed) {
-        sock.pause();
-        sock.once('drain', () => sock.resume());
-      }
-    });
+    sock.on('data', (chunk: Buffer) => frames.push(chunk, answer));
   }
 
   /** Stops answering: closes listeners, lets TCP clients finish what they sent, then closes them. */

@@ -9,12 +9,20 @@ export class FrameReader {
   private lengthHigh = -1;
   private partial: Buffer | undefined;
   private filled = 0;
+  /** A message `each` declined and the bytes after it, framed as received: read on the next push. */
+  private held: Buffer | undefined;
 
   /**
-   * Calls `each` with every message completed by `chunk`, in order; stops early when `each` returns
-   * false (the connection is gone). Messages may be views into `chunk`: use them before returning.
+   * Calls `each` with every message completed by `chunk`, in order. When `each` returns false (it
+   * did not take the message) that message and the rest of the chunk are held, and read first on
+   * the next push (an empty chunk reads just those). Messages may be views into `chunk`: use them
+   * before returning.
    */
   push(chunk: Buffer, each: (message: Buffer) => boolean): void {
+    if (this.held) {
+      chunk = chunk.length ? Buffer.concat([this.held, chunk]) : this.held;
+      this.held = undefined;
+    }
     let at = 0;
     while (at < chunk.length) {
       if (this.partial) {
@@ -25,7 +33,7 @@ export class FrameReader {
         if (this.filled < this.partial.length) return;
         const message = this.partial;
         this.partial = undefined;
-        if (!each(message)) return;
+        if (!each(message)) return this.hold(message, chunk.subarray(at));
         continue;
       }
       let len: number;
@@ -42,12 +50,17 @@ export class FrameReader {
       if (chunk.length - at >= len) {
         const message = chunk.subarray(at, at + len);
         at += len;
-        if (!each(message)) return;
+        if (!each(message)) return this.hold(message, chunk.subarray(at));
       } else {
         this.partial = Buffer.allocUnsafe(len);
         this.filled = chunk.copy(this.partial, 0, at);
         return;
       }
     }
+  }
+
+  /** Rare (a client not reading its answers): one copy, with the message's length in front again. */
+  private hold(message: Buffer, rest: Buffer): void {
+    this.held = Buffer.concat([Buffer.from([message.length >> 8, message.length & 0xff]), message, rest]);
   }
 }

@@ -55,10 +55,22 @@ describe('FrameReader', () => {
     expect(got[0].equals(big)).toBe(true);
   });
 
-  it('stops handing out messages once told the connection is gone', () => {
-    const r = new FrameReader();
-    let n = 0;
-    r.push(stream, () => ++n < 2);
-    expect(n).toBe(2);
+  it('holds a declined message and what follows it until the next push, whole or split', () => {
+    for (let at = 0; at <= stream.length; at++) {
+      const r = new FrameReader();
+      const got: string[] = [];
+      let calls = 0;
+      // Declines the second message once (a client that stopped reading its answers), then takes all.
+      const take = (m: Buffer) => {
+        if (++calls === 2) return false;
+        got.push(m.toString('hex'));
+        return true;
+      };
+      r.push(stream.subarray(0, at), take);
+      r.push(stream.subarray(at), take);
+      r.push(Buffer.alloc(0), take);
+      expect(got).toEqual(want);
+      expect(calls).toBe(want.length + 1);
+    }
   });
 });

@@ -111,6 +111,35 @@ describe('TCP limits of a live agent', () => {
     s.destroy();
   });
 
+  it('a client that pipelines 20,000 queries before reading any answer gets every one, in order', async () => {
+    const s = await connect('127.0.22.13');
+    const n = 20_000;
+    // Written all at once, read only after a pause: the agent stops reading at its write high-water
+    // mark and takes the held queries up again as the client reads.
+    s.pause();
+    s.write(Buffer.concat(Array.from({ length: n }, (_, i) => frame(encodeQuery('solo.cluster.test', 'A', { id: i % 65536 })))));
+    await sleep(300);
+    const ids: number[] = [];
+    let buf = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${ids.length}/${n} answers after 10 s`)), 10_000);
+      s.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          ids.push(buf.readUInt16BE(2));
+          buf = buf.subarray(2 + buf.readUInt16BE(0));
+        }
+        if (ids.length === n) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      s.resume();
+    });
+    expect(ids.every((id, i) => id === i % 65536)).toBe(true);
+    s.destroy();
+  });
+
   it(`one client address holds at most ${PER_SOURCE} connections, over both of the node's addresses`, async () => {
     const before = await metric('reason="tcp-source-limit"');
     const from = '127.0.22.11';
