@@ -39,6 +39,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private config: ClusterConfig;
   private server: DnsServer | undefined;
   private membership: Membership | undefined;
+  private peerTransport: UdpTransport | undefined;
   private health: HealthMonitor | undefined;
   private inputs: ZoneInputs;
   private serial: number;
@@ -82,6 +83,11 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return this.membership?.counters();
   }
 
+  /** Datagrams on the peer port from addresses that are no node's peerAddress (dropped unread). */
+  peerDatagramsFromStrangers(): number {
+    return this.peerTransport?.stats.notPeer ?? 0;
+  }
+
   healthDetails() {
     return this.health?.details();
   }
@@ -111,6 +117,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.warnAbout(this.config);
     this.health = this.newHealthMonitor(this.config);
     const transport = await UdpTransport.open(this.config, this.node.name);
+    this.peerTransport = transport;
     this.membership = new Membership({
       config: this.config,
       self: this.node.name,
@@ -134,6 +141,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         identity: this.node.name,
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
         tcpMaxConnections: this.config.dns.tcpMaxConnections,
+        tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
         stats: this.stats,
       });
       try {

@@ -4,7 +4,7 @@ import type { HealthDetails } from '../health/monitor';
 import { REJECT_REASONS } from '../membership/messages';
 import type { Counters } from '../membership/state';
 import type { ClusterView } from '../membership/view';
-import { LATENCY_BUCKETS, LATENCY_SAMPLE_EVERY, type QueryStats } from '../server/stats';
+import { LATENCY_BUCKETS, LATENCY_SAMPLE_EVERY, SOCKET_DROP_REASONS, type QueryStats } from '../server/stats';
 import type { ZoneInputs } from '../zone/inputs';
 
 /** What the metrics are read from when scraped; the `Agent` is one. */
@@ -12,9 +12,10 @@ export interface MetricsSource {
   readonly currentConfig: ClusterConfig;
   readonly currentInputs: ZoneInputs;
   readonly failovers: number;
-  readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'latencyCounts' | 'latencySum' | 'latencyCount'>;
+  readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'socketDrops' | 'latencyCounts' | 'latencySum' | 'latencyCount'>;
   view(): ClusterView | undefined;
   counters(): Counters | undefined;
+  peerDatagramsFromStrangers?(): number;
   healthDetails(): HealthDetails | undefined;
 }
 
@@ -52,6 +53,16 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
   });
   counter(registry, 'clusterdns_dns_truncated_total', 'UDP answers sent truncated (TC) because they exceeded the client\'s size', () => src.stats.truncated);
   counter(registry, 'clusterdns_dns_dropped_total', 'Packets dropped without an answer (not a DNS query, or over a limit)', () => src.stats.dropped);
+  new Counter({
+    name: 'clusterdns_dns_socket_drops_total',
+    help: 'Packets, answers and connections the DNS listeners dropped, by reason (source-port: UDP from port 0; send-error; internal-error: a bug, see the issue tracker; tcp-error: client reset; accept-error; tcp-limit and tcp-source-limit: over the connection caps; tcp-timeout: no complete message within the idle timeout)',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const reason of SOCKET_DROP_REASONS) this.inc({ reason }, src.stats.socketDrops[reason]);
+    },
+  });
   registry.registerMetric(latencyHistogram(src.stats));
 
   new Gauge({
@@ -72,6 +83,7 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
   counter(registry, 'clusterdns_heartbeats_sent_total', 'Heartbeats sent to peers', () => src.counters()?.sent ?? 0);
   counter(registry, 'clusterdns_heartbeats_received_total', 'Heartbeats received and accepted', () => src.counters()?.received ?? 0);
   counter(registry, 'clusterdns_heartbeats_unsent_total', 'Heartbeats that could not be encoded (a bug: report it)', () => src.counters()?.unsent ?? 0);
+  counter(registry, 'clusterdns_peer_strangers_dropped_total', 'Datagrams on the peer port from addresses that are no configured node\'s peerAddress, dropped before any HMAC work', () => src.peerDatagramsFromStrangers?.() ?? 0);
   new Counter({
     name: 'clusterdns_heartbeats_rejected_total',
     help: 'Peer messages dropped, by reason (hmac: wrong secret; replay: old or repeated; unknown-sender: not in the config)',

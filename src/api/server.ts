@@ -10,6 +10,9 @@ import { statusDocument, type StatusSource } from './status';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
 
+/** Status readers and scrapers need a handful; more is a flood, refused at accept. */
+const MAX_HTTP_CONNECTIONS = 64;
+
 export type ApiSource = StatusSource & MetricsSource;
 
 export interface HttpApi {
@@ -51,11 +54,15 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
     ).then(() => undefined);
   try {
     for (const address of agent.node.listen) {
-      const server = createServer({ requestTimeout: 10_000 }, handler);
-      // A slow or idle client must not hold a socket for long on a node whose job is DNS.
+      // A slow or idle client must not hold a socket for long on a node whose job is DNS. The
+      // request and header timeouts are enforced by a sweep every connectionsCheckingInterval
+      // (30 s by default): at 1 s a slowloris client is cut off about 5 s after it connected.
+      const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 }, handler);
       server.keepAliveTimeout = 5_000;
-      server.headersTimeout = 5_000;
       server.maxHeadersCount = 50;
+      server.maxConnections = MAX_HTTP_CONNECTIONS;
+      // Idle sockets with a request half sent (no timeout covers them otherwise).
+      server.timeout = 10_000;
       servers.push(server);
       await listen(server, address, http.port);
     }
@@ -118,6 +125,9 @@ function listen(server: Server, address: string, port: number): Promise<void> {
     };
     const onListening = () => {
       server.off('error', onError);
+      // After listening, 'error' is a failed accept (out of descriptors): without a listener it
+      // would end the process; the server accepts again once descriptors free up.
+      server.on('error', () => undefined);
       resolve();
     };
     server.once('error', onError);

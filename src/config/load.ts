@@ -225,6 +225,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       minority: c.dns.minority,
       tcpIdleTimeoutMs: c.dns.tcpIdleTimeout,
       tcpMaxConnections: c.dns.tcpMaxConnections,
+      tcpMaxConnectionsPerSource: c.dns.tcpMaxConnectionsPerSource,
     },
     peer: {
       port: c.peer.port,

@@ -144,6 +144,7 @@ export const configSchema = z
         minority: z.enum(['refused', 'servfail'], { error: 'minority must be refused or servfail' }).default('refused'),
         tcpIdleTimeout: duration(100, 600_000).default(10_000),
         tcpMaxConnections: z.number().int().min(1).max(65536).default(256),
+        tcpMaxConnectionsPerSource: z.number().int().min(1).max(65536).default(16),
       })
       .strict()
       .prefault({}),

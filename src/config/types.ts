@@ -68,6 +68,8 @@ export interface ClusterConfig {
     readonly minority: 'refused' | 'servfail';
     readonly tcpIdleTimeoutMs: number;
     readonly tcpMaxConnections: number;
+    /** Connections one client address may hold, over all of the node's addresses together. */
+    readonly tcpMaxConnectionsPerSource: number;
   };
   readonly peer: {
     readonly port: number;

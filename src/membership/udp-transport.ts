@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { BlockList, isIPv6 } from 'node:net';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import type { Transport } from './transport';
@@ -9,21 +9,30 @@ type Handler = (bytes: Uint8Array, from: string) => void;
 /**
  * Heartbeats over UDP: binds the local node's peerAddress:peer.port and sends to each peer's. A send
  * error (unreachable peer, full buffer) is counted, never thrown: the protocol treats it as loss.
+ * Datagrams from an address that is no configured node's peerAddress are dropped and counted
+ * (`notPeer`) before the protocol sees them: a flood from elsewhere costs no HMAC.
  */
 export class UdpTransport implements Transport {
   private handler: Handler | undefined;
   private peers: Map<string, string>;
+  /** The configured peer addresses; a BlockList compares IPv6 addresses however they are written. */
+  private peerAddresses: BlockList;
   private port: number;
   private closed = false;
-  readonly stats = { sent: 0, sendErrors: 0, received: 0 };
+  readonly stats = { sent: 0, sendErrors: 0, received: 0, notPeer: 0 };
 
   private constructor(
     private readonly socket: Socket,
     config: ClusterConfig,
   ) {
     this.peers = peerMap(config);
+    this.peerAddresses = addressList(config);
     this.port = config.peer.port;
     socket.on('message', (msg, rinfo) => {
+      if (!this.peerAddresses.check(rinfo.address, rinfo.family === 'IPv6' ? 'ipv6' : 'ipv4')) {
+        this.stats.notPeer++;
+        return;
+      }
       this.stats.received++;
       const from = rinfo.family === 'IPv6' ? `[${rinfo.address}]:${rinfo.port}` : `${rinfo.address}:${rinfo.port}`;
       try {
@@ -84,6 +93,7 @@ export class UdpTransport implements Transport {
   /** New peer addresses after a config reload; the bound address stays (a new one needs a restart). */
   updateConfig(config: ClusterConfig): void {
     this.peers = peerMap(config);
+    this.peerAddresses = addressList(config);
     this.port = config.peer.port;
   }
 
@@ -103,4 +113,10 @@ export class UdpTransport implements Transport {
 
 function peerMap(config: ClusterConfig): Map<string, string> {
   return new Map(config.nodes.map((n) => [n.name, n.peerAddress]));
+}
+
+function addressList(config: ClusterConfig): BlockList {
+  const list = new BlockList();
+  for (const n of config.nodes) list.addAddress(n.peerAddress, isIPv6(n.peerAddress) ? 'ipv6' : 'ipv4');
+  return list;
 }

@@ -4,20 +4,27 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClusterDnsError } from '../errors';
 import type { AnswerTable } from '../zone/compile';
-import { Responder } from './responder';
+import { Responder, type Transport } from './responder';
 import { LATENCY_SAMPLE_EVERY, type QueryStats } from './stats';
+import { FrameReader } from './tcp-framing';
 
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
   readonly port: number;
   readonly identity: string;
   readonly tcpIdleTimeoutMs: number;
+  /** Over all the node's addresses together, as is the per-source cap. */
   readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerSource: number;
   readonly stats?: QueryStats;
 }
 
-/** Pause reading a TCP client that does not read its answers past this many buffered bytes. */
-const TCP_WRITE_HIGH_WATER = 1 << 20;
+/**
+ * Stop reading a TCP client's queries while this many bytes of answers wait for it to read them:
+ * a client pipelining queries it never reads costs about this much, not an answer per query sent.
+ */
+const TCP_WRITE_HIGH_WATER = 64 * 1024;
+const NOTHING = Buffer.alloc(0);
 const MAX_TCP_MESSAGE = 65535;
 
 /**
@@ -30,8 +37,9 @@ export class DnsServer {
   private readonly udp: dgram.Socket[] = [];
   private readonly tcp: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
+  /** Open TCP connections per client address. */
+  private readonly perSource = new Map<string, number>();
   readonly stats: QueryStats;
-  sendErrors = 0;
 
   constructor(
     table: AnswerTable,
@@ -68,63 +76,119 @@ export class DnsServer {
     this.udp.push(sock);
     let n = 0;
     sock.on('message', (msg, rinfo) => {
+      // An answer to port 0 cannot be sent (send() throws ERR_SOCKET_BAD_PORT): the source is spoofed
+      // or broken, so it gets silence, decided before any DNS work.
+      if (rinfo.port === 0) {
+        this.stats.socketDrops['source-port']++;
+        return;
+      }
       const timed = ++n % LATENCY_SAMPLE_EVERY === 0;
       const t0 = timed ? performance.now() : 0;
-      const out = this.udpResponder.respond(msg, 'udp');
-      // No callback: a failed send surfaces as the socket's 'error' event (counted below).
-      if (out) sock.send(out, rinfo.port, rinfo.address);
+      const out = this.respond(this.udpResponder, msg, 'udp');
+      if (out) {
+        try {
+          // No callback: a failed send surfaces as the socket's 'error' event (counted below).
+          sock.send(out, rinfo.port, rinfo.address);
+        } catch {
+          // Synchronous refusals (socket closing under us): the answer is lost, the listener is not.
+          this.stats.socketDrops['send-error']++;
+        }
+      }
       if (timed) this.stats.observeLatency((performance.now() - t0) / 1000);
     });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind({ address, port: this.opts.port, exclusive: true }, () => {
         sock.off('error', reject);
-        sock.on('error', () => this.sendErrors++);
+        sock.on('error', () => this.stats.socketDrops['send-error']++);
         resolve();
       });
     });
   }
 
+  /** The Responder never throws on input; should a bug make it, that packet gets silence, not the node. */
+  private respond(responder: Responder, msg: Buffer, transport: Transport): Buffer | undefined {
+    try {
+      return responder.respond(msg, transport);
+    } catch {
+      this.stats.socketDrops['internal-error']++;
+      return undefined;
+    }
+  }
+
   private listenTcp(address: string): Promise<void> {
     const server = net.createServer({ noDelay: true }, (sock) => this.serveTcp(sock));
-    server.maxConnections = this.opts.tcpMaxConnections;
     this.tcp.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address) }, () => {
         server.off('error', reject);
+        // After listening, 'error' means a failed accept (EMFILE under a connection flood): without
+        // a listener it would end the process; the server keeps accepting once descriptors free up.
+        server.on('error', () => this.stats.socketDrops['accept-error']++);
         resolve();
       });
     });
   }
 
-  /** Length-prefixed messages, answered in order as they arrive (pipelining), idle timeout. */
+  /**
+   * Length-prefixed messages, answered in order as they arrive (pipelining). A connection must
+   * deliver a complete message every tcpIdleTimeout: the deadline moves only when one arrives, so
+   * a client trickling bytes cannot hold a slot longer than an idle one (issue 9).
+   */
   private serveTcp(sock: net.Socket): void {
+    const source = sock.remoteAddress;
+    const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
+    if (source === undefined || this.connections.size >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
+      if (source !== undefined) this.stats.socketDrops[fromSource >= this.opts.tcpMaxConnectionsPerSource ? 'tcp-source-limit' : 'tcp-limit']++;
+      sock.on('error', () => undefined);
+      sock.destroy();
+      return;
+    }
+    this.perSource.set(source, fromSource + 1);
     this.connections.add(sock);
-    sock.setTimeout(this.opts.tcpIdleTimeoutMs, () => sock.destroy());
-    sock.on('error', () => sock.destroy());
-    sock.on('close', () => this.connections.delete(sock));
-    let pending: Buffer = Buffer.alloc(0);
-    sock.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        const out = this.tcpResponder.respond(msg, 'tcp');
-        if (out && out.length <= MAX_TCP_MESSAGE) {
-          const frame = Buffer.allocUnsafe(2 + out.length);
-          frame.writeUInt16BE(out.length, 0);
-          out.copy(frame, 2);
-          sock.write(frame);
-        }
+    const deadline = setTimeout(() => {
+      this.stats.socketDrops['tcp-timeout']++;
+      sock.destroy();
+    }, this.opts.tcpIdleTimeoutMs);
+    sock.on('error', () => {
+      this.stats.socketDrops['tcp-error']++;
+      sock.destroy();
+    });
+    sock.on('close', () => {
+      clearTimeout(deadline);
+      this.connections.delete(sock);
+      const left = (this.perSource.get(source) ?? 1) - 1;
+      if (left > 0) this.perSource.set(source, left);
+      else this.perSource.delete(source);
+    });
+    const frames = new FrameReader();
+    let waiting = false;
+    const drained = () => {
+      waiting = false;
+      frames.push(NOTHING, answer);
+      if (!waiting) sock.resume();
+    };
+    const answer = (msg: Buffer): boolean => {
+      // A reset or an earlier failed write destroys the socket: stop answering what is still buffered.
+      // While the client has not read what it was sent, its next queries wait (the reader holds them).
+      if (sock.destroyed || waiting) return false;
+      deadline.refresh();
+      const out = this.respond(this.tcpResponder, msg, 'tcp');
+      if (out && out.length <= MAX_TCP_MESSAGE) {
+        const frame = Buffer.allocUnsafe(2 + out.length);
+        frame.writeUInt16BE(out.length, 0);
+        out.copy(frame, 2);
+        sock.write(frame);
       }
       if (sock.writableLength > TCP_WRITE_HIGH_WATER) {
+        waiting = true;
         sock.pause();
-        sock.once('drain', () => sock.resume());
+        sock.once('drain', drained);
       }
-    });
+      return true;
+    };
+    sock.on('data', (chunk: Buffer) => frames.push(chunk, answer));
   }
 
   /** Stops answering: closes listeners, lets TCP clients finish what they sent, then closes them. */

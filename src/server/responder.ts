@@ -1,7 +1,7 @@
-import { Class, EDNS_UDP_SIZE, EdnsOption, Flag, Opcode, Rcode, Type } from '../wire/constants';
+import { Class, EDNS_UDP_SIZE, EdnsOption, Flag, Opcode, Rcode, TsigError, Type } from '../wire/constants';
 import { equalFolded } from '../wire/name-table';
 import { copyRelocated, type Prebuilt } from '../wire/prebuilt';
-import { ParseStatus, QueryParser } from '../wire/query';
+import { ParseStatus, QueryParser, skipName } from '../wire/query';
 import type { AnswerTable } from '../zone/compile';
 import { QueryStats } from './stats';
 
@@ -35,9 +35,18 @@ export class Responder {
       return undefined;
     }
     this.optLen = p.hasEdns ? 11 + (p.wantsNsid ? 4 + this.nsid.length : 0) : 0;
+    // RFC 8906 §8: an opcode we do not implement gets NOTIMP whatever follows the header.
     const error =
-      status === ParseStatus.FormErr ? Rcode.FORMERR : p.opcode !== Opcode.QUERY ? Rcode.NOTIMP : p.hasEdns && p.ednsVersion > 0 ? Rcode.BADVERS : -1;
-    const out = error >= 0 ? this.bare(query, error) : this.answer(query, transport);
+      p.opcode !== Opcode.QUERY
+        ? Rcode.NOTIMP
+        : status === ParseStatus.FormErr
+          ? Rcode.FORMERR
+          : p.tsigName
+            ? Rcode.NOTAUTH
+            : p.hasEdns && p.ednsVersion > 0
+              ? Rcode.BADVERS
+              : -1;
+    const out = error === Rcode.NOTAUTH ? this.badKey(query) : error >= 0 ? this.bare(query, error) : this.answer(query, transport);
     this.stats.count(transport, p.qtype, error >= 0 ? error : out[3] & 0xf);
     return out;
   }
@@ -71,14 +80,22 @@ export class Responder {
 
     const qEnd = p.questionEnd;
     const optLen = this.optLen;
-    const size = qEnd + pre.body.length + optLen;
-    if (transport === 'udp' && size > this.udpLimit()) return this.truncated(query);
-    const out = Buffer.allocUnsafe(size);
+    let bodyLen = pre.body.length;
+    let ar = pre.ar;
+    if (transport === 'udp' && qEnd + bodyLen + optLen > this.udpLimit()) {
+      // RFC 2181 §9: additional records (glue) are extras. Drop them from the end until the answer
+      // fits; TC only when the answer and authority sections alone do not.
+      const room = this.udpLimit() - qEnd - optLen;
+      while (ar >= 0 && pre.additionalEnds[ar] > room) ar--;
+      if (ar < 0) return this.truncated(query);
+      bodyLen = pre.additionalEnds[ar];
+    }
+    const out = Buffer.allocUnsafe(qEnd + bodyLen + optLen);
     query.copy(out, 0, 0, qEnd);
-    this.header(out, pre.flags, 1, pre.an, pre.ns, pre.ar);
-    if (delta !== 0 || pre.pointers) copyRelocated(pre, out, qEnd, delta);
-    else pre.body.copy(out, qEnd);
-    if (optLen) this.writeOpt(out, qEnd + pre.body.length, 0);
+    this.header(out, pre.flags, 1, pre.an, pre.ns, ar);
+    if (delta !== 0 || pre.pointers) copyRelocated(pre, out, qEnd, delta, bodyLen);
+    else pre.body.copy(out, qEnd, 0, bodyLen);
+    if (optLen) this.writeOpt(out, qEnd + bodyLen, 0);
     return out;
   }
 
@@ -122,10 +139,46 @@ export class Responder {
     return out;
   }
 
-  /** Header: keep the id and opcode, set QR, copy RD and CD, clear RA, AD, Z and TC (RFC 8906). */
+  /**
+   * RFC 8945 §5.2: a signed query with a key this server does not know (it knows none) gets NOTAUTH
+   * and an unsigned TSIG record (MAC size 0) with error BADKEY, carrying the request's key name,
+   * algorithm, Time Signed, Fudge and Original ID: what Knot answers.
+   */
+  private badKey(query: Buffer): Buffer {
+    const p = this.parser;
+    const qEnd = p.questionEnd;
+    const optLen = this.optLen;
+    const owner = query.subarray(p.tsigName, skipName(query, p.tsigName, query.length));
+    const algorithm = query.subarray(p.tsigAlgorithm, p.tsigAlgorithmEnd);
+    // Algorithm, Time Signed (6), Fudge (2), MAC Size (2, zero), Original ID, Error, Other Len (2 each).
+    const rdlen = algorithm.length + 16;
+    const out = Buffer.allocUnsafe(qEnd + optLen + owner.length + 10 + rdlen);
+    query.copy(out, 0, 0, qEnd);
+    this.header(out, Rcode.NOTAUTH, 1, 0, 0, 1);
+    if (optLen) this.writeOpt(out, qEnd, 0);
+    let at = qEnd + optLen + owner.copy(out, qEnd + optLen);
+    out.writeUInt16BE(Type.TSIG, at);
+    out.writeUInt16BE(Class.ANY, at + 2);
+    out.writeUInt32BE(0, at + 4);
+    out.writeUInt16BE(rdlen, at + 8);
+    at += 10 + algorithm.copy(out, at + 10);
+    at += query.copy(out, at, p.tsigAlgorithmEnd, p.tsigAlgorithmEnd + 8);
+    out.writeUInt16BE(0, at);
+    query.copy(out, at + 2, p.tsigOriginalId, p.tsigOriginalId + 2);
+    out.writeUInt16BE(TsigError.BADKEY, at + 4);
+    out.writeUInt16BE(0, at + 6);
+    return out;
+  }
+
+  /**
+   * Header: keep the id and opcode, set QR, clear RA, AD, Z and TC (RFC 8906). RD and CD are copied
+   * in answers to QUERY only: under an opcode we do not implement they mean nothing we know (as in
+   * miekg/dns's SetReply; Knot clears CD there too, NSD keeps both).
+   */
   private header(out: Buffer, flags: number, qd: number, an: number, ns: number, ar: number): void {
-    const q = this.parser.flags;
-    const f = Flag.QR | (q & 0x7800) | (q & (Flag.RD | Flag.CD)) | flags;
+    const p = this.parser;
+    const q = p.flags;
+    const f = Flag.QR | (q & 0x7800) | (p.opcode === Opcode.QUERY ? q & (Flag.RD | Flag.CD) : 0) | flags;
     out[2] = f >> 8;
     out[3] = f & 0xff;
     out[4] = qd >> 8;

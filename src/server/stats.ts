@@ -12,8 +12,23 @@ const RCODE_NAMES: Record<number, string> = {
   3: 'NXDOMAIN',
   4: 'NOTIMP',
   5: 'REFUSED',
+  9: 'NOTAUTH',
   16: 'BADVERS',
 };
+
+/**
+ * Why the socket shell dropped a packet, a connection or an answer the Responder never saw or made:
+ * - source-port: a UDP datagram from port 0, which cannot be answered (spoofed or broken sender);
+ * - send-error: the kernel refused an answer (unreachable client, full buffer, closed socket);
+ * - internal-error: the Responder threw, a bug: the packet gets silence, the listener keeps serving;
+ * - tcp-error: a TCP client reset or broke its connection;
+ * - accept-error: the kernel could not accept a TCP connection (out of descriptors);
+ * - tcp-limit, tcp-source-limit: a TCP connection over dns.tcpMaxConnections, or over
+ *   dns.tcpMaxConnectionsPerSource from one client address, closed at once;
+ * - tcp-timeout: a TCP connection closed because no complete message came within dns.tcpIdleTimeout.
+ */
+export const SOCKET_DROP_REASONS = ['source-port', 'send-error', 'internal-error', 'tcp-error', 'accept-error', 'tcp-limit', 'tcp-source-limit', 'tcp-timeout'] as const;
+export type SocketDropReason = (typeof SOCKET_DROP_REASONS)[number];
 
 /** Upper bounds (seconds) of the answer latency histogram, from receipt to send. */
 export const LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
@@ -38,6 +53,7 @@ export class QueryStats {
   private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
   dropped = 0;
   truncated = 0;
+  readonly socketDrops = Object.fromEntries(SOCKET_DROP_REASONS.map((r) => [r, 0])) as Record<SocketDropReason, number>;
 
   count(transport: 'udp' | 'tcp', qtype: number, rcode: number): void {
     let slot = TRACKED_TYPES.indexOf(qtype);

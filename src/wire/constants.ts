@@ -37,6 +37,9 @@ export const Rcode = {
   BADCOOKIE: 23,
 } as const;
 
+/** The TSIG record's Error field (RFC 8945 §4.3). */
+export const TsigError = { BADSIG: 16, BADKEY: 17, BADTIME: 18 } as const;
+
 export const Opcode = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;
 
 export const EdnsOption = { NSID: 3, COOKIE: 10 } as const;

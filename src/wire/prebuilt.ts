@@ -21,6 +21,12 @@ export interface Prebuilt {
   readonly body: Buffer;
   /** Offsets in `body` of compression pointers (only for relocatable bodies). */
   readonly pointers: Uint16Array | undefined;
+  /**
+   * Where the additional section starts in `body` ([0]) and where each of its `ar` records ends
+   * ([1..ar]). Additional records are optional data (RFC 2181 §9): an answer cut after record k,
+   * with ar = k, is still complete, since compression pointers only point backwards.
+   */
+  readonly additionalEnds: Uint16Array;
 }
 
 export interface Sections {
@@ -38,7 +44,12 @@ export function prebuild(qname: string, qtype: number, qclass: number, s: Sectio
   const start = w.length;
   for (const r of s.answer) w.record(r);
   for (const r of s.authority) w.record(r);
-  for (const r of s.additional) w.record(r);
+  const additionalEnds = new Uint16Array(s.additional.length + 1);
+  additionalEnds[0] = w.length - start;
+  s.additional.forEach((r, i) => {
+    w.record(r);
+    additionalEnds[i + 1] = w.length - start;
+  });
   return {
     flags: (s.authoritative ? Flag.AA : 0) | (s.rcode & 0xf),
     an: s.answer.length,
@@ -46,14 +57,19 @@ export function prebuild(qname: string, qtype: number, qclass: number, s: Sectio
     ar: s.additional.length,
     body: w.slice(start),
     pointers: relocatable ? Uint16Array.from(w.pointers.filter((p) => p >= start).map((p) => p - start)) : undefined,
+    additionalEnds,
   };
 }
 
-/** Copies a relocatable body into `out` at `at`, shifting its pointers by `delta` bytes. */
-export function copyRelocated(p: Prebuilt, out: Buffer, at: number, delta: number): void {
-  p.body.copy(out, at);
+/**
+ * Copies the first `length` bytes of a body into `out` at `at`; a relocatable body has its pointers
+ * shifted by `delta` bytes.
+ */
+export function copyRelocated(p: Prebuilt, out: Buffer, at: number, delta: number, length = p.body.length): void {
+  p.body.copy(out, at, 0, length);
   if (!p.pointers || delta === 0) return;
   for (let i = 0; i < p.pointers.length; i++) {
+    if (p.pointers[i] >= length) continue;
     const o = at + p.pointers[i];
     const target = (((out[o] & 0x3f) << 8) | out[o + 1]) + delta;
     out[o] = 0xc0 | (target >> 8);

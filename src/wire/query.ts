@@ -50,6 +50,16 @@ export class QueryParser {
   /** Offset and length of the COOKIE option data, 0 when absent. */
   cookieStart = 0;
   cookieLen = 0;
+  /**
+   * A TSIG record (RFC 8945), the last record of the query, 0 when absent: offsets of its owner
+   * name, of its algorithm name in the RDATA, of the end of that name (Time Signed follows) and of
+   * Original ID. Both names are plain or point into the question only, so an answer that copies the
+   * question may copy them as they are.
+   */
+  tsigName = 0;
+  tsigAlgorithm = 0;
+  tsigAlgorithmEnd = 0;
+  tsigOriginalId = 0;
 
   parse(buf: Uint8Array, len: number = buf.length): ParseStatus {
     this.qnameEnd = 0;
@@ -64,6 +74,7 @@ export class QueryParser {
     this.wantsNsid = false;
     this.cookieStart = 0;
     this.cookieLen = 0;
+    this.tsigName = 0;
     if (len < HEADER_LEN) return ParseStatus.Drop;
     this.id = (buf[0] << 8) | buf[1];
     this.flags = (buf[2] << 8) | buf[3];
@@ -73,41 +84,17 @@ export class QueryParser {
     const ancount = (buf[6] << 8) | buf[7];
     const nscount = (buf[8] << 8) | buf[9];
     const arcount = (buf[10] << 8) | buf[11];
-    if (this.qdcount !== 1) return ParseStatus.FormErr;
+    if (this.qdcount > 1) return ParseStatus.FormErr;
+    // No question is a FORMERR too, but the records after it are read: the error answer then
+    // carries OPT when the query did (as Knot's does).
+    let pos = this.qdcount === 1 ? this.readQuestion(buf, len) : HEADER_LEN;
+    if (pos < 0) return ParseStatus.FormErr;
 
-    // Question name: plain labels only (a pointer in a question has nothing to point back to).
-    let pos = HEADER_LEN;
-    let h = 0x811c9dc5;
-    for (;;) {
-      if (pos >= len) return ParseStatus.FormErr;
-      const l = buf[pos];
-      if (l === 0) {
-        h = Math.imul(h, 0x01000193); // hash of the 0 byte: h ^ 0 = h
-        pos++;
-        break;
-      }
-      if (l > 63 || this.labelCount >= MAX_LABELS) return ParseStatus.FormErr;
-      if (pos + 1 + l > len) return ParseStatus.FormErr;
-      this.labelStarts[this.labelCount++] = pos;
-      h = Math.imul(h ^ l, 0x01000193);
-      for (let i = pos + 1; i <= pos + l; i++) {
-        let c = buf[i];
-        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-        h = Math.imul(h ^ c, 0x01000193);
-      }
-      pos += 1 + l;
-      if (pos - HEADER_LEN > MAX_NAME_LEN) return ParseStatus.FormErr;
-    }
-    if (pos + 4 > len) return ParseStatus.FormErr;
-    this.qhash = h >>> 0;
-    this.qnameEnd = pos;
-    this.qtype = (buf[pos] << 8) | buf[pos + 1];
-    this.qclass = (buf[pos + 2] << 8) | buf[pos + 3];
-    pos += 4;
-    this.questionEnd = pos;
-
-    // Skip answer and authority records (queries rarely have them), then look for OPT.
+    // Skip answer and authority records (queries rarely have them), then look for OPT and TSIG.
     for (let i = 0; i < ancount + nscount; i++) {
+      // RFC 8945 §5.1: TSIG anywhere but last in the additional section is a format error.
+      const typeAt = skipName(buf, pos, len);
+      if (typeAt >= 0 && typeAt + 2 <= len && ((buf[typeAt] << 8) | buf[typeAt + 1]) === Type.TSIG) return ParseStatus.FormErr;
       pos = skipRecord(buf, pos, len);
       if (pos < 0) return ParseStatus.FormErr;
     }
@@ -127,10 +114,63 @@ export class QueryParser {
         this.ednsVersion = buf[afterName + 5];
         this.ednsDo = (buf[afterName + 6] & 0x80) !== 0;
         if (!this.readOptions(buf, rdata, rdata + rdlen)) return ParseStatus.FormErr;
+      } else if (type === Type.TSIG) {
+        if (i !== arcount - 1 || !this.readTsig(buf, nameAt, rdata, rdata + rdlen)) return ParseStatus.FormErr;
       }
       pos = rdata + rdlen;
     }
-    return ParseStatus.Ok;
+    return this.qdcount === 1 ? ParseStatus.Ok : ParseStatus.FormErr;
+  }
+
+  /** Reads the question at offset 12; the offset after it, or -1 when malformed. */
+  private readQuestion(buf: Uint8Array, len: number): number {
+    // Question name: plain labels only (a pointer in a question has nothing to point back to).
+    let pos = HEADER_LEN;
+    let h = 0x811c9dc5;
+    for (;;) {
+      if (pos >= len) return -1;
+      const l = buf[pos];
+      if (l === 0) {
+        h = Math.imul(h, 0x01000193); // hash of the 0 byte: h ^ 0 = h
+        pos++;
+        break;
+      }
+      if (l > 63 || this.labelCount >= MAX_LABELS) return -1;
+      if (pos + 1 + l > len) return -1;
+      this.labelStarts[this.labelCount++] = pos;
+      h = Math.imul(h ^ l, 0x01000193);
+      for (let i = pos + 1; i <= pos + l; i++) {
+        let c = buf[i];
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      pos += 1 + l;
+      // The root label's byte counts too: a name is at most 255 bytes on the wire (RFC 1035 §3.1).
+      if (pos - HEADER_LEN + 1 > MAX_NAME_LEN) return -1;
+    }
+    if (pos + 4 > len) return -1;
+    this.qhash = h >>> 0;
+    this.qnameEnd = pos;
+    this.qtype = (buf[pos] << 8) | buf[pos + 1];
+    this.qclass = (buf[pos + 2] << 8) | buf[pos + 3];
+    pos += 4;
+    this.questionEnd = pos;
+    return pos;
+  }
+
+  /** Checks a TSIG record's layout (RFC 8945 §4.2) and records where its fields are. */
+  private readTsig(buf: Uint8Array, nameAt: number, rdata: number, end: number): boolean {
+    const algEnd = skipName(buf, rdata, end);
+    // Time Signed (6), Fudge (2), MAC Size (2), MAC, Original ID (2), Error (2), Other Len (2), Other.
+    if (algEnd < 0 || algEnd + 10 > end) return false;
+    const idAt = algEnd + 10 + ((buf[algEnd + 8] << 8) | buf[algEnd + 9]);
+    if (idAt + 6 > end || idAt + 6 + ((buf[idAt + 4] << 8) | buf[idAt + 5]) !== end) return false;
+    if (!pointsIntoQuestion(buf, nameAt, this.questionEnd) || !pointsIntoQuestion(buf, rdata, this.questionEnd)) return false;
+    this.tsigName = nameAt;
+    this.tsigAlgorithm = rdata;
+    this.tsigAlgorithmEnd = algEnd;
+    this.tsigOriginalId = idAt;
+    return true;
   }
 
   private readOptions(buf: Uint8Array, start: number, end: number): boolean {
@@ -164,6 +204,19 @@ export function skipName(buf: Uint8Array, pos: number, len: number): number {
     pos += 1 + l;
   }
   return -1;
+}
+
+/** Whether a name (already bounds-checked by skipName) is plain or ends in a pointer into [12, limit). */
+function pointsIntoQuestion(buf: Uint8Array, pos: number, limit: number): boolean {
+  for (;;) {
+    const l = buf[pos];
+    if (l === 0) return true;
+    if ((l & 0xc0) === 0xc0) {
+      const target = ((l & 0x3f) << 8) | buf[pos + 1];
+      return target >= HEADER_LEN && target < limit;
+    }
+    pos += 1 + l;
+  }
 }
 
 export function skipRecord(buf: Uint8Array, pos: number, len: number): number {

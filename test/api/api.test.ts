@@ -281,10 +281,13 @@ describe('a healthy cluster', () => {
     expect(later.value('clusterdns_heartbeats_sent_total')).toBeGreaterThan(sent);
   });
 
-  it('peer messages that fail authentication are counted by reason', async () => {
+  it('peer messages that fail authentication are counted by reason; a stranger\'s are dropped before', async () => {
+    // From node2's address (another port): the protocol reads and rejects them.
     const sock = createSocket('udp4');
+    const stranger = createSocket('udp4');
     try {
-      await new Promise<void>((r) => sock.bind(0, '127.0.11.50', r));
+      await new Promise<void>((r) => sock.bind(0, A[1], r));
+      await new Promise<void>((r) => stranger.bind(0, '127.0.11.50', r));
       const forged = encodeHeartbeat(
         { sender: 'node2', incarnation: 1n, sequence: 1, configHash: 'x', nodeHealthy: true, heard: new Map(), services: new Map() },
         'not-the-cluster-secret-0123456789abcdef',
@@ -297,8 +300,17 @@ describe('a healthy cluster', () => {
       expect(m.value('clusterdns_heartbeats_rejected_total', { reason: 'short' })).toBe(1);
       expect(m.value('clusterdns_heartbeats_rejected_total', { reason: 'hmac' })).toBe(2);
       expect(m.value('clusterdns_heartbeats_rejected_total', { reason: 'replay' })).toBe(0);
+      // From an address that is no node's peerAddress: dropped unread, counted apart.
+      for (const msg of [Buffer.from('hello'), forged]) stranger.send(msg, PEER, A[0]);
+      const after = await eventually('strangers counted', async () => {
+        const x = await scrape(0);
+        return (x.value('clusterdns_peer_strangers_dropped_total') ?? 0) >= 2 ? x : undefined;
+      });
+      expect(after.value('clusterdns_peer_strangers_dropped_total')).toBe(2);
+      expect(after.sum('clusterdns_heartbeats_rejected_total')).toBe(m.sum('clusterdns_heartbeats_rejected_total'));
     } finally {
       sock.close();
+      stranger.close();
     }
   });
 

@@ -7,7 +7,7 @@ export function cluster(opts: { checks?: CheckConfig[]; services?: Array<Partial
     ttl: 30,
     negativeTtl: 5,
     secret: 'test-secret',
-    dns: { port: 5353, chaos: true, minority: 'refused', tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 100 },
+    dns: { port: 5353, chaos: true, minority: 'refused', tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 100, tcpMaxConnectionsPerSource: 16 },
     peer: { port: 7946, intervalMs: 250, downAfterMs: 1000, upAfterMs: 3000, maxUpAfterMs: 30_000 },
     http: { port: 8053, enabled: false },
     parent: { ttl: 60 },

@@ -13,11 +13,15 @@ const PORT = 17946;
 const config = makeConfig(3, { portBase: PORT, peer: { interval: '50ms', downAfter: '200ms', upAfter: '300ms' } });
 const members = new Map<string, Membership>();
 
+const transports = new Map<string, UdpTransport>();
+
 async function start(name: string, cfg: ClusterConfig = config): Promise<Membership> {
+  const transport = await UdpTransport.open(cfg, name);
+  transports.set(name, transport);
   const m = new Membership({
     config: cfg,
     self: name,
-    transport: await UdpTransport.open(cfg, name),
+    transport,
     clock: realClock,
     getLocalHealth: () => ({ nodeHealthy: true, services: {} }),
   });
@@ -57,22 +61,32 @@ describe('UdpTransport with three agents on 127.0.4.1–3', () => {
       5000,
     );
 
-    // Garbage and forgeries from an outsider address in the block.
-    const outsider = createSocket('udp4');
-    try {
-      await new Promise<void>((r) => outsider.bind(0, '127.0.4.9', () => r()));
-      const forged = encodeHeartbeat(
-        { sender: 'node2', incarnation: 1n, sequence: 1, configHash: config.hash, nodeHealthy: false, heard: new Map(), services: new Map() },
-        'not-the-secret-not-the-secret-not-the',
-      );
-      for (let i = 0; i < 50; i++) {
-        outsider.send(Buffer.from([0xd0 | PROTOCOL_VERSION, i, ...Array.from({ length: i * 3 }, () => (Math.random() * 256) | 0)]), PORT, '127.0.4.1');
-        outsider.send(forged, PORT, '127.0.4.1');
+    // Garbage and forgeries from a peer's address (another port) reach the protocol, which rejects
+    // them; from an address that is no peer's they are dropped before it (no HMAC work) and counted.
+    const forged = encodeHeartbeat(
+      { sender: 'node2', incarnation: 1n, sequence: 1, configHash: config.hash, nodeHealthy: false, heard: new Map(), services: new Map() },
+      'not-the-secret-not-the-secret-not-the',
+    );
+    const rejectedTotal = () => Object.values(members.get('node1')!.counters().rejected).reduce((a, b) => a + b, 0);
+    let rejectedFromPeer = 0;
+    for (const from of ['127.0.4.2', '127.0.4.9']) {
+      const sender = createSocket('udp4');
+      try {
+        await new Promise<void>((r) => sender.bind(0, from, () => r()));
+        for (let i = 0; i < 50; i++) {
+          sender.send(Buffer.from([0xd0 | PROTOCOL_VERSION, i, ...Array.from({ length: i * 3 }, () => (Math.random() * 256) | 0)]), PORT, '127.0.4.1');
+          sender.send(forged, PORT, '127.0.4.1');
+        }
+        if (from === '127.0.4.2') {
+          await waitFor('node1 rejected the garbage', () => members.get('node1')!.counters().rejected.hmac + members.get('node1')!.counters().rejected.short >= 100, 3000);
+          rejectedFromPeer = rejectedTotal();
+        } else await waitFor('node1 dropped the outsider', () => transports.get('node1')!.stats.notPeer >= 100, 3000);
+      } finally {
+        sender.close();
       }
-      await waitFor('node1 counted the garbage', () => members.get('node1')!.counters().rejected.hmac + members.get('node1')!.counters().rejected.short >= 100, 3000);
-    } finally {
-      outsider.close();
     }
+    expect(transports.get('node1')!.stats.notPeer).toBe(100);
+    expect(rejectedTotal()).toBe(rejectedFromPeer);
     expect(state('node1', 'node2')).toBe('up');
 
     await stop('node2');

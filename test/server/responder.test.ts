@@ -197,12 +197,50 @@ describe('flags, EDNS, opcodes and malformed queries', () => {
     ['UPDATE', 5, 'NOTIMP'],
     ['IQUERY', 1, 'NOTIMP'],
     ['opcode 15', 15, 'NOTIMP'],
-  ])('%s gets %s', (_, opcode, rcode) => {
-    const q = Buffer.from(encodeQuery('cluster.test', 'SOA'));
+  ])('%s (opcode %i) gets %s, without RD and CD echoed', (_, opcode, rcode) => {
+    const q = Buffer.from(encodeQuery('cluster.test', 'SOA', { flags: 0x0100 | 0x0010 }));
     q[2] = (q[2] & 0x87) | (opcode << 3);
     const { msg, raw } = ask(q);
     expect(msg.rcode).toBe(rcode);
     expect((raw[2] >> 3) & 0xf).toBe(opcode);
+    expect(raw.readUInt16BE(2) & (0x0100 | 0x0010)).toBe(0);
+  });
+
+  it.each([
+    ['an empty question section', 0],
+    ['two questions', 2],
+  ])('opcode 15 with %s gets NOTIMP, not FORMERR (RFC 8906 §8: the opcode comes first)', (_, qdcount) => {
+    const q = Buffer.alloc(12);
+    q.writeUInt16BE(0xbeef, 0);
+    q.writeUInt16BE((15 << 11) | 0x0100 | 0x0010, 2);
+    q.writeUInt16BE(qdcount, 4);
+    const { msg, raw } = ask(q);
+    expect(msg).toMatchObject({ id: 0xbeef, type: 'response', opcode: 'OPCODE_15', rcode: 'NOTIMP', questions: [] });
+    expect(raw.readUInt16BE(2)).toBe(0x8000 | (15 << 11) | 4);
+  });
+
+  it.each([
+    ['opcode 15', 15, 'NOTIMP'],
+    ['QUERY', 0, 'FORMERR'],
+  ])('%s with no question but an OPT record gets %s with an OPT record (as Knot answers dig +header-only)', (_, opcode, rcode) => {
+    const q = Buffer.from(encodeQuery('x.cluster.test', 'A', { id: 0x5151, edns: true }));
+    const noQuestion = Buffer.concat([q.subarray(0, 12), q.subarray(q.length - 11)]);
+    noQuestion.writeUInt16BE(0, 4);
+    noQuestion[2] = (noQuestion[2] & 0x87) | (opcode << 3);
+    const { msg } = ask(noQuestion);
+    expect(msg).toMatchObject({ id: 0x5151, rcode, questions: [] });
+    expect(msg.additionals!.map((a) => a.type)).toEqual(['OPT']);
+  });
+
+  it('a 255-byte question name is read (REFUSED: not ours); a 256-byte one is FORMERR', () => {
+    // 63+63+63+61 bytes of labels, their 4 length bytes and the root byte: 255.
+    const name = (last: number) => ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(last)].join('.');
+    expect(ask(encodeQuery(name(61), 'A')).msg.rcode).toBe('REFUSED');
+    const long = Buffer.concat([Buffer.from(encodeQuery(name(61), 'A', { id: 77 }).subarray(0, 12)), Buffer.from([63]), Buffer.alloc(63, 0x61), Buffer.from([63]), Buffer.alloc(63, 0x62), Buffer.from([63]), Buffer.alloc(63, 0x63), Buffer.from([62]), Buffer.alloc(62, 0x64), Buffer.from([0, 0, 1, 0, 1])]);
+    expect(long.length - 12 - 4).toBe(256);
+    const out = r.respond(long, 'udp')!;
+    expect(out.readUInt16BE(0)).toBe(77);
+    expect(out[3] & 0xf).toBe(1);
   });
 
   it.each([
@@ -285,6 +323,90 @@ describe('flags, EDNS, opcodes and malformed queries', () => {
   });
 });
 
+/** A TSIG record as dig and kdig send it (RFC 8945 §4.2): the MAC's value does not matter here. */
+function tsigRecord(opts: { owner?: Buffer; algorithm?: string; originalId?: number } = {}): Buffer {
+  const wire = (n: string) => Buffer.concat([...n.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  const owner = opts.owner ?? wire('transfer-key.');
+  const rdata = Buffer.concat([
+    wire(opts.algorithm ?? 'hmac-sha256.'),
+    Buffer.from([0x00, 0x00, 0x6a, 0x0b, 0x8c, 0x1b]), // Time Signed
+    Buffer.from([0x01, 0x2c]), // Fudge 300
+    Buffer.from([0x00, 0x20]),
+    Buffer.alloc(32, 0xaa), // MAC
+    Buffer.from([(opts.originalId ?? 4321) >> 8, (opts.originalId ?? 4321) & 0xff]),
+    Buffer.from([0, 0, 0, 0]), // Error, Other Len
+  ]);
+  const fixed = Buffer.alloc(10);
+  fixed.writeUInt16BE(250, 0);
+  fixed.writeUInt16BE(255, 2);
+  fixed.writeUInt16BE(rdata.length, 8);
+  return Buffer.concat([owner, fixed, rdata]);
+}
+
+function signed(q: Buffer, tsig = tsigRecord()): Buffer {
+  const out = Buffer.concat([q, tsig]);
+  out.writeUInt16BE(q.readUInt16BE(10) + 1, 10);
+  return out;
+}
+
+describe('TSIG: this server has no keys (RFC 8945 §5.2)', () => {
+  it.each([
+    ['without EDNS', false],
+    ['after an OPT record', true],
+  ])('a signed query %s gets NOTAUTH with an unsigned TSIG saying BADKEY, not an answer', (_, edns) => {
+    const q = signed(encodeQuery('node1.cluster.test', 'A', { id: 4321, edns, flags: 0x0100 }));
+    const { raw, msg } = ask(q);
+    expect(msg).toMatchObject({ id: 4321, rcode: 'NOTAUTH', answers: [], authorities: [] });
+    expect(msg.flags! & 0x0100).toBe(0x0100); // a QUERY: RD echoed
+    expect(msg.questions).toEqual([{ name: 'node1.cluster.test', type: 'A', class: 'IN' }]);
+    const additionals = msg.additionals!;
+    expect(additionals.map((a) => a.type)).toEqual(edns ? ['OPT', 'TSIG'] : ['TSIG']);
+    const tsig = additionals[additionals.length - 1] as unknown as { name: string; class: string; ttl: number; data: Buffer };
+    expect(tsig).toMatchObject({ name: 'transfer-key', class: 'ANY', ttl: 0 });
+    const alg = Buffer.from('\x0bhmac-sha256\x00', 'latin1');
+    expect(tsig.data.subarray(0, alg.length).equals(alg)).toBe(true);
+    const f = tsig.data.subarray(alg.length);
+    expect(f.subarray(0, 6).toString('hex')).toBe('00006a0b8c1b'); // Time Signed, the request's
+    expect(f.readUInt16BE(6)).toBe(300); // Fudge
+    expect(f.readUInt16BE(8)).toBe(0); // MAC Size: unsigned
+    expect(f.readUInt16BE(10)).toBe(4321); // Original ID
+    expect(f.readUInt16BE(12)).toBe(17); // BADKEY
+    expect(f.readUInt16BE(14)).toBe(0); // Other Len
+    expect(f.length).toBe(16);
+    expect(ask(q, 'tcp').msg.rcode).toBe('NOTAUTH');
+  });
+
+  it('a key name compressed against the question is copied with its pointer, still valid', () => {
+    // "key" + pointer to "cluster.test" inside the question (offset 12 + "node1" label = 18).
+    const owner = Buffer.from([3, 0x6b, 0x65, 0x79, 0xc0, 18]);
+    const { msg } = ask(signed(encodeQuery('node1.cluster.test', 'A'), tsigRecord({ owner })));
+    expect(msg.rcode).toBe('NOTAUTH');
+    expect(msg.additionals![0].name).toBe('key.cluster.test');
+  });
+
+  it.each([
+    ['TSIG not the last record', (q: Buffer) => {
+      const b = Buffer.concat([signed(q), Buffer.from([0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0])]);
+      b.writeUInt16BE(b.readUInt16BE(10) + 1, 10);
+      return b;
+    }],
+    ['TSIG in the answer section', (q: Buffer) => {
+      const b = Buffer.concat([q, tsigRecord()]);
+      b.writeUInt16BE(1, 6);
+      return b;
+    }],
+    ['a TSIG whose MAC runs past its RDATA', (q: Buffer) => {
+      const t = tsigRecord();
+      t.writeUInt16BE(200, t.length - 6 - 32 - 2);
+      return signed(q, t);
+    }],
+    ['a key name pointing outside the question', (q: Buffer) => signed(q, tsigRecord({ owner: Buffer.from([0xc0, 2]) }))],
+  ])('%s is FORMERR', (_, make) => {
+    const { msg } = ask(make(encodeQuery('node1.cluster.test', 'A', { id: 5 })));
+    expect(msg).toMatchObject({ id: 5, rcode: 'FORMERR' });
+  });
+});
+
 describe('truncation', () => {
   const nodes = Array.from({ length: 40 }, (_, i) => `  - { name: n${i + 1}, address: 10.0.${i}.1 }`).join('\n');
   const big = responder(`zone: big.test\nsecret: "${SECRET}"\nnodes:\n${nodes}\n`);
@@ -301,6 +423,29 @@ describe('truncation', () => {
     const { raw, msg } = ask(encodeQuery('big.test', 'A'), 'tcp', big);
     expect(raw.readUInt16BE(2) & 0x0200).toBe(0);
     expect(msg.answers).toHaveLength(40);
+  });
+
+  it('glue that does not fit is left out, without TC, when the NS records fit (RFC 2181 §9)', () => {
+    // Eight name servers with IPv4 and IPv6 glue: 16 additional records, past 512 bytes.
+    const eight = Array.from({ length: 8 }, (_, i) => `  - { name: n${i + 1}, address: 10.0.${i}.1, address6: "2001:db8::${i + 1}" }`).join('\n');
+    const glued = responder(`zone: glue.test\nsecret: "${SECRET}"\nnodes:\n${eight}\n`);
+    const full = ask(encodeQuery('glue.test', 'NS'), 'tcp', glued);
+    expect(full.raw.length).toBeGreaterThan(512);
+    expect(full.msg.additionals).toHaveLength(16);
+    const { raw, msg } = ask(encodeQuery('glue.test', 'NS'), 'udp', glued);
+    expect(raw.length).toBeLessThanOrEqual(512);
+    expect(raw.readUInt16BE(2) & 0x0200).toBe(0);
+    expect(msg.answers).toEqual(full.msg.answers);
+    // As many glue records as fit, in order: a prefix of the full additional section.
+    const kept = msg.additionals!.length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(16);
+    expect(msg.additionals).toEqual(full.msg.additionals!.slice(0, kept));
+    // With EDNS the OPT record still fits, after the glue that does.
+    const withEdns = ask(encodeQuery('glue.test', 'NS', { edns: { type: 'OPT', name: '.', udpPayloadSize: 512, options: [] } as unknown as packet.Answer }), 'udp', glued);
+    expect(withEdns.raw.length).toBeLessThanOrEqual(512);
+    expect(withEdns.msg.additionals!.at(-1)!.type).toBe('OPT');
+    expect(withEdns.msg.answers).toHaveLength(8);
   });
 
   it('an EDNS size below 512 counts as 512', () => {
