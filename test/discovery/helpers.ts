@@ -12,9 +12,9 @@ export interface Exchange {
 
 /**
  * Sends each chunk (pausing `gapMs` between them), then reads until the server closes or `waitMs`
- * passes quietly. Bounded: the socket is destroyed at the end whatever happened.
+ * passes quietly (or `stopWhen` says the reply is complete). Bounded: the socket is destroyed at the end whatever happened.
  */
-export function exchange(host: string, port: number, chunks: ReadonlyArray<string | Buffer>, opts: { waitMs?: number; gapMs?: number } = {}): Promise<Exchange> {
+export function exchange(host: string, port: number, chunks: ReadonlyArray<string | Buffer>, opts: { waitMs?: number; gapMs?: number; stopWhen?: (text: string) => boolean } = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     const got: Buffer[] = [];
@@ -32,7 +32,8 @@ export function exchange(host: string, port: number, chunks: ReadonlyArray<strin
     };
     sock.on('data', (d) => {
       got.push(d);
-      arm();
+      if (opts.stopWhen?.(Buffer.concat(got).toString('latin1'))) finish();
+      else arm();
     });
     sock.on('end', () => {
       ended = 'eof';
@@ -98,8 +99,9 @@ export interface DiscoveryNode {
 }
 
 /** A cluster config with the discovery service on, and services appended as YAML lines. */
-export function discoveryCluster(opts: { nodes: DiscoveryNode[]; dnsPort: number; discoveryPort: number; services: string[]; discovery?: string }): TestCluster {
+export function discoveryCluster(opts: { nodes: DiscoveryNode[]; dnsPort: number; discoveryPort: number; services: string[]; discovery?: string; peer?: string }): TestCluster {
   let yaml = clusterYaml({ dnsPort: opts.dnsPort, nodes: opts.nodes.map((n) => ({ name: n.name, address: n.address })) });
+  if (opts.peer) yaml = yaml.replace(/peer: \{ port: (\d+) \}/, `peer: { port: $1, ${opts.peer} }`);
   // clusterYaml knows no peerAddress: add it to the node lines (and listen on both).
   for (const n of opts.nodes) {
     if (n.peerAddress) yaml = yaml.replace(`{ name: ${n.name}, address: ${n.address} }`, `{ name: ${n.name}, address: ${n.address}, peerAddress: ${n.peerAddress} }`);
