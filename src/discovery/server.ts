@@ -5,7 +5,7 @@ import { ClusterDnsError } from '../errors';
 import type { ZoneInputs } from '../zone/inputs';
 import { addressOf, scopeFor } from './addresses';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
-import { execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
+import { type Context, execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
 
 export interface DiscoveryLimits extends RequestLimits {
   /** Open connections; the next one gets Redis's "max number of clients" error and is closed. */
@@ -48,7 +48,14 @@ interface Connection {
   readonly session: Session;
   readonly parser: RequestParser;
   timer: NodeJS.Timeout | undefined;
+  /** Commands parsed from the last read, run from `next` on. */
+  queue: string[][];
+  next: number;
+  protocolError: string | undefined;
 }
+
+/** Commands run per turn of the event loop for one connection. */
+const BATCH = 64;
 
 /**
  * The Sentinel-protocol listener. It holds the masters derived from the last published zone inputs
@@ -141,7 +148,7 @@ export class DiscoveryServer {
       channels: new Set(),
       patterns: new Set(),
     };
-    const c: Connection = { sock, session, parser: new RequestParser(this.limits, () => session.authenticated), timer: undefined };
+    const c: Connection = { sock, session, parser: new RequestParser(this.limits, () => session.authenticated), timer: undefined, queue: [], next: 0, protocolError: undefined };
     this.connections.add(c);
     this.stats.connections++;
     sock.on('close', () => {
@@ -153,12 +160,31 @@ export class DiscoveryServer {
 
   private onData(c: Connection, chunk: Buffer): void {
     const { commands, error: protocolError } = c.parser.feed(chunk);
-    for (const args of commands) {
+    c.queue = commands;
+    c.next = 0;
+    c.protocolError = protocolError;
+    this.work(c);
+  }
+
+  /**
+   * Runs queued commands, at most BATCH per turn of the event loop: a pipelined flood must not keep
+   * DNS packets waiting. While a chunk's commands are queued the socket is paused, so the queue
+   * never holds more than one read's worth.
+   */
+  private work(c: Connection): void {
+    const ctx = this.context();
+    for (let n = 0; c.next < c.queue.length; n++) {
       if (c.sock.destroyed) return;
+      if (n === BATCH) {
+        c.sock.pause();
+        setImmediate(() => this.work(c));
+        return;
+      }
+      const args = c.queue[c.next++];
       const name = args[0].toLowerCase();
       const counted = KNOWN.has(name) ? name : 'unknown';
       this.stats.commands.set(counted, (this.stats.commands.get(counted) ?? 0) + 1);
-      const out = execute(args, c.session, this.context());
+      const out = execute(args, c.session, ctx);
       for (const r of out.replies) {
         if (r.t === 'error') this.stats.errors.reply++;
         if (!this.send(c, r)) return;
@@ -168,9 +194,10 @@ export class DiscoveryServer {
         return;
       }
     }
-    if (protocolError) {
+    c.queue = [];
+    if (c.protocolError) {
       this.stats.errors.protocol++;
-      this.closeWith(c.sock, error(`ERR ${protocolError}`), c.session.proto);
+      this.closeWith(c.sock, error(`ERR ${c.protocolError}`), c.session.proto);
       return;
     }
     if (c.parser.held > this.limits.maxRequest) {
@@ -189,9 +216,10 @@ export class DiscoveryServer {
       clearTimeout(c.timer);
       c.timer = undefined;
     }
+    c.sock.resume();
   }
 
-  private context() {
+  private context(): Context {
     return {
       config: this.config,
       self: this.self,
