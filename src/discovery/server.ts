@@ -195,6 +195,7 @@ export class DiscoveryServer {
       }
     }
     c.queue = [];
+    if (c.sock.destroyed) return;
     if (c.protocolError) {
       this.stats.errors.protocol++;
       this.closeWith(c.sock, error(`ERR ${c.protocolError}`), c.session.proto);
