@@ -30,9 +30,11 @@ export interface Master {
 export function knownMasters(config: ClusterConfig, inputs: ZoneInputs): Master[] {
   if (!inputs.serving) return [];
   const byName = new Map(config.nodes.map((n) => [n.name, n]));
+  // A node that is not up is never told, even where DNS answers it (`whenAllDown: all`).
+  const up = new Set(inputs.upNodes);
   const out: Master[] = [];
   for (const s of config.services) {
-    const nodes = (inputs.services.get(s.name) ?? []).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
+    const nodes = (inputs.services.get(s.name) ?? []).filter((n) => up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
     if (nodes.length === 0) continue;
     // first-healthy answers one node; all-healthy answers every healthy one: the first is the
     // master, the others are what a client may read from.
@@ -102,9 +104,10 @@ const SENTINEL_SUBCOMMANDS: Record<string, Arity> = {
 /** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
 const SENTINEL_UNSUPPORTED = new Set([
   'ckquorum', 'config', 'debug', 'failover', 'flushconfig', 'info-cache', 'is-master-down-by-addr', 'monitor',
-  'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure',
+  'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure', 'help',
 ]);
-const CLIENT_SUBCOMMANDS: Record<string, Arity> = { getname: 2, setname: 3 };
+/** SETINFO and ID because current clients (go-redis 9, redis-py 5) send them on connect. */
+const CLIENT_SUBCOMMANDS: Record<string, Arity> = { getname: 2, setname: 3, setinfo: 4, id: 2 };
 const BEFORE_AUTH = new Set(['auth', 'hello', 'quit']);
 const IN_SUBSCRIBE = new Set(['ping', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'quit']);
 
@@ -340,6 +343,13 @@ function info(args: readonly string[], scope: AddressScope, ctx: Context): strin
 
 function client(sub: string, rest: readonly string[], s: Session): Outcome {
   if (sub === 'getname') return one(s.name === undefined ? NULL : bulk(s.name));
+  if (sub === 'id') return one(int(s.id));
+  if (sub === 'setinfo') {
+    // Redis 7.2's rules: only the library name and version, no spaces or newlines.
+    const attr = rest[0].toLowerCase();
+    if (attr !== 'lib-name' && attr !== 'lib-ver') return err(`Unrecognized option '${rest[0].slice(0, 128)}'`);
+    return validName(rest[1]) ? err(`${attr} cannot contain spaces, newlines or special characters.`) : one(OK);
+  }
   const bad = validName(rest[0]);
   if (bad) return bad;
   s.name = rest[0] === '' ? undefined : rest[0];
