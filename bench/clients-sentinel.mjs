@@ -69,7 +69,9 @@ writeFileSync(
     'zone: cluster.test',
     `secret: "${SECRET}"`,
     `dns: { port: ${DNS_PORT} }`,
-    `peer: { port: ${DNS_PORT + 1} }`,
+    // Every trial kills node1 again within seconds: without a cap its flap-grown hold-down would
+    // double each trial (peer.maxUpAfter) and the cluster would take minutes to settle.
+    `peer: { port: ${DNS_PORT + 1}, maxUpAfter: 3s }`,
     `http: { port: ${DNS_PORT + 2} }`,
     `discovery: { port: ${DISCOVERY_PORT}, enabled: true }`,
     'nodes:',
@@ -251,7 +253,7 @@ const out = {
   setup: {
     nodes: NODES.length,
     service: 'first-healthy, redis check (1 s interval, rise/fall 2)',
-    peer: 'interval 250 ms, downAfter 1 s (defaults)',
+    peer: 'interval 250 ms, downAfter 1 s, upAfter 3 s (defaults); maxUpAfter 3 s',
     writeEveryMs: INTERVAL_MS,
     opTimeoutMs: OP_TIMEOUT_MS,
     clients: { 'redis-py': 'Debian python3-redis', ioredis: 'npm ioredis (devDependency)' },
