@@ -194,6 +194,7 @@ export class DiscoveryServer {
         return;
       }
     }
+    const progressed = c.queue.length > 0;
     c.queue = [];
     if (c.sock.destroyed) return;
     if (c.protocolError) {
@@ -207,8 +208,10 @@ export class DiscoveryServer {
       return;
     }
     // A request left unfinished must finish in time: the bytes held for it are bounded, the
-    // connection slot it holds is not.
-    if (c.parser.partial && !c.timer) {
+    // connection slot it holds is not. The clock starts with each request, so a client streaming
+    // pipelined commands (a read rarely ends on a boundary) is not cut off.
+    if (c.parser.partial && (!c.timer || progressed)) {
+      clearTimeout(c.timer);
       c.timer = setTimeout(() => {
         this.stats.errors.timeout++;
         this.closeWith(c.sock, error('ERR Protocol error: request not completed in time'), c.session.proto);

@@ -35,6 +35,17 @@ describe('DiscoveryServer', () => {
     for (const h of await Promise.all(held)) expect(h.text).toBe('*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n');
   });
 
+  it('the unfinished-request clock starts with each request: a steady pipeline whose reads end mid-command is served, a stalled one is closed', async () => {
+    server = new DiscoveryServer(config, self, { addresses: [HOST], limits: { requestTimeoutMs: 300 } });
+    await server.listen();
+    const chunks = ['PI', ...Array.from({ length: 10 }, () => 'NG\r\nPI')];
+    const t0 = Date.now();
+    const r = await exchange(HOST, 5839, chunks, { gapMs: 150, waitMs: 1000 });
+    expect(Date.now() - t0).toBeGreaterThan(1500);
+    expect(r.text).toBe(`${'+PONG\r\n'.repeat(10)}-ERR Protocol error: request not completed in time\r\n`);
+    expect(r.ended).not.toBe('open');
+  });
+
   it('update() writes nothing itself: the +switch-master goes out on the next turn', async () => {
     server = new DiscoveryServer(config, self, { addresses: [HOST] });
     await server.listen();
