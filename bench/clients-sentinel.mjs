@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // The outage a Sentinel client sees (issue 11 §3, Sentinel modes): three real agents on 127.0.81.x
 // with the discovery service on, a real redis-server on each, a service `cache` (first-healthy,
-// redis check). A client writes and reads back every 50 ms through the discovery service; each trial
-// kill -9s the node that serves `cache` (its agent and its Redis) and records the time from the kill
-// to the first successful write started after it, and the failed operations in between. Then the node
-// is restarted and the cluster settles before the next trial.
+// redis check). A fresh client writes and reads back every 50 ms through the discovery service; each
+// trial fails the node that serves `cache` (its agent and its Redis: kill -9, or SIGSTOP with
+// --fault stop) and records the time from then to the first successful write started after it, and
+// the failed operations in between. Then the node is killed, restarted, and the cluster settles.
 //
 // Modes: redis-py `Sentinel` (Debian's python3-redis; it has no +switch-master subscription),
 // ioredis `sentinels:` without and with `failoverDetector` (its +switch-master subscription).
 //
-//   npm run bench:clients [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed]
+//   npm run bench:clients [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed --fault kill|stop]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -24,11 +24,16 @@ const { values: args } = parseArgs({
   options: {
     trials: { type: 'string', default: '10' },
     modes: { type: 'string', default: 'redis-py,ioredis,ioredis-subscribed' },
+    fault: { type: 'string', default: 'kill' },
     json: { type: 'string' },
   },
 });
 const TRIALS = Number(args.trials);
 const MODES = args.modes.split(',');
+// kill: kill -9, the machine's kernel resets the client's connection at once. stop: SIGSTOP, a
+// node that hangs or drops off the network: the client's connection stays open and silent.
+const FAULT = args.fault;
+if (FAULT !== 'kill' && FAULT !== 'stop') throw new Error('--fault is kill or stop');
 const NODES = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `127.0.81.${i}` }));
 const DNS_PORT = 5811;
 const DISCOVERY_PORT = 5814;
@@ -54,12 +59,12 @@ function start(cmd, argv, env = {}) {
   child.once('exit', () => children.delete(child));
   return child;
 }
-function kill(child) {
+function kill(child, signal = 'SIGKILL') {
   try {
-    process.kill(-child.pid, 'SIGKILL');
+    process.kill(-child.pid, signal);
   } catch {}
 }
-process.on('exit', () => children.forEach(kill));
+process.on('exit', () => children.forEach((c) => kill(c)));
 process.on('SIGINT', () => process.exit(130));
 
 const dir = mkdtempSync(join(tmpdir(), 'clusterdns-bench-clients-'));
@@ -88,7 +93,13 @@ async function startNode(n) {
   const agent = start(process.execPath, [CLI, 'agent', '--config', join(dir, 'cluster.yaml'), '--node', n.name], { CLUSTERDNS_LOG_FORMAT: 'json' });
   running.set(n.name, { agent, redis });
 }
-function killNode(name) {
+function failNode(name) {
+  const r = running.get(name);
+  const signal = FAULT === 'kill' ? 'SIGKILL' : 'SIGSTOP';
+  kill(r.agent, signal);
+  kill(r.redis, signal);
+}
+function removeNode(name) {
   const r = running.get(name);
   kill(r.agent);
   kill(r.redis);
@@ -147,6 +158,9 @@ function ioredisWriter(failoverDetector) {
     failoverDetector,
     connectTimeout: OP_TIMEOUT_MS,
     commandTimeout: OP_TIMEOUT_MS,
+    // Without it a sentinel that hangs (its node stopped, the TCP handshake still completes) holds
+    // ioredis's discovery forever.
+    sentinelCommandTimeout: OP_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
   });
@@ -204,18 +218,19 @@ async function runMode(mode) {
       }
       await sleep(200 + Math.random() * 300);
       const killedAt = Date.now();
-      killNode(master.name);
+      failNode(master.name);
       let first;
       while (!(first = writer.ops.find((o) => o.t >= killedAt && o.ok))) {
         if (Date.now() - killedAt > RESUME_LIMIT_MS) break;
         await sleep(10);
       }
       const failed = writer.ops.filter((o) => o.t >= killedAt && !o.ok && (!first || o.t < first.t)).length;
-      const trial = { killed: master.name, resumeMs: first ? first.t - killedAt : null, resumedOn: first?.addr ?? null, failedOps: failed };
+      const trial = { node: master.name, resumeMs: first ? first.t - killedAt : null, resumedOn: first?.addr ?? null, failedOps: failed };
       trials.push(trial);
-      console.log(`${mode} trial ${i + 1}: killed ${master.name}, first write after ${trial.resumeMs ?? `> ${RESUME_LIMIT_MS}`} ms on ${trial.resumedOn}, ${failed} failed`);
+      console.log(`${mode} ${FAULT} trial ${i + 1}: ${master.name} down, first write after ${trial.resumeMs ?? `> ${RESUME_LIMIT_MS}`} ms on ${trial.resumedOn}, ${failed} failed`);
     } finally {
       writer.stop();
+      removeNode(master.name);
     }
     await startNode(master);
   }
@@ -238,7 +253,7 @@ try {
   for (const n of NODES) await startNode(n);
   for (const mode of MODES) results.push(await runMode(mode));
 } finally {
-  children.forEach(kill);
+  children.forEach((c) => kill(c));
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -248,6 +263,7 @@ for (const r of results) {
 }
 const out = {
   bench: 'clients-sentinel',
+  fault: FAULT === 'kill' ? 'kill -9 of the serving node (agent and Redis)' : 'SIGSTOP of the serving node (agent and Redis): it hangs, connections stay open',
   date: new Date().toISOString(),
   node: process.version,
   setup: {
@@ -260,7 +276,7 @@ const out = {
   },
   results,
 };
-const file = args.json ?? join(root, 'bench/results', `clients-sentinel-${new Date().toISOString().slice(0, 16).replace(':', '')}Z.json`);
+const file = args.json ?? join(root, 'bench/results', `clients-sentinel-${FAULT}-${new Date().toISOString().slice(0, 16).replace(':', '')}Z.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
 console.log(`\nresults: ${file}`);
