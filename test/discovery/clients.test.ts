@@ -72,6 +72,7 @@ function ioredis(opts: { failoverDetector?: boolean; sentinels?: string[]; giveU
     failoverDetector: opts.failoverDetector ?? false,
     connectTimeout: 500,
     commandTimeout: 500,
+    sentinelCommandTimeout: 500,
     maxRetriesPerRequest: 0,
     lazyConnect: true,
     // By default ioredis asks the sentinels again forever; giveUp makes "nobody knows" an error.
