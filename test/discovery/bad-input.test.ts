@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/membership/prng';
 import type { TestCluster } from '../helpers/cluster';
 import { udpQuery } from '../helpers/dns';
+import { run } from '../helpers/proc';
+import { CLI } from '../helpers/cluster';
 import { command, discoveryCluster, exchange, until } from './helpers';
 
 /**
@@ -168,6 +170,23 @@ describe('clients that do not read', () => {
     console.log(`flood: agent RSS grew ${grew.toFixed(1)} MB; DNS answered ${latencies.length} times during it, worst ${Math.max(...latencies)} ms`);
     expect(grew).toBeLessThan(100);
     await stillServes();
+  });
+});
+
+describe('the port is taken', () => {
+  it('the agent refuses to start with an error that names the port and the fix, no stack trace', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(5844, '127.0.83.5', r));
+    const c = discoveryCluster({ nodes: [{ name: 'node1', address: '127.0.83.5' }], dnsPort: 5841, discoveryPort: 5844, services: ['{ name: cache, port: 6379 }'] });
+    try {
+      const r = await run(process.execPath, [CLI, 'agent', '--config', c.configPath, '--node', 'node1'], { timeoutMs: 10_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('cannot listen for discovery (Sentinel protocol) on 127.0.83.5 port 5844: EADDRINUSE — another process already listens there: stop it, change discovery.port, or set discovery.enabled: false');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      squatter.close();
+      await c.cleanup();
+    }
   });
 });
 
