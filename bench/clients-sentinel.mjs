@@ -239,7 +239,7 @@ async function runMode(mode) {
   return {
     mode,
     trials: trials.length,
-    medianMs: median,
+    medianMs: Number.isFinite(median) ? median : null,
     worstMs: times[times.length - 1] === Infinity ? null : times[times.length - 1],
     unresumed: trials.filter((t) => t.resumeMs === null).length,
     failedOpsMedian: trials.map((t) => t.failedOps).sort((a, b) => a - b)[Math.floor(trials.length / 2)],
@@ -259,7 +259,7 @@ try {
 
 console.log('\nmode                 trials  median ms  worst ms  failed ops (median/trial, total)');
 for (const r of results) {
-  console.log(`${r.mode.padEnd(20)} ${String(r.trials).padStart(6)} ${String(r.medianMs).padStart(10)} ${String(r.worstMs ?? 'never').padStart(9)}  ${r.failedOpsMedian}, ${r.failedOpsTotal}`);
+  console.log(`${r.mode.padEnd(20)} ${String(r.trials).padStart(6)} ${String(r.medianMs ?? 'never').padStart(10)} ${String(r.worstMs ?? 'never').padStart(9)}  ${r.failedOpsMedian}, ${r.failedOpsTotal}`);
 }
 const out = {
   bench: 'clients-sentinel',
