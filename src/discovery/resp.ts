@@ -17,9 +17,9 @@ export interface RequestLimits {
  * What a connection may send before it has authenticated, when a password is set: the same limits
  * Redis 7 applies, so an unauthenticated peer cannot make the server hold much.
  */
-export const UNAUTHENTICATED: Pick<RequestLimits, 'maxArgs' | 'maxBulk'> = { maxArgs: 10, maxBulk: 16384 };
+const UNAUTHENTICATED: Pick<RequestLimits, 'maxArgs' | 'maxBulk'> = { maxArgs: 10, maxBulk: 16384 };
 
-export type Parsed = { readonly commands: string[][]; readonly error?: string };
+type Parsed = { readonly commands: string[][]; readonly error?: string };
 
 /**
  * Request parser as Redis's `processInlineBuffer`/`processMultibulkBuffer`: a state machine that

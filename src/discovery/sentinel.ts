@@ -11,8 +11,8 @@ import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, push
  */
 
 /** What HELLO and INFO report: a Redis version clients treat as current (RESP3, HELLO). */
-export const REDIS_VERSION = '7.0.15';
-export const SWITCH_MASTER = '+switch-master';
+const REDIS_VERSION = '7.0.15';
+const SWITCH_MASTER = '+switch-master';
 
 /** A service as a Sentinel "master": the node its name answers first, the others as replicas. */
 export interface Master {
@@ -223,7 +223,7 @@ function otherSentinels(ctx: Context): NodeConfig[] {
 }
 
 /** A stable 40-hex-digit id per node, as Sentinel's run id (clients only compare it). */
-export function sentinelId(config: ClusterConfig, node: NodeConfig): string {
+function sentinelId(config: ClusterConfig, node: NodeConfig): string {
   return createHash('sha1').update(`${config.zone}/${node.name}`).digest('hex');
 }
 

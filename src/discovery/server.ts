@@ -7,7 +7,7 @@ import { addressOf, scopeFor } from './addresses';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
 import { type Context, execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
 
-export interface DiscoveryLimits extends RequestLimits {
+interface DiscoveryLimits extends RequestLimits {
   /** Open connections; the next one gets Redis's "max number of clients" error and is closed. */
   readonly maxConnections: number;
   /** Bytes held for one unfinished request (its arguments so far plus the current one). */
@@ -19,7 +19,7 @@ export interface DiscoveryLimits extends RequestLimits {
   readonly requestTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: DiscoveryLimits = {
+const DEFAULT_LIMITS: DiscoveryLimits = {
   maxInline: 64 * 1024,
   maxArgs: 1024,
   maxBulk: 64 * 1024,
@@ -39,7 +39,6 @@ export class DiscoveryStats {
   readonly errors = { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0 };
   switchMessages = 0;
 }
-export type DiscoveryErrorKind = keyof DiscoveryStats['errors'];
 
 const KNOWN = new Set(['ping', 'role', 'sentinel', 'client', 'info', 'auth', 'hello', 'quit', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
 
