@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
 import { configWarnings } from '../config/warnings';
 import { failoverTarget } from '../failover/rendezvous';
+import { DiscoveryServer, discoveryAddresses } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
@@ -38,6 +39,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   readonly events: AgentEvent[] = [];
   private config: ClusterConfig;
   private server: DnsServer | undefined;
+  private discovery: DiscoveryServer | undefined;
   private membership: Membership | undefined;
   private peerTransport: UdpTransport | undefined;
   private health: HealthMonitor | undefined;
@@ -90,6 +92,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   healthDetails() {
     return this.health?.details();
+  }
+
+  discoveryStats() {
+    return this.discovery?.stats;
   }
 
   get serves(): boolean {
@@ -146,8 +152,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       });
       try {
         await this.server.listen();
+        await this.startDiscovery();
       } catch (e) {
         transport.close();
+        await this.server.close();
         throw e;
       }
     }
@@ -157,11 +165,22 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     await settledWithin(this.health.firstResults(), FIRST_RESULTS_WAIT_MS);
     if (this.stopped) return;
     this.membership.start();
-    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ` : 'witness (no DNS), ';
+    const discovery = this.discovery ? `Sentinel discovery on ${discoveryAddresses(this.node).map((a) => `${a}:${this.config.discovery.port}`).join(', ')}, ` : '';
+    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ${discovery}` : 'witness (no DNS), ';
     this.log.info(
       { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash },
       `${this.node.name}: ${where}peers on ${this.node.peerAddress}:${this.config.peer.port}; zone ${this.config.zone} is answered once a majority is heard`,
     );
+  }
+
+  /** The Sentinel-protocol listener reads the inputs each publish() compiled the table from. */
+  private async startDiscovery(): Promise<void> {
+    if (!this.config.discovery.enabled) return;
+    const discovery = new DiscoveryServer(this.config, this.node, { addresses: discoveryAddresses(this.node) });
+    await discovery.listen();
+    this.discovery = discovery;
+    discovery.update(this.config, this.inputs);
+    this.on('table', () => discovery.update(this.config, this.inputs));
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
@@ -266,6 +285,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.stopped = true;
     this.health?.stop();
     this.membership?.stop();
+    await this.discovery?.close();
+    this.discovery = undefined;
     await this.server?.close();
     this.server = undefined;
   }

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ClusterConfig } from '../config/types';
+import type { DiscoveryStats } from '../discovery/server';
 import type { HealthDetails } from '../health/monitor';
 import { REJECT_REASONS } from '../membership/messages';
 import type { Counters } from '../membership/state';
@@ -17,6 +18,8 @@ export interface MetricsSource {
   counters(): Counters | undefined;
   peerDatagramsFromStrangers?(): number;
   healthDetails(): HealthDetails | undefined;
+  /** Undefined while the discovery service is off. */
+  discoveryStats?(): DiscoveryStats | undefined;
 }
 
 /**
@@ -142,8 +145,66 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
   });
   gauge(registry, 'clusterdns_zone_serial', 'SOA serial of the zone this agent answers', () => src.currentInputs.serial);
 
+  discoveryMetrics(registry, () => src.discoveryStats?.());
+
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** The Sentinel-protocol service (src/discovery/): absent unless it runs. */
+function discoveryMetrics(registry: Registry, read: () => DiscoveryStats | undefined): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'clusterdns_discovery_connections',
+    help: 'Open connections to the Sentinel-protocol discovery service',
+    registers,
+    collect() {
+      this.reset();
+      const d = read();
+      if (d) this.set(d.connections);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_discovery_connections_total',
+    help: 'Connections accepted by the discovery service since start',
+    registers,
+    collect() {
+      this.reset();
+      const d = read();
+      if (d) this.inc(d.connectionsTotal);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_discovery_commands_total',
+    help: 'Discovery commands received, by command (unknown: any command the service does not offer)',
+    labelNames: ['command'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [command, n] of read()?.commands ?? []) this.inc({ command }, n);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_discovery_errors_total',
+    help: 'Discovery errors by kind: reply (an error answer), protocol (malformed or oversized request, connection closed), output-limit (client did not read its replies), timeout (request left unfinished), max-clients',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      const d = read();
+      if (d) for (const [kind, n] of Object.entries(d.errors)) this.inc({ kind }, n);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_discovery_switch_messages_total',
+    help: '+switch-master messages sent to subscribers',
+    registers,
+    collect() {
+      this.reset();
+      const d = read();
+      if (d) this.inc(d.switchMessages);
+    },
+  });
 }
 
 function counter(registry: Registry, name: string, help: string, read: () => number): void {

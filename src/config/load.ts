@@ -235,6 +235,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       maxUpAfterMs: Math.max(c.peer.maxUpAfter, c.peer.upAfter),
     },
     http: { port: c.http.port, enabled: c.http.enabled },
+    discovery: { port: c.discovery.port, enabled: c.discovery.enabled, ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}) },
     parent: { ttl: c.parent.ttl },
     failoverOnCheckFailure: c.failoverOnCheckFailure,
     checks: c.checks.map((k) => toCheck(k)),

@@ -159,6 +159,15 @@ export const configSchema = z
       .strict()
       .prefault({}),
     http: z.object({ port: port.default(8053), enabled: z.boolean().default(true) }).strict().prefault({}),
+    // Off unless asked for: turning it on opens a new port on every node's addresses (src/discovery/README.md).
+    discovery: z
+      .object({
+        port: port.default(8001),
+        enabled: z.boolean().default(false),
+        password: z.string().min(1, { message: 'password must not be empty: leave it out for no password' }).optional(),
+      })
+      .strict()
+      .prefault({}),
     parent: z.object({ ttl: ttl(604800).default(60) }).strict().prefault({}),
     failoverOnCheckFailure: z.boolean().default(true),
     checks: z

@@ -80,6 +80,8 @@ export interface ClusterConfig {
     readonly maxUpAfterMs: number;
   };
   readonly http: { readonly port: number; readonly enabled: boolean };
+  /** The Sentinel-protocol discovery service (src/discovery/); `password` is its AUTH password. */
+  readonly discovery: { readonly port: number; readonly enabled: boolean; readonly password?: string };
   readonly parent: { readonly ttl: number };
   /** Node names fail over when the node's own checks fail. */
   readonly failoverOnCheckFailure: boolean;

@@ -10,6 +10,7 @@ export function cluster(opts: { checks?: CheckConfig[]; services?: Array<Partial
     dns: { port: 5353, chaos: true, minority: 'refused', tcpIdleTimeoutMs: 10_000, tcpMaxConnections: 100, tcpMaxConnectionsPerSource: 16 },
     peer: { port: 7946, intervalMs: 250, downAfterMs: 1000, upAfterMs: 3000, maxUpAfterMs: 30_000 },
     http: { port: 8053, enabled: false },
+    discovery: { port: 8001, enabled: false },
     parent: { ttl: 60 },
     failoverOnCheckFailure: true,
     checks: opts.checks ?? [],

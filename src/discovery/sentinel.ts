@@ -1,0 +1,473 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
+import type { ZoneInputs } from '../zone/inputs';
+import { addressOf, type AddressScope } from './addresses';
+import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, push, simple, type Protocol, type Reply } from './resp';
+
+/**
+ * The Sentinel commands, as a function of the published zone inputs: no sockets, no clocks. Reply
+ * texts and field lists follow Redis 7.0's Sentinel byte for byte where a command exists there
+ * (test/discovery/conformance.test.ts compares them with a running `redis-server --sentinel`).
+ */
+
+/** What HELLO and INFO report: a Redis version clients treat as current (RESP3, HELLO). */
+const REDIS_VERSION = '7.0.15';
+const SWITCH_MASTER = '+switch-master';
+
+/** A service as a Sentinel "master": the node its name answers first, the others as replicas. */
+export interface Master {
+  readonly name: string;
+  readonly port: number;
+  readonly node: NodeConfig;
+  readonly replicas: readonly NodeConfig[];
+}
+
+/**
+ * The masters this node may tell: none unless it serves the zone (minority, before quorum), and a
+ * service whose name answers nobody is not known — Sentinel's "I don't know" sends a client to the
+ * next sentinel, where a stale address would send it to a dead node.
+ */
+export function knownMasters(config: ClusterConfig, inputs: ZoneInputs): Master[] {
+  if (!inputs.serving) return [];
+  const byName = new Map(config.nodes.map((n) => [n.name, n]));
+  // A node that is not up is never told, even where DNS answers it (`whenAllDown: all`).
+  const up = new Set(inputs.upNodes);
+  const out: Master[] = [];
+  for (const s of config.services) {
+    const nodes = (inputs.services.get(s.name) ?? []).filter((n) => up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
+    if (nodes.length === 0) continue;
+    // first-healthy answers one node; all-healthy answers every healthy one: the first is the
+    // master, the others are what a client may read from.
+    out.push({ name: s.name, port: s.port, node: nodes[0], replicas: s.policy === 'all-healthy' ? nodes.slice(1) : [] });
+  }
+  return out;
+}
+
+/** Per-connection state the commands read and change. */
+export interface Session {
+  readonly id: number;
+  readonly scope: AddressScope;
+  proto: Protocol;
+  name: string | undefined;
+  authenticated: boolean;
+  readonly channels: Set<string>;
+  readonly patterns: Set<string>;
+}
+
+export interface Context {
+  readonly config: ClusterConfig;
+  readonly self: NodeConfig;
+  readonly masters: readonly Master[];
+  readonly upNodes: ReadonlySet<string>;
+  readonly password: string | undefined;
+  readonly connectedClients: number;
+  readonly uptimeSeconds: number;
+}
+
+export interface Outcome {
+  readonly replies: readonly Reply[];
+  /** Close the connection once the replies are written. */
+  readonly close?: boolean;
+}
+
+const one = (r: Reply): Outcome => ({ replies: [r] });
+const err = (msg: string): Outcome => one(error(`ERR ${msg}`));
+const arity = (name: string): Outcome => err(`wrong number of arguments for '${name}' command`);
+const NO_SUCH_MASTER = err('No such master with that name');
+const WRONGPASS = one(error('WRONGPASS invalid username-password pair or user is disabled.'));
+
+/** Redis arity: n > 0 exactly n words, n < 0 at least -n (the command counts). */
+type Arity = number;
+const COMMANDS: Record<string, Arity> = {
+  ping: -1,
+  role: 1,
+  sentinel: -2,
+  client: -2,
+  info: -1,
+  auth: -2,
+  hello: -1,
+  quit: -1,
+  subscribe: -2,
+  psubscribe: -2,
+  unsubscribe: -1,
+  punsubscribe: -1,
+};
+const SENTINEL_SUBCOMMANDS: Record<string, Arity> = {
+  'get-master-addr-by-name': 3,
+  masters: 2,
+  master: 3,
+  replicas: 3,
+  slaves: 3,
+  sentinels: 3,
+  myid: 2,
+};
+/** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
+const SENTINEL_UNSUPPORTED = new Set([
+  'ckquorum', 'config', 'debug', 'failover', 'flushconfig', 'info-cache', 'is-master-down-by-addr', 'monitor',
+  'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure', 'help',
+]);
+/** SETINFO and ID because current clients (go-redis 9, redis-py 5) send them on connect. */
+const CLIENT_SUBCOMMANDS: Record<string, Arity> = { getname: 2, setname: 3, setinfo: 4, id: 2 };
+const BEFORE_AUTH = new Set(['auth', 'hello', 'quit']);
+const IN_SUBSCRIBE = new Set(['ping', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'quit']);
+
+const fits = (a: Arity, n: number) => (a > 0 ? n === a : n >= -a);
+
+/** Runs one command. Checks in Redis's order: unknown command, arity, authentication, pub/sub context. */
+export function execute(args: readonly string[], s: Session, ctx: Context): Outcome {
+  const name = args[0].toLowerCase();
+  const a = COMMANDS[name];
+  if (a === undefined) return unknownCommand(args);
+  let full = name;
+  if (name === 'sentinel' || name === 'client') {
+    if (!fits(a, args.length)) return arity(name);
+    const sub = args[1].toLowerCase();
+    const table = name === 'sentinel' ? SENTINEL_SUBCOMMANDS : CLIENT_SUBCOMMANDS;
+    const subArity = table[sub];
+    if (subArity === undefined) {
+      if (name === 'sentinel' && SENTINEL_UNSUPPORTED.has(sub))
+        return err(`SENTINEL ${sub.toUpperCase()} is not offered by clusterdns discovery: addresses follow the cluster's health checks, nothing is configured through Sentinel`);
+      return err(`unknown subcommand '${args[1].slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+    }
+    full = `${name}|${sub}`;
+    if (!fits(subArity, args.length)) return arity(full);
+  } else if (!fits(a, args.length)) return arity(name);
+
+  if (ctx.password !== undefined && !s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
+  if (s.proto === 2 && s.channels.size + s.patterns.size > 0 && !IN_SUBSCRIBE.has(name)) {
+    return err(`Can't execute '${full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+  }
+
+  switch (name) {
+    case 'ping':
+      if (args.length > 2) return arity('ping');
+      // In RESP2 a subscribed connection gets PING's answer as a message-shaped array.
+      if (s.proto === 2 && s.channels.size + s.patterns.size > 0) return one(array([bulk('pong'), bulk(args[1] ?? '')]));
+      return one(args.length === 2 ? bulk(args[1]) : simple('PONG'));
+    case 'role':
+      return one(array([bulk('sentinel'), bulks(ctx.masters.map((m) => m.name))]));
+    case 'sentinel':
+      return sentinel(args[1].toLowerCase(), args.slice(2), s, ctx);
+    case 'client':
+      return client(args[1].toLowerCase(), args.slice(2), s);
+    case 'info':
+      return one(bulk(info(args.slice(1), s.scope, ctx)));
+    case 'auth':
+      return auth(args.slice(1), s, ctx);
+    case 'hello':
+      return hello(args.slice(1), s, ctx);
+    case 'quit':
+      return { replies: [OK], close: true };
+    case 'subscribe':
+    case 'psubscribe': {
+      const set = name === 'subscribe' ? s.channels : s.patterns;
+      return {
+        replies: args.slice(1).map((c) => {
+          set.add(c);
+          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
+        }),
+      };
+    }
+    case 'unsubscribe':
+    case 'punsubscribe': {
+      const set = name === 'unsubscribe' ? s.channels : s.patterns;
+      const which = args.length > 1 ? args.slice(1) : [...set];
+      if (which.length === 0) return one(push([bulk(name), NULL, int(s.channels.size + s.patterns.size)]));
+      return {
+        replies: which.map((c) => {
+          set.delete(c);
+          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
+        }),
+      };
+    }
+  }
+  return unknownCommand(args);
+}
+
+function unknownCommand(args: readonly string[]): Outcome {
+  // Redis quotes the first arguments, up to 128 characters in all.
+  let quoted = '';
+  for (let i = 1; i < args.length && quoted.length < 128; i++) quoted += `'${args[i].slice(0, 128 - quoted.length)}' `;
+  return err(`unknown command '${args[0].slice(0, 128)}', with args beginning with: ${quoted}`);
+}
+
+function sentinel(sub: string, rest: readonly string[], s: Session, ctx: Context): Outcome {
+  const find = () => ctx.masters.find((m) => m.name === rest[0]);
+  switch (sub) {
+    case 'get-master-addr-by-name': {
+      const m = find();
+      return one(m ? bulks([addressOf(m.node, s.scope), String(m.port)]) : NULL_ARRAY);
+    }
+    case 'masters':
+      return one(array(ctx.masters.map((m) => masterFields(m, s.scope, ctx))));
+    case 'master': {
+      const m = find();
+      return m ? one(masterFields(m, s.scope, ctx)) : NO_SUCH_MASTER;
+    }
+    case 'replicas':
+    case 'slaves': {
+      const m = find();
+      return m ? one(array(m.replicas.map((r) => replicaFields(r, m, s.scope, ctx)))) : NO_SUCH_MASTER;
+    }
+    case 'sentinels':
+      return find() ? one(array(otherSentinels(ctx).map((n) => sentinelFields(n, s.scope, ctx)))) : NO_SUCH_MASTER;
+    case 'myid':
+      return one(bulk(sentinelId(ctx.config, ctx.self)));
+  }
+  return err(`unknown subcommand '${sub}'. Try SENTINEL HELP.`);
+}
+
+/** Every other node that serves: its discovery endpoint is a sentinel a client may fall back to. */
+function otherSentinels(ctx: Context): NodeConfig[] {
+  return nameServerNodes(ctx.config).filter((n) => n.name !== ctx.self.name);
+}
+
+/** A stable 40-hex-digit id per node, as Sentinel's run id (clients only compare it). */
+function sentinelId(config: ClusterConfig, node: NodeConfig): string {
+  return createHash('sha1').update(`${config.zone}/${node.name}`).digest('hex');
+}
+
+/**
+ * The fields Sentinel lists for a master, in its order. Link and ping timings describe Sentinel's
+ * own connection to the master, which this service does not have: they are 0, never invented.
+ */
+function masterFields(m: Master, scope: AddressScope, ctx: Context): Reply {
+  return fields([
+    ['name', m.name],
+    ['ip', addressOf(m.node, scope)],
+    ['port', String(m.port)],
+    ['runid', ''],
+    ['flags', 'master'],
+    ['link-pending-commands', '0'],
+    ['link-refcount', '1'],
+    ['last-ping-sent', '0'],
+    ['last-ok-ping-reply', '0'],
+    ['last-ping-reply', '0'],
+    ['down-after-milliseconds', String(ctx.config.peer.downAfterMs)],
+    ['info-refresh', '0'],
+    ['role-reported', 'master'],
+    ['role-reported-time', '0'],
+    ['config-epoch', '0'],
+    ['num-slaves', String(m.replicas.length)],
+    ['num-other-sentinels', String(otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length)],
+    ['quorum', String(Math.floor(ctx.config.nodes.length / 2) + 1)],
+    ['failover-timeout', '180000'],
+    ['parallel-syncs', '1'],
+  ]);
+}
+
+function replicaFields(r: NodeConfig, m: Master, scope: AddressScope, ctx: Context): Reply {
+  const ip = addressOf(r, scope);
+  return fields([
+    ['name', `${ip}:${m.port}`],
+    ['ip', ip],
+    ['port', String(m.port)],
+    ['runid', ''],
+    ['flags', 'slave'],
+    ['link-pending-commands', '0'],
+    ['link-refcount', '1'],
+    ['last-ping-sent', '0'],
+    ['last-ok-ping-reply', '0'],
+    ['last-ping-reply', '0'],
+    ['down-after-milliseconds', String(ctx.config.peer.downAfterMs)],
+    ['info-refresh', '0'],
+    ['role-reported', 'slave'],
+    ['role-reported-time', '0'],
+    ['master-link-down-time', '0'],
+    ['master-link-status', 'ok'],
+    ['master-host', addressOf(m.node, scope)],
+    ['master-port', String(m.port)],
+    ['slave-priority', '100'],
+    ['slave-repl-offset', '0'],
+    ['replica-announced', '1'],
+  ]);
+}
+
+function sentinelFields(n: NodeConfig, scope: AddressScope, ctx: Context): Reply {
+  const id = sentinelId(ctx.config, n);
+  return fields([
+    ['name', id],
+    ['ip', addressOf(n, scope)],
+    ['port', String(ctx.config.discovery.port)],
+    ['runid', id],
+    ['flags', ctx.upNodes.has(n.name) ? 'sentinel' : 's_down,sentinel,disconnected'],
+    ['link-pending-commands', '0'],
+    ['link-refcount', '1'],
+    ['last-ping-sent', '0'],
+    ['last-ok-ping-reply', '0'],
+    ['last-ping-reply', '0'],
+    ['down-after-milliseconds', String(ctx.config.peer.downAfterMs)],
+    ['last-hello-message', '0'],
+    ['voted-leader', '?'],
+    ['voted-leader-epoch', '0'],
+  ]);
+}
+
+const INFO_SECTIONS = ['server', 'clients', 'sentinel'] as const;
+
+/** INFO with Redis's section rules: none, `default`, `all` or `everything` is every section. */
+function info(args: readonly string[], scope: AddressScope, ctx: Context): string {
+  const asked = new Set(args.map((a) => a.toLowerCase()));
+  const every = asked.size === 0 || asked.has('default') || asked.has('all') || asked.has('everything');
+  const sections: string[] = [];
+  for (const name of INFO_SECTIONS) {
+    if (!every && !asked.has(name)) continue;
+    const lines =
+      name === 'server'
+        ? [
+            `redis_version:${REDIS_VERSION}`,
+            'redis_mode:sentinel',
+            `run_id:${sentinelId(ctx.config, ctx.self)}`,
+            `tcp_port:${ctx.config.discovery.port}`,
+            `uptime_in_seconds:${ctx.uptimeSeconds}`,
+            `uptime_in_days:${Math.floor(ctx.uptimeSeconds / 86400)}`,
+          ]
+        : name === 'clients'
+          ? [`connected_clients:${ctx.connectedClients}`]
+          : [
+              `sentinel_masters:${ctx.masters.length}`,
+              'sentinel_tilt:0',
+              'sentinel_tilt_since_seconds:-1',
+              'sentinel_running_scripts:0',
+              'sentinel_scripts_queue_length:0',
+              'sentinel_simulate_failure_flags:0',
+              ...ctx.masters.map(
+                (m, i) =>
+                  `master${i}:name=${m.name},status=ok,address=${addressOf(m.node, scope)}:${m.port},slaves=${m.replicas.length},sentinels=${1 + otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length}`,
+              ),
+            ];
+    sections.push(`# ${name[0].toUpperCase()}${name.slice(1)}\r\n${lines.map((l) => `${l}\r\n`).join('')}`);
+  }
+  return sections.join('\r\n');
+}
+
+function client(sub: string, rest: readonly string[], s: Session): Outcome {
+  if (sub === 'getname') return one(s.name === undefined ? NULL : bulk(s.name));
+  if (sub === 'id') return one(int(s.id));
+  if (sub === 'setinfo') {
+    // Redis 7.2's rules: only the library name and version, no spaces or newlines.
+    const attr = rest[0].toLowerCase();
+    if (attr !== 'lib-name' && attr !== 'lib-ver') return err(`Unrecognized option '${rest[0].slice(0, 128)}'`);
+    return validName(rest[1]) ? err(`${attr} cannot contain spaces, newlines or special characters.`) : one(OK);
+  }
+  const bad = validName(rest[0]);
+  if (bad) return bad;
+  s.name = rest[0] === '' ? undefined : rest[0];
+  return one(OK);
+}
+
+function validName(name: string): Outcome | undefined {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) return err('Client names cannot contain spaces, newlines or special characters.');
+  }
+  return undefined;
+}
+
+function passwordMatches(given: string, password: string): boolean {
+  const a = createHash('sha256').update(given, 'latin1').digest();
+  const b = createHash('sha256').update(password, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/** AUTH [user] password: the only user is `default`, as in a Sentinel with `requirepass`. */
+function checkAuth(user: string, password: string, ctx: Context): boolean {
+  if (user !== 'default') return false;
+  return ctx.password === undefined || passwordMatches(password, ctx.password);
+}
+
+function auth(rest: readonly string[], s: Session, ctx: Context): Outcome {
+  if (rest.length > 2) return err('syntax error');
+  if (rest.length === 1 && ctx.password === undefined) {
+    return err('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  const [user, password] = rest.length === 2 ? rest : ['default', rest[0]];
+  if (!checkAuth(user, password, ctx)) return WRONGPASS;
+  s.authenticated = true;
+  return one(OK);
+}
+
+function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
+  let proto: Protocol | undefined;
+  if (rest.length >= 1) {
+    if (!/^-?\d{1,18}$/.test(rest[0])) return err('Protocol version is not an integer or out of range');
+    const v = Number(rest[0]);
+    if (v !== 2 && v !== 3) return one(error('NOPROTO unsupported protocol version'));
+    proto = v;
+  }
+  let credentials: [string, string] | undefined;
+  let name: string | undefined;
+  for (let j = 1; j < rest.length; j++) {
+    const more = rest.length - 1 - j;
+    const opt = rest[j].toLowerCase();
+    if (opt === 'auth' && more >= 2) {
+      credentials = [rest[j + 1], rest[j + 2]];
+      j += 2;
+    } else if (opt === 'setname' && more >= 1) {
+      name = rest[j + 1];
+      j += 1;
+    } else return err(`Syntax error in HELLO option '${rest[j].slice(0, 128)}'`);
+  }
+  const needsAuth = ctx.password !== undefined && !s.authenticated;
+  if (needsAuth && !credentials) {
+    return one(
+      error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'),
+    );
+  }
+  if (credentials) {
+    if (!checkAuth(credentials[0], credentials[1], ctx)) return WRONGPASS;
+    s.authenticated = true;
+  }
+  if (name !== undefined) {
+    const bad = validName(name);
+    if (bad) return bad;
+    s.name = name === '' ? undefined : name;
+  }
+  if (proto) s.proto = proto;
+  return one(
+    map([
+      ['server', bulk('redis')],
+      ['version', bulk(REDIS_VERSION)],
+      ['proto', int(s.proto)],
+      ['id', int(s.id)],
+      ['mode', bulk('sentinel')],
+      ['modules', array([])],
+    ]),
+  );
+}
+
+/** A `+switch-master` message for one subscriber: in its address scope, once per matching subscription. */
+export function switchMessages(s: Session, payload: string): Reply[] {
+  const out: Reply[] = [];
+  if (s.channels.has(SWITCH_MASTER)) out.push(push([bulk('message'), bulk(SWITCH_MASTER), bulk(payload)]));
+  for (const p of s.patterns) if (globMatch(p, SWITCH_MASTER)) out.push(push([bulk('pmessage'), bulk(p), bulk(SWITCH_MASTER), bulk(payload)]));
+  return out;
+}
+
+/** Redis's `stringmatchlen` glob: `*`, `?`, `[abc]`, `[^a-z]`, `\x`. */
+export function globMatch(pattern: string, text: string): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        re += escapeRe(c);
+        continue;
+      }
+      let body = pattern.slice(i + 1, close);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, '\\$&')}]`;
+      i = close;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`).test(text);
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

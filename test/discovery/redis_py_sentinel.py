@@ -1,0 +1,62 @@
+"""redis-py's Sentinel client, driven by the discovery tests and bench/clients.mjs.
+
+usage: redis_py_sentinel.py discover HOST:PORT[,HOST:PORT...] SERVICE
+       redis_py_sentinel.py write HOST:PORT[,...] SERVICE SECONDS [INTERVAL_MS]
+
+`discover` prints one JSON object: the master and replicas redis-py finds (or the error).
+`write` writes and reads back a key every INTERVAL_MS (default 50) for SECONDS, one JSON line per
+operation: {"t": ms since epoch, "ok": bool, "addr": "ip:port" of the connection, "error": text}.
+"""
+import json
+import sys
+import time
+
+from redis.exceptions import RedisError
+from redis.sentinel import Sentinel
+
+
+def sentinels(spec):
+    out = []
+    for hp in spec.split(','):
+        host, port = hp.rsplit(':', 1)
+        out.append((host, int(port)))
+    return out
+
+
+def discover(spec, service):
+    s = Sentinel(sentinels(spec), socket_timeout=0.5)
+    try:
+        master = s.discover_master(service)
+        print(json.dumps({'master': '%s:%s' % master, 'replicas': ['%s:%s' % r for r in s.discover_slaves(service)]}))
+    except RedisError as e:
+        print(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
+
+
+def write(spec, service, seconds, interval_ms):
+    s = Sentinel(sentinels(spec), socket_timeout=0.3, socket_connect_timeout=0.3)
+    client = s.master_for(service, socket_timeout=0.3, socket_connect_timeout=0.3)
+    end = time.time() + seconds
+    n = 0
+    while time.time() < end:
+        n += 1
+        t = time.time()
+        try:
+            client.set('discovery-test', str(n))
+            assert client.get('discovery-test') == str(n).encode()
+            conn = client.connection_pool.get_connection('PING')
+            addr = '%s:%s' % (conn.host, conn.port)
+            client.connection_pool.release(conn)
+            line = {'t': int(t * 1000), 'ok': True, 'addr': addr}
+        except (RedisError, OSError, AssertionError) as e:
+            line = {'t': int(t * 1000), 'ok': False, 'error': '%s: %s' % (type(e).__name__, e)}
+        print(json.dumps(line), flush=True)
+        time.sleep(max(0, interval_ms / 1000 - (time.time() - t)))
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'discover':
+        discover(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == 'write':
+        write(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]) if len(sys.argv) > 5 else 50)
+    else:
+        sys.exit(__doc__)
