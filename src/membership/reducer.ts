@@ -209,17 +209,21 @@ function evaluate(step: Step, now: number): Step {
 }
 
 /**
- * What this agent answers for a node, from its own verdict: down at once, up only once no fresh
- * peer holds the node down any more (see `MembershipState.published`). Unchanged: the same object.
+ * What this agent answers for a node, from its own verdict: down at once; up only while no fresh
+ * peer holds the node down (see `MembershipState.published`). That condition is checked on every
+ * evaluation, not only on the way up: an agent can hold a node up that the majority holds down
+ * (a node back from the minority never saw itself fail, so its own verdict of itself stayed up),
+ * and answering from that verdict would give its own address while every other agent gives the
+ * failover target. Unchanged: the same object.
  */
 function publish(v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
   if (v.state === 'unknown') return was;
   if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
-  if (was?.up) return was;
   if (holders.length > 0) {
     const reason = `${v.reason.split(':')[0]} held down: ${holders.join(', ')} still hold it down`;
-    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was?.since ?? now, heldBy: holders };
+    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was && !was.up ? was.since : now, heldBy: holders };
   }
+  if (was?.up) return was;
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
 }
