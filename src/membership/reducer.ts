@@ -187,7 +187,7 @@ function evaluate(step: Step, now: number): Step {
     if (after !== before) changed = true;
 
     const was = state.published.get(n.name);
-    const next = publish(after, was, holdersDown(matrix, state.self, n.name), now);
+    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), now);
     if (next) published.set(n.name, next);
     if (next !== was) {
       publishedChanged = true;
@@ -215,15 +215,27 @@ function evaluate(step: Step, now: number): Step {
  * (a node back from the minority never saw itself fail, so its own verdict of itself stayed up),
  * and answering from that verdict would give its own address while every other agent gives the
  * failover target. Unchanged: the same object.
+ *
+ * A node not assessed yet (this agent just started, or the node was just added) fails open: it is
+ * published up, under the same condition. Unknown is not failed. An agent serves once it hears a
+ * majority, often an interval before it has heard every node, and a failover target given in that
+ * interval sends clients away from a healthy node for a resolver's whole TTL. Failing open costs
+ * little in the other case: a node the cluster already holds down is held down by the peers whose
+ * rows gave this agent its majority, so it is not published up; and a node dead since before anyone
+ * heard it is answered with its own address for at most downAfter, the exposure of any new failure.
+ * Not serving until every node is decided would instead keep a restarted agent silent for downAfter
+ * whenever one node is really down.
  */
-function publish(v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
-  if (v.state === 'unknown') return was;
+function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
   if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
   if (holders.length > 0) {
-    const reason = `${v.reason.split(':')[0]} held down: ${holders.join(', ')} still hold it down`;
+    const reason = `${node} held down: ${holders.join(', ')} still hold it down`;
     return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was && !was.up ? was.since : now, heldBy: holders };
   }
-  if (was?.up) return was;
+  const unassessed = v.state === 'unknown';
+  if (was?.up && (unassessed || !was.unassessed)) return was;
+  if (was?.up) return { up: true, reason: v.reason, since: was.since };
+  if (unassessed) return { up: true, reason: `${node} not assessed yet: answered as up until it is (unknown is not failed)`, since: now, unassessed };
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
 }

@@ -20,6 +20,8 @@ export interface Published {
   readonly since: number;
   /** While this agent's own verdict is up: the fresh peers that still hold the node down. */
   readonly heldBy?: readonly string[];
+  /** Published up because this agent has not assessed the node yet (fail open, see reducer publish()). */
+  readonly unassessed?: true;
 }
 
 export interface PeerState {
@@ -48,7 +50,8 @@ export interface MembershipState {
   /**
    * What this agent answers with: a node is published up when its own verdict is up and no fresh
    * peer still holds it down. Hold-downs grow with each agent's own flap history, which differs
-   * after restarts; waiting for the longest keeps every agent's answers the same. Absent: undecided.
+   * after restarts; waiting for the longest keeps every agent's answers the same. A node not
+   * assessed yet is published up under the same condition (fail open).
    */
   readonly published: ReadonlyMap<string, Published>;
   /** Hears a majority of the configured nodes (itself included) right now. */

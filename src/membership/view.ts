@@ -62,7 +62,8 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     return {
       name: n.name,
       role: n.role,
-      state: p ? (p.up ? 'up' : 'down') : v.state,
+      // Not assessed yet but answered as up (fail open): `up` says how it is answered, `state` what is known.
+      state: p?.unassessed ? 'unknown' : p ? (p.up ? 'up' : 'down') : v.state,
       up: p?.up === true,
       reason: p?.reason ?? v.reason,
       since: p?.since ?? v.since,
