@@ -161,6 +161,8 @@ function evaluate(step: Step, now: number): Step {
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
   const { downAfterMs } = config.peer;
+  // "Recently" for ending a hold-down: two intervals, plus half of one for delay and timer phase.
+  const recentMs = 2.5 * config.peer.intervalMs;
 
   const heardNow = config.nodes.filter((n) => n.name === state.self || isFresh(state.peers.get(n.name), now, downAfterMs));
   const hasMajority = heardNow.length >= majority;
@@ -180,7 +182,7 @@ function evaluate(step: Step, now: number): Step {
   let publishedChanged = false;
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
-    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
+    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
     const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
