@@ -26,7 +26,7 @@ export type Effect =
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string }
   /** A node reported different health for itself or its services: service answers may change. */
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
-  /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
+  /** A peer announces a new SOA serial: the agent's ZoneSerial decides whether to follow it. */
   | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number };
 
 export interface Step {
@@ -112,7 +112,7 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
     effects.push({ type: 'config-mismatch', node: msg.sender, theirHash: msg.configHash, ourHash: state.config.hash });
   if (peer.row && !sameHealth(peer.row, msg))
     effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
-  if (msg.zoneSerial > state.zoneSerial && msg.zoneSerial !== peer.row?.zoneSerial)
+  if (msg.zoneSerial !== peer.row?.zoneSerial)
     effects.push({ type: 'peer-serial', node: msg.sender, serial: msg.zoneSerial });
   const peers = new Map(state.peers).set(msg.sender, accepted(msg, now));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };

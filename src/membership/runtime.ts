@@ -33,7 +33,7 @@ export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' | 'health'
 export interface MembershipEvents {
   view: [view: ClusterView, changes: readonly ViewChange[]];
   event: [event: MembershipLogEvent];
-  /** A peer serves a higher SOA serial than this agent. */
+  /** A peer announces a new SOA serial (the agent decides whether to follow it). */
   serial: [serial: number];
 }
 

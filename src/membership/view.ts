@@ -48,6 +48,8 @@ export interface ClusterView {
   readonly configHash: string;
   /** The config hash every heard node reported; differing ones are a rollout in progress or a mistake. */
   readonly configHashes: Readonly<Record<string, string>>;
+  /** The SOA serial this agent and each fresh peer announce (none yet: absent). */
+  readonly serials: Readonly<Record<string, number>>;
   /** Observer → its row; null when nothing was heard from the observer yet. */
   readonly matrix: Readonly<Record<string, MatrixRow | null>>;
 }
@@ -76,6 +78,10 @@ export function buildView(state: MembershipState, now: number): ClusterView {
   const configHashes: Record<string, string> = {};
   for (const n of nodes) if (n.configHash !== undefined) configHashes[n.name] = n.configHash;
 
+  const serials: Record<string, number> = {};
+  if (state.zoneSerial) serials[self] = state.zoneSerial;
+  for (const [name, p] of state.peers) if (p.row?.zoneSerial && isFresh(p, now, config.peer.downAfterMs)) serials[name] = p.row.zoneSerial;
+
   const matrix: Record<string, MatrixRow | null> = {};
   for (const n of config.nodes) {
     if (n.name === self) {
@@ -97,6 +103,7 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     serving: state.reachedQuorum && state.hasMajority,
     configHash: config.hash,
     configHashes,
+    serials,
     matrix,
   });
 }

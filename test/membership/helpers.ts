@@ -62,8 +62,8 @@ export class SimCluster {
     return this;
   }
 
-  /** Starts (or restarts, with a new, larger incarnation) a node's agent. */
-  start(name: string, config = this.config): Membership {
+  /** Starts (or restarts, with a new, larger incarnation) a node's agent; `setup` runs before its first heartbeat. */
+  start(name: string, config = this.config, setup?: (m: Membership) => void): Membership {
     this.members.get(name)?.stop();
     const m = new Membership({
       config,
@@ -75,6 +75,7 @@ export class SimCluster {
     });
     m.on('event', (event) => this.log.push({ at: this.clock.now(), node: name, event }));
     this.members.set(name, m);
+    setup?.(m);
     m.start();
     return m;
   }
