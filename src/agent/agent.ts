@@ -145,7 +145,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
-    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' ? 'warn' : 'info';
+    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || (e.type === 'link' && e.broken) ? 'warn' : 'info';
     if (e.type === 'verdict' && !e.up) this.failovers++;
     this.record(e.type, e.message, level, { ...e });
   }

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, holdersDown, ownRow } from './matrix';
+import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, type LinkFault } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isNewer } from './replay';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
@@ -26,6 +26,8 @@ export type Effect =
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string }
   /** A node reported different health for itself or its services: service answers may change. */
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
+  /** A peer link started or stopped dropping heartbeats (see matrix.ts linkFaults). */
+  | { readonly type: 'link'; readonly fault: LinkFault; readonly broken: boolean }
   /** A peer announces a new SOA serial: the agent's ZoneSerial decides whether to follow it. */
   | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number };
 
@@ -62,7 +64,7 @@ export function initialState(opts: {
 export function reduce(state: MembershipState, event: MembershipEvent, now: number): Step {
   switch (event.type) {
     case 'tick':
-      return evaluate(heartbeat(state, now), now);
+      return checkLinks(evaluate(heartbeat(state, now), now), now);
     case 'message':
       return receive(state, event.bytes, now);
     case 'local-health': {
@@ -154,6 +156,9 @@ function rejected(state: MembershipState, reason: RejectReason): MembershipState
   return { ...state, counters: { ...state.counters, rejected: { ...r, [reason]: r[reason] + 1 } } };
 }
 
+/** "Heard recently" (to end a hold-down, to call a node alive): two intervals, plus half of one for delay and timer phase. */
+const RECENT_INTERVALS = 2.5;
+
 /** Recomputes quorum and every verdict from the matrix; emits what changed. */
 function evaluate(step: Step, now: number): Step {
   const { state } = step;
@@ -161,8 +166,7 @@ function evaluate(step: Step, now: number): Step {
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
   const { downAfterMs } = config.peer;
-  // "Recently" for ending a hold-down: two intervals, plus half of one for delay and timer phase.
-  const recentMs = 2.5 * config.peer.intervalMs;
+  const recentMs = RECENT_INTERVALS * config.peer.intervalMs;
 
   const heardNow = config.nodes.filter((n) => n.name === state.self || isFresh(state.peers.get(n.name), now, downAfterMs));
   const hasMajority = heardNow.length >= majority;
@@ -240,6 +244,27 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
   if (unassessed) return { up: true, reason: `${node} not assessed yet: answered as up until it is (unknown is not failed)`, since: now, unassessed };
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
+}
+
+/**
+ * Once per interval (not per message): which peer links drop heartbeats. A fault is reported once
+ * it has lasted downAfter: when a partition heals, rows that still say "silent" arrive for an
+ * interval or two before the ones that say "heard", and that is no broken link.
+ */
+function checkLinks(step: Step, now: number): Step {
+  const { state } = step;
+  const { downAfterMs, intervalMs } = state.config.peer;
+  const current = linkFaults(currentMatrix(state, now), downAfterMs, RECENT_INTERVALS * intervalMs);
+  const key = (f: LinkFault) => `${f.from}\u0000${f.to}`;
+  const seenSince = new Map(current.map((f) => [key(f), state.linkSeenSince?.get(key(f)) ?? now]));
+  const reported = new Map((state.linkFaults ?? []).map((f) => [key(f), f]));
+  const effects: Effect[] = [];
+  for (const [k, f] of reported) if (!seenSince.has(k)) effects.push({ type: 'link', fault: f, broken: false });
+  const faults = current.filter((f) => reported.has(key(f)) || now - seenSince.get(key(f))! >= downAfterMs);
+  for (const f of faults) if (!reported.has(key(f))) effects.push({ type: 'link', fault: f, broken: true });
+  const unchanged = faults.length === reported.size && faults.every((f) => reported.get(key(f))?.message === f.message) && seenSince.size === (state.linkSeenSince?.size ?? -1);
+  if (unchanged) return step;
+  return { state: { ...state, linkFaults: faults, linkSeenSince: seenSince }, effects: [...step.effects, ...effects] };
 }
 
 function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {

@@ -25,6 +25,7 @@ export interface MembershipOptions {
 export type MembershipLogEvent =
   | { readonly type: 'verdict'; readonly node: string; readonly up: boolean; readonly target?: string; readonly message: string }
   | { readonly type: 'majority' | 'minority'; readonly message: string }
+  | { readonly type: 'link'; readonly from: string; readonly to: string; readonly broken: boolean; readonly message: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
 
 /** Why a 'view' was emitted: a verdict, the quorum, or a node's reported health changed. */
@@ -135,6 +136,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
         case 'quorum':
         case 'health':
           changes.push(e);
+          break;
+        case 'link':
+          this.emit('event', {
+            type: 'link',
+            from: e.fault.from,
+            to: e.fault.to,
+            broken: e.broken,
+            message: e.broken ? e.fault.message : `${e.fault.to} hears ${e.fault.from} again`,
+          });
           break;
         case 'peer-serial':
           this.emit('serial', e.serial);

@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
+import type { LinkFault } from './matrix';
 import type { Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
@@ -59,6 +60,10 @@ export interface MembershipState {
   /** Has heard a majority at least once since start: before that the agent never serves. */
   readonly reachedQuorum: boolean;
   readonly counters: Counters;
+  /** Peer links that drop heartbeats, as of the last tick (see matrix.ts linkFaults); absent: none yet. */
+  readonly linkFaults?: readonly LinkFault[];
+  /** Since when each link (from\u0000to) has looked broken, reported or not yet. */
+  readonly linkSeenSince?: ReadonlyMap<string, number>;
   /** The SOA serial this agent serves (the agent sets it); heartbeats carry it. */
   readonly zoneSerial: number;
 }

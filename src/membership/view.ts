@@ -1,7 +1,7 @@
 import type { NodeRole } from '../config/types';
 import { deepFreeze } from '../freeze';
 import type { NodeState } from './holddown';
-import { ownRow } from './matrix';
+import { ownRow, type LinkFault } from './matrix';
 import type { Observation } from './messages';
 import { isFresh, type MembershipState } from './state';
 
@@ -50,6 +50,8 @@ export interface ClusterView {
   readonly configHashes: Readonly<Record<string, string>>;
   /** The SOA serial this agent and each fresh peer announce (none yet: absent). */
   readonly serials: Readonly<Record<string, number>>;
+  /** Peer links that drop heartbeats though both ends are alive (one-way or both ways), as of the last heartbeat. */
+  readonly links: readonly LinkFault[];
   /** Observer → its row; null when nothing was heard from the observer yet. */
   readonly matrix: Readonly<Record<string, MatrixRow | null>>;
 }
@@ -104,6 +106,7 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     configHash: config.hash,
     configHashes,
     serials,
+    links: state.linkFaults ?? [],
     matrix,
   });
 }
