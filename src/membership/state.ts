@@ -1,6 +1,7 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
 import type { LinkFault } from './matrix';
+import type { Calm } from './reducer';
 import type { Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
@@ -64,6 +65,8 @@ export interface MembershipState {
   readonly linkFaults?: readonly LinkFault[];
   /** Since when each link (from\u0000to) has looked broken, reported or not yet. */
   readonly linkSeenSince?: ReadonlyMap<string, number>;
+  /** Set while the cluster is at rest: lets a heartbeat that changes nothing skip the verdicts (reducer.ts). */
+  readonly calm?: Calm;
   /** The SOA serial this agent serves (the agent sets it); heartbeats carry it. */
   readonly zoneSerial: number;
 }
