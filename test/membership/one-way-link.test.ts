@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type MetricsSource } from '../../src/api/metrics';
 import { statusDocument, type StatusSource } from '../../src/api/status';
+import { clusterHealth } from '../../src/api/status-text';
 import { parseExposition } from '../api/helpers';
 import { makeConfig, SimCluster } from './helpers';
 
@@ -84,6 +85,10 @@ describe('a one-way link is reported', () => {
     expect(statusDocument(src, Date.now(), '1').links).toEqual([
       { from: 'node1', to: 'node2', reverseHeard: true, message: 'node1 hears node2, node2 does not hear node1: the link node1 → node2 drops heartbeats' },
     ]);
+    expect(clusterHealth(statusDocument(src, Date.now(), '1'))).toEqual({
+      exitCode: 1,
+      summary: 'degraded: node1 hears node2, node2 does not hear node1: the link node1 → node2 drops heartbeats',
+    });
     const metrics = parseExposition(await createMetrics(src, { node: 'node3', version: '1' }).metrics());
     expect(metrics.samples.filter((s) => s.name === 'clusterdns_peer_link_broken')).toEqual([{ name: 'clusterdns_peer_link_broken', labels: { from: 'node1', to: 'node2' }, value: 1 }]);
   });
