@@ -163,9 +163,9 @@ const RECENT_INTERVALS = 2.5;
  * Recomputes quorum and every verdict from the matrix; emits what changed. At rest (see `Calm`) a
  * heartbeat that leaves it at rest is checked in O(nodes), not O(nodes²); `full` (the tick) also
  * checks that every peer was heard within downAfter, so time-driven changes (silence growing, rows
- * going stale) are found within an interval. With every agent
- * receiving nodes − 1 heartbeats an interval, recomputing every verdict on each was the agent's
- * main cost at rest (issue 10: 3 % of a core at 16 nodes).
+ * going stale) are found within an interval. With every agent receiving nodes − 1 heartbeats an
+ * interval, recomputing every verdict on each was the agent's main cost at rest (issue 10: 3 % of
+ * a core at 16 nodes).
  */
 function evaluate(step: Step, now: number, full = false): Step {
   const { state } = step;
@@ -331,8 +331,9 @@ function checkLinks(step: Step, now: number): Step {
   for (const [k, f] of reported) if (!seenSince.has(k)) effects.push({ type: 'link', fault: f, broken: false });
   const faults = current.filter((f) => reported.has(key(f)) || now - seenSince.get(key(f))! >= downAfterMs);
   for (const f of faults) if (!reported.has(key(f))) effects.push({ type: 'link', fault: f, broken: true });
-  const unchanged = faults.length === reported.size && faults.every((f) => reported.get(key(f))?.message === f.message) && seenSince.size === (state.linkSeenSince?.size ?? -1);
-  if (unchanged) return step;
+  const was = state.linkSeenSince;
+  const sameSeen = was !== undefined && was.size === seenSince.size && [...seenSince.keys()].every((k) => was.has(k));
+  if (!effects.length && sameSeen && faults.every((f) => reported.get(key(f))?.message === f.message)) return step;
   return { state: { ...state, linkFaults: faults, linkSeenSince: seenSince }, effects: [...step.effects, ...effects] };
 }
 
