@@ -33,8 +33,9 @@ async function serials(servers = nodes): Promise<number[]> {
   return Promise.all(
     servers.map(async (n) => {
       const r = await udpExchange(n.address, PORT, encodeQuery('cluster.test', 'SOA'), 500);
-      const m = r && packet.decode(r);
-      return m && m.rcode === 'NOERROR' ? (m.answers![0].data as packet.SoaData).serial : -1;
+      if (!r) return -1;
+      const m = packet.decode(r);
+      return m.rcode === 'NOERROR' ? (m.answers![0].data as packet.SoaData).serial : -1;
     }),
   );
 }
