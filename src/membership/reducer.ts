@@ -3,7 +3,7 @@ import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, type LinkFault } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, type Heartbeat, type RejectReason } from './messages';
 import { isNewer } from './replay';
-import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
+import { isFresh, type Calm, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -223,23 +223,6 @@ function evaluate(step: Step, now: number, full = false): Step {
         };
   const calm = calmNow(next, now);
   return { state: calm === next.calm ? next : { ...next, calm }, effects };
-}
-
-/**
- * The cluster at rest as of the last full evaluation, with the rows it was computed from. While
- * every row that arrives says the same (every node heard within downAfter, every verdict up, its
- * sender healthy), no verdict, publication or quorum can change: down needs a silent vote or a
- * failing check, and an up verdict is not lowered by anything else; the tick catches what time
- * alone changes.
- */
-export interface Calm {
-  /**
-   * Rows found calm (calmRow) under `config`. A memo of a pure predicate, so adding to it changes
-   * no result; kept by identity so a heartbeat costs a lookup per peer and no copy.
-   */
-  readonly rows: WeakSet<Row>;
-  readonly localHealth: LocalHealth;
-  readonly config: ClusterConfig;
 }
 
 function calmNow(state: MembershipState, now: number): Calm | undefined {

@@ -1,7 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
 import type { LinkFault } from './matrix';
-import type { Calm } from './reducer';
 import type { Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
@@ -24,6 +23,23 @@ export interface Published {
   readonly heldBy?: readonly string[];
   /** Published up because this agent has not assessed the node yet (fail open, see reducer publish()). */
   readonly unassessed?: true;
+}
+
+/**
+ * The cluster at rest as of the last full evaluation, with the rows it was computed from. While
+ * every row that arrives says the same (every node heard within downAfter, every verdict up, its
+ * sender healthy), no verdict, publication or quorum can change: down needs a silent vote or a
+ * failing check, and an up verdict is not lowered by anything else; the tick catches what time
+ * alone changes.
+ */
+export interface Calm {
+  /**
+   * Rows found calm (reducer.ts calmRow) under `config`. A memo of a pure predicate, so adding to it changes
+   * no result; kept by identity so a heartbeat costs a lookup per peer and no copy.
+   */
+  readonly rows: WeakSet<Row>;
+  readonly localHealth: LocalHealth;
+  readonly config: ClusterConfig;
 }
 
 export interface PeerState {
