@@ -8,6 +8,7 @@ import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
 import { Membership, type MembershipLogEvent } from '../membership/runtime';
 import { UdpTransport } from '../membership/udp-transport';
+import { majorityOf } from '../membership/verdict';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
@@ -15,6 +16,7 @@ import { compile, type AnswerTable } from '../zone/compile';
 import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import type { Logger } from './log';
+import { ZoneSerial } from './zone-serial';
 
 /** What happened recently, for the status API and page. */
 export interface AgentEvent {
@@ -46,6 +48,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private inputs: ZoneInputs;
   private serial: number;
   private stopped = false;
+  private readonly zoneSerial: ZoneSerial;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -58,7 +61,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     super();
     this.config = config;
     this.node = config.nodes.find((n) => n.name === nodeName)!;
-    this.serial = Math.floor(Date.now() / 1000);
+    this.zoneSerial = new ZoneSerial(Math.floor(Date.now() / 1000), majorityOf(config.nodes.length));
+    this.serial = this.zoneSerial.current;
     // Until a majority has been heard the zone is not served: a restarted node never answers from
     // an empty view.
     this.inputs = { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: false, serial: this.serial, failOpen: false };
@@ -133,8 +137,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     });
     this.membership.setZoneSerial(this.serial);
     this.membership.on('event', (e) => this.onMembershipEvent(e));
-    // Every name server should show the same SOA serial: agents adopt the highest one a peer serves.
-    this.membership.on('serial', (serial) => this.adoptSerial(serial));
+    // Every name server should show the same SOA serial (see ZoneSerial).
+    this.membership.on('serial', () => this.adoptSerial());
     this.membership.on('view', (view) => {
       this.setInputs(zoneInputs(this.config, view, 0));
       this.emit('view', view);
@@ -184,7 +188,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
-    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || e.type === 'error' || e.type === 'new-boot' ? 'warn' : 'info';
+    const level = e.type === 'verdict' ? (e.up ? 'info' : 'warn') : e.type === 'minority' || e.type === 'config-mismatch' || e.type === 'error' || e.type === 'new-boot' || (e.type === 'link' && e.broken) ? 'warn' : 'info';
     if (e.type === 'verdict' && !e.up) this.failovers++;
     if (e.type === 'verdict' && !e.up && this.config.nodes.find((n) => n.name === e.node)?.role !== 'witness') {
       // Membership decides who is down; where its names go is failover's word, said here.
@@ -204,17 +208,14 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.log[level]({ event: type, ...(subject ? { subject } : {}), ...rest }, message);
   }
 
-  private adoptSerial(serial: number): void {
-    if (serial > this.serial) this.publish(this.inputs, serial);
+  private adoptSerial(): void {
+    const announced = Object.values(this.membership?.view().serials ?? {});
+    if (this.zoneSerial.observe(announced)) this.publish(this.inputs, this.zoneSerial.current);
   }
 
   /** New zone inputs from membership: only a change of answers moves the serial and the table. */
   private setInputs(next: ZoneInputs): void {
-    if (!sameInputs(next, this.inputs)) this.publish(next, this.nextSerial());
-  }
-
-  private nextSerial(): number {
-    return Math.max(this.serial + 1, Math.floor(Date.now() / 1000));
+    if (!sameInputs(next, this.inputs)) this.publish(next, this.zoneSerial.next(next.serving));
   }
 
   /** The one place the answers change: new inputs and serial, announced to peers, table swapped. */
@@ -277,7 +278,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.membership?.refreshHealth();
     const view = this.membership?.view();
     // TTLs, services and the SOA may change even when the view does not: always recompile.
-    this.publish(view ? zoneInputs(config, view, 0) : this.inputs, this.nextSerial());
+    const inputs = view ? zoneInputs(config, view, 0) : this.inputs;
+    this.publish(inputs, this.zoneSerial.next(inputs.serving));
     return notes;
   }
 

@@ -143,6 +143,16 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
     const v = view();
     return v && Object.values(v.configHashes).some((h) => h !== v.configHash) ? 1 : 0;
   });
+  new Gauge({
+    name: 'clusterdns_peer_link_broken',
+    help: 'Peer links that drop heartbeats while both ends are alive (1 per broken direction; `to` does not hear `from`)',
+    labelNames: ['from', 'to'],
+    registers,
+    collect() {
+      this.reset();
+      for (const l of view()?.links ?? []) this.set({ from: l.from, to: l.to }, 1);
+    },
+  });
   gauge(registry, 'clusterdns_zone_serial', 'SOA serial of the zone this agent answers', () => src.currentInputs.serial);
 
   discoveryMetrics(registry, () => src.discoveryStats?.());

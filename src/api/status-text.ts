@@ -12,7 +12,8 @@ export interface Health {
 
 /**
  * 2: the asked agent does not do its job (a node not answering the zone, a witness in the minority);
- * 1: it does, but a node is down or undecided, a name is failed over, or configs differ;
+ * 1: it does, but a node is down or undecided, a name is failed over, configs differ, or a peer
+ *    link drops heartbeats (no failover yet, but one more fault may make one);
  * 0: all up. A `suspect` node (late heartbeats) is shown but does not change the code: it is a
  * timing observation, and a script's exit code should not flicker with scheduling noise.
  */
@@ -29,6 +30,8 @@ export function clusterHealth(s: StatusDocument): Health {
   if (unknown.length) problems.push(`${unknown.join(', ')} not decided yet`);
   if (moved.length) problems.push(`${moved.map((a) => `${a.owner} → ${a.servedBy.join(', ')}`).join(', ')} failed over`);
   if (s.config.mismatch) problems.push('nodes run different configs');
+  // Older agents' documents have no `links`.
+  for (const l of s.links ?? []) problems.push(l.message);
   if (problems.length) return { exitCode: EXIT_DEGRADED, summary: `degraded: ${problems.join('; ')}` };
   return { exitCode: EXIT_HEALTHY, summary: `healthy: all ${s.nodes.length} nodes up` };
 }

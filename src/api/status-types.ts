@@ -66,6 +66,16 @@ export interface AnswerStatus {
   readonly port?: number;
 }
 
+/** A broken peer link: `to` does not hear `from`. */
+export interface LinkStatus {
+  readonly from: string;
+  readonly to: string;
+  /** Whether `from` hears `to` (a one-way fault); null: not known here. */
+  readonly reverseHeard: boolean | null;
+  /** E.g. "node2 hears node1, node1 does not hear node2: ...". */
+  readonly message: string;
+}
+
 export interface CheckStatus {
   readonly kind: 'node' | 'service';
   /** The node name for node checks, the service name for service checks. */
@@ -125,6 +135,8 @@ export interface StatusDocument {
     readonly mismatch: boolean;
   };
   readonly answers: readonly AnswerStatus[];
+  /** Peer links that drop heartbeats while both ends are alive, as this agent sees the matrix. */
+  readonly links: readonly LinkStatus[];
   readonly checks: readonly CheckStatus[];
   readonly dns: {
     readonly queries: number;

@@ -89,6 +89,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
     ),
     config: { hashes, mismatch: Object.values(hashes).some((h) => h !== config.hash) },
     answers: currentAnswers(buildZone(config, inputs)),
+    links: (view?.links ?? []).map((l) => ({ from: l.from, to: l.to, reverseHeard: l.reverseHeard ?? null, message: l.message })),
     checks: checks(src.healthDetails()),
     dns: { queries: src.stats.total(), truncated: src.stats.truncated, dropped: src.stats.dropped },
     events: [...src.events].reverse().map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),

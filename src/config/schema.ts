@@ -127,6 +127,20 @@ const serviceSchema = z
   })
   .strict();
 
+/**
+ * `peer.profile` sets the heartbeat timings together, as memberlist's DefaultLANConfig and
+ * DefaultWANConfig do; an explicit interval, downAfter or upAfter still wins. lan: nodes in one
+ * site (sub-millisecond RTT, rare loss): failover in about 1.1 s. wan: nodes in different sites or
+ * regions (RTT to 300 ms, a few % loss, jitter): a heartbeat every 500 ms and downAfter of six of
+ * them, so a run of lost or late heartbeats is not a failure (0 false failovers in the simulation
+ * at 300 ms RTT with 100 ms of jitter and 5 % loss, test/membership/profiles.test.ts), failover in
+ * about 3.5 s, and a longer hold-down because a flapping wide-area link flaps slower.
+ */
+export const PEER_PROFILES = {
+  lan: { interval: 250, downAfter: 1000, upAfter: 3000 },
+  wan: { interval: 500, downAfter: 3000, upAfter: 10_000 },
+} as const;
+
 export const configSchema = z
   .object({
     zone: zoneName,
@@ -151,12 +165,17 @@ export const configSchema = z
     peer: z
       .object({
         port: port.default(7946),
-        interval: duration(10, 60_000).default(250),
-        downAfter: duration(20, 600_000).default(1000),
-        upAfter: duration(0, 3_600_000).default(3000),
+        profile: z.enum(['lan', 'wan'], { error: 'peer.profile must be lan or wan' }).default('lan'),
+        interval: duration(10, 60_000).optional(),
+        downAfter: duration(20, 600_000).optional(),
+        upAfter: duration(0, 3_600_000).optional(),
         maxUpAfter: duration(0, 3_600_000).default(60_000),
       })
       .strict()
+      .transform(({ profile, interval, downAfter, upAfter, ...rest }) => {
+        const p = PEER_PROFILES[profile];
+        return { ...rest, profile, interval: interval ?? p.interval, downAfter: downAfter ?? p.downAfter, upAfter: upAfter ?? p.upAfter };
+      })
       .prefault({}),
     http: z.object({ port: port.default(8053), enabled: z.boolean().default(true) }).strict().prefault({}),
     // Off unless asked for: turning it on opens a new port on every node's addresses (src/discovery/README.md).

@@ -30,11 +30,16 @@ interface FakeTimer {
   readonly fn: () => void;
 }
 
-/** Virtual time: nothing happens until `advance()`, which runs due timers in time order. */
+/**
+ * Virtual time: nothing happens until `advance()`, which runs due timers in time order. Timers sit
+ * in a binary heap ordered by (due, order): a simulated cluster of 65 nodes keeps thousands of
+ * deliveries in flight, and a linear search per timer made the simulation itself the bottleneck.
+ */
 export class FakeClock implements Clock {
   private time: number;
   private order = 0;
-  private readonly timers = new Set<FakeTimer>();
+  private readonly heap: FakeTimer[] = [];
+  private readonly cancelled = new Set<FakeTimer>();
 
   constructor(start = 0) {
     this.time = start;
@@ -46,21 +51,21 @@ export class FakeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: FakeTimer = { due: this.time + Math.max(0, ms), order: this.order++, fn };
-    this.timers.add(timer);
+    this.push(timer);
     return timer;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.timers.delete(handle as FakeTimer);
+    const t = handle as FakeTimer;
+    if (this.heap.includes(t)) this.cancelled.add(t);
   }
 
   /** Moves time forward by `ms`, running every timer that falls due, including ones they schedule. */
   advance(ms: number): void {
     const end = this.time + Math.max(0, ms);
-    for (;;) {
-      const next = this.earliest();
-      if (!next || next.due > end) break;
-      this.timers.delete(next);
+    while (this.heap.length && this.heap[0].due <= end) {
+      const next = this.pop();
+      if (this.cancelled.delete(next)) continue;
       this.time = next.due;
       next.fn();
     }
@@ -69,14 +74,41 @@ export class FakeClock implements Clock {
 
   /** Timers still scheduled; tests use it to check that stop() leaves nothing behind. */
   pending(): number {
-    return this.timers.size;
+    return this.heap.length - this.cancelled.size;
   }
 
-  private earliest(): FakeTimer | undefined {
-    let best: FakeTimer | undefined;
-    for (const t of this.timers) {
-      if (!best || t.due < best.due || (t.due === best.due && t.order < best.order)) best = t;
+  private push(t: FakeTimer): void {
+    const h = this.heap;
+    h.push(t);
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
     }
-    return best;
   }
+
+  private pop(): FakeTimer {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: FakeTimer, b: FakeTimer): boolean {
+  return a.due < b.due || (a.due === b.due && a.order < b.order);
 }

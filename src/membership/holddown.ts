@@ -47,7 +47,8 @@ export function applyAssessment(v: NodeVerdict, a: Assessment, now: number, timi
       if (v.state === 'up') return v.heardSince === undefined ? v : { ...v, heardSince: undefined };
       if (v.state === 'unknown') return { state: 'up', since: now, reason: a.reason, holdDownMs: v.holdDownMs };
       const heardSince = v.heardSince ?? now;
-      if (now - heardSince < v.holdDownMs) return v.heardSince === heardSince ? v : { ...v, heardSince };
+      // Stale: still heard within downAfter but not lately, perhaps dead; the count goes on, the end waits.
+      if (now - heardSince < v.holdDownMs || a.stale) return v.heardSince === heardSince ? v : { ...v, heardSince };
       return {
         state: 'up',
         since: now,

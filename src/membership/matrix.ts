@@ -56,3 +56,50 @@ export function holdersDown(matrix: Matrix, self: string, target: string): strin
   for (const [voter, row] of matrix) if (row && voter !== self && row.heard.get(target)?.verdict === 'down') holders.push(voter);
   return holders;
 }
+
+/**
+ * A peer link that does not carry heartbeats: `to` has not heard `from` for downAfter although
+ * `from` is alive: its row here, or another node's, heard it within `recentMs`. (Not merely within
+ * downAfter: a node that just died is silent to one observer a moment before the others, and that
+ * is no broken link.) No verdict changes for
+ * it (the majority still hears both), which is why it is reported on its own: an operator should
+ * learn of a broken link before a second fault turns it into a failover.
+ */
+export interface LinkFault {
+  readonly from: string;
+  readonly to: string;
+  /** Whether `from` hears `to`: true a one-way fault, false both ways, undefined not known here. */
+  readonly reverseHeard: boolean | undefined;
+  readonly message: string;
+}
+
+export function linkFaults(matrix: Matrix, downAfterMs: number, recentMs: number): LinkFault[] {
+  const faults: LinkFault[] = [];
+  const hears = (row: MatrixRow | undefined, node: string) => {
+    const o = row?.heard.get(node);
+    return o === undefined ? undefined : o.everHeard && o.ageMs < downAfterMs;
+  };
+  for (const [to, row] of matrix) {
+    if (!row) continue;
+    for (const [from, obs] of row.heard) {
+      if (from === to || obs.ageMs < downAfterMs) continue;
+      const fromRow = matrix.get(from);
+      const alive = [...matrix].some(([other, r]) => {
+        if (!r || other === to) return false;
+        if (other === from) return r.rowAgeMs <= recentMs;
+        const o = r.heard.get(from);
+        return o !== undefined && o.everHeard && r.rowAgeMs + o.ageMs <= recentMs;
+      });
+      if (!alive) continue;
+      const reverseHeard = hears(fromRow, to);
+      const message =
+        reverseHeard === true
+          ? `${from} hears ${to}, ${to} does not hear ${from}: the link ${from} → ${to} drops heartbeats`
+          : reverseHeard === false
+            ? `${from} and ${to} do not hear each other: the link between them drops heartbeats both ways`
+            : `${to} does not hear ${from}, which others hear: the link ${from} → ${to} drops heartbeats`;
+      faults.push({ from, to, reverseHeard, message });
+    }
+  }
+  return faults;
+}

@@ -6,8 +6,9 @@ type Handler = (bytes: Uint8Array, from: string) => void;
 
 /**
  * An in-memory network of named transports on a (fake) clock. Links are directed, so a one-way
- * partition is `cut(a, b)`; `partition([a, b], [c])` cuts both ways between groups. Loss is drawn
- * from a seeded PRNG so a scenario is reproducible.
+ * partition is `cut(a, b)`; `partition([a, b], [c])` cuts both ways between groups. Loss, jitter
+ * (which reorders: each packet draws its own delay) and duplication are drawn from a seeded PRNG
+ * so a scenario is reproducible; `pause` models a stopped process (SIGSTOP).
  */
 export class MemoryNetwork {
   private readonly transports = new Map<string, MemoryTransport>();
@@ -16,8 +17,11 @@ export class MemoryNetwork {
   private defaultLoss = 0;
   private delayMs: number;
   private jitterMs = 0;
+  private duplicateRate = 0;
+  /** Paused node → when it resumes, and what arrived for it meanwhile. */
+  private readonly paused = new Map<string, { until: number; queue: (() => void)[] }>();
   private readonly random: () => number;
-  readonly stats = { sent: 0, delivered: 0, dropped: 0 };
+  readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
   /** Sees every datagram sent, before loss and partitions: an eavesdropper for replay tests. */
   tap: ((from: string, to: string, bytes: Uint8Array) => void) | undefined;
 
@@ -50,6 +54,26 @@ export class MemoryNetwork {
     this.jitterMs = jitterMs;
   }
 
+  /** Each packet that is not lost is delivered a second time with this probability, after its own delay. */
+  setDuplicate(rate: number): void {
+    this.duplicateRate = rate;
+  }
+
+  /**
+   * A stopped process for `ms`: it sends nothing (its heartbeats are not sent, not queued), and what
+   * arrives for it is delivered when it resumes, in order, as a socket buffer would. Its own timers
+   * still run on the shared clock; within a pause shorter than downAfter that changes nothing.
+   */
+  pause(node: string, ms: number): void {
+    const p = { until: this.clock.now() + ms, queue: [] as (() => void)[] };
+    this.paused.set(node, p);
+    this.clock.setTimeout(() => {
+      if (this.paused.get(node) !== p) return;
+      this.paused.delete(node);
+      for (const deliver of p.queue) deliver();
+    }, ms);
+  }
+
   /** Symmetric partition: nodes in different groups cannot reach each other. */
   partition(...groups: readonly (readonly string[])[]): void {
     for (const [i, g] of groups.entries())
@@ -74,6 +98,7 @@ export class MemoryNetwork {
 
   /** @internal called by MemoryTransport. */
   route(from: string, to: string, bytes: Uint8Array): void {
+    if (this.paused.has(from)) return;
     this.stats.sent++;
     this.tap?.(from, to, Uint8Array.from(bytes));
     const rate = this.lossRates.get(link(from, to)) ?? this.defaultLoss;
@@ -85,11 +110,25 @@ export class MemoryNetwork {
       return;
     }
     const copy = Uint8Array.from(bytes);
-    this.clock.setTimeout(() => {
+    this.schedule(from, to, copy, this.delayMs + jitter);
+    // Drawn only when duplication is on, so older seeded scenarios keep their loss pattern.
+    if (this.duplicateRate > 0 && this.random() < this.duplicateRate) {
+      this.stats.duplicated++;
+      this.schedule(from, to, copy, this.delayMs + Math.floor(this.random() * (this.jitterMs + 1)));
+    }
+  }
+
+  private schedule(from: string, to: string, bytes: Uint8Array, ms: number): void {
+    const deliver = () => {
       const target = this.transports.get(to);
-      if (target?.deliver(copy, `mem:${from}`)) this.stats.delivered++;
+      if (target?.deliver(bytes, `mem:${from}`)) this.stats.delivered++;
       else this.stats.dropped++;
-    }, this.delayMs + jitter);
+    };
+    this.clock.setTimeout(() => {
+      const paused = this.paused.get(to);
+      if (paused) paused.queue.push(deliver);
+      else deliver();
+    }, ms);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, holdersDown, ownRow } from './matrix';
+import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, type LinkFault } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
 import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
-import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
+import { isFresh, type Calm, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -28,7 +28,7 @@ export type Effect =
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string }
   /** A node reported different health for itself or its services: service answers may change. */
   | { readonly type: 'health'; readonly node: string; readonly healthy: boolean; readonly services: Readonly<Record<string, boolean>> }
-  /** A peer serves a higher SOA serial: adopting it keeps every name server's SOA the same. */
+  /** A peer announces a new SOA serial: the agent's ZoneSerial decides whether to follow it. */
   | { readonly type: 'peer-serial'; readonly node: string; readonly serial: number }
   /**
    * A peer echoes a sequence number of this boot that this agent has not sent yet: it was rolled
@@ -37,7 +37,9 @@ export type Effect =
    */
   | { readonly type: 'rolled-back'; readonly node: string; readonly echoed: number; readonly sequence: number }
   /** A heartbeat could not be encoded (a bug: the config is bounded to what the wire carries). */
-  | { readonly type: 'send-failed'; readonly reason: string };
+  | { readonly type: 'send-failed'; readonly reason: string }
+  /** A peer link started or stopped dropping heartbeats (see matrix.ts linkFaults). */
+  | { readonly type: 'link'; readonly fault: LinkFault; readonly broken: boolean };
 
 export interface Step {
   readonly state: MembershipState;
@@ -74,7 +76,7 @@ export function initialState(opts: {
 export function reduce(state: MembershipState, event: MembershipEvent, now: number): Step {
   switch (event.type) {
     case 'tick':
-      return evaluate(heartbeat(state, now), now);
+      return checkLinks(evaluate(heartbeat(state, now), now, true), now);
     case 'message':
       return receive(state, event.bytes, now);
     case 'local-health': {
@@ -155,7 +157,7 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
     effects.push({ type: 'config-mismatch', node: msg.sender, theirHash: msg.configHash, ourHash: state.config.hash });
   if (peer.row && !sameHealth(peer.row, msg))
     effects.push({ type: 'health', node: msg.sender, healthy: msg.nodeHealthy, services: Object.fromEntries(msg.services) });
-  if (msg.zoneSerial > state.zoneSerial && msg.zoneSerial !== peer.row?.zoneSerial)
+  if (msg.zoneSerial !== peer.row?.zoneSerial)
     effects.push({ type: 'peer-serial', node: msg.sender, serial: msg.zoneSerial });
   const peers = new Map(state.peers).set(msg.sender, accepted(msg, now, admission.mark, echo));
   let next: Step = { state: { ...state, peers, counters: { ...state.counters, received: state.counters.received + 1 } }, effects };
@@ -214,13 +216,27 @@ function rejected(state: MembershipState, reason: RejectReason): MembershipState
   return { ...state, counters: { ...state.counters, rejected: { ...r, [reason]: r[reason] + 1 } } };
 }
 
-/** Recomputes quorum and every verdict from the matrix; emits what changed. */
-function evaluate(step: Step, now: number): Step {
+/** "Heard recently" (to end a hold-down, to call a node alive): two intervals, plus half of one for delay and timer phase. */
+const RECENT_INTERVALS = 2.5;
+
+/**
+ * Recomputes quorum and every verdict from the matrix; emits what changed. At rest (see `Calm`) a
+ * heartbeat that leaves it at rest is checked in O(nodes), not O(nodes²); `full` (the tick) also
+ * checks that every peer was heard within downAfter, so time-driven changes (silence growing, rows
+ * going stale) are found within an interval. With every agent receiving nodes − 1 heartbeats an
+ * interval, recomputing every verdict on each was the agent's main cost at rest (issue 10: 3 % of
+ * a core at 16 nodes).
+ */
+function evaluate(step: Step, now: number, full = false): Step {
   const { state } = step;
   const { config } = state;
+  if (state.calm) {
+    if (stillCalm(state, state.calm) && (!full || allHeard(state, now))) return step;
+  }
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
   const { downAfterMs } = config.peer;
+  const recentMs = RECENT_INTERVALS * config.peer.intervalMs;
 
   const heardNow = config.nodes.filter((n) => n.name === state.self || isFresh(state.peers.get(n.name), now, downAfterMs));
   const hasMajority = heardNow.length >= majority;
@@ -240,14 +256,14 @@ function evaluate(step: Step, now: number): Step {
   let publishedChanged = false;
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
-    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now));
+    const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
     const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
 
     const was = state.published.get(n.name);
-    const next = publish(after, was, holdersDown(matrix, state.self, n.name), now);
+    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), now);
     if (next) published.set(n.name, next);
     if (next !== was) {
       publishedChanged = true;
@@ -255,33 +271,113 @@ function evaluate(step: Step, now: number): Step {
     }
   }
 
-  if (!changed && !publishedChanged && hasMajority === state.hasMajority) return { state, effects };
-  return {
-    state: {
-      ...state,
-      verdicts: changed ? verdicts : state.verdicts,
-      published: publishedChanged ? published : state.published,
-      hasMajority,
-      reachedQuorum: state.reachedQuorum || hasMajority,
-    },
-    effects,
-  };
+  const next: MembershipState =
+    !changed && !publishedChanged && hasMajority === state.hasMajority
+      ? state
+      : {
+          ...state,
+          verdicts: changed ? verdicts : state.verdicts,
+          published: publishedChanged ? published : state.published,
+          hasMajority,
+          reachedQuorum: state.reachedQuorum || hasMajority,
+        };
+  const calm = calmNow(next, now);
+  return { state: calm === next.calm ? next : { ...next, calm }, effects };
+}
+
+function calmNow(state: MembershipState, now: number): Calm | undefined {
+  const { config } = state;
+  if (!state.hasMajority || (config.failoverOnCheckFailure && !state.localHealth.nodeHealthy)) return undefined;
+  for (const v of state.verdicts.values()) if (v.state !== 'up' || v.heardSince !== undefined) return undefined;
+  for (const p of state.published.values()) if (!p.up || p.unassessed) return undefined;
+  if (state.published.size !== config.nodes.length) return undefined;
+  const rows = state.calm?.config === config ? state.calm.rows : new WeakSet<Row>();
+  for (const p of state.peers.values()) {
+    if (!isFresh(p, now, config.peer.downAfterMs) || !p.row || !calmRow(p.row, config)) return undefined;
+    rows.add(p.row);
+  }
+  return state.calm?.rows === rows && state.calm.localHealth === state.localHealth ? state.calm : { rows, localHealth: state.localHealth, config };
+}
+
+/** Every peer heard within downAfter: nothing time-driven (silence, a stale row) has happened yet. */
+function allHeard(state: MembershipState, now: number): boolean {
+  for (const p of state.peers.values()) if (!isFresh(p, now, state.config.peer.downAfterMs)) return false;
+  return true;
+}
+
+/** Whether `calm` still holds with the rows received since. */
+function stillCalm(state: MembershipState, calm: Calm): boolean {
+  if (state.localHealth !== calm.localHealth || state.config !== calm.config) return false;
+  for (const p of state.peers.values()) {
+    if (!p.row) return false;
+    if (calm.rows.has(p.row)) continue;
+    if (!calmRow(p.row, state.config)) return false;
+    calm.rows.add(p.row);
+  }
+  return true;
+}
+
+function calmRow(row: Row, config: ClusterConfig): boolean {
+  if (config.failoverOnCheckFailure && !row.nodeHealthy) return false;
+  if (row.heard.size !== config.nodes.length) return false;
+  for (const o of row.heard.values()) if (!o.everHeard || o.ageMs >= config.peer.downAfterMs || o.verdict !== 'up') return false;
+  return true;
 }
 
 /**
- * What this agent answers for a node, from its own verdict: down at once, up only once no fresh
- * peer holds the node down any more (see `MembershipState.published`). Unchanged: the same object.
+ * What this agent answers for a node, from its own verdict: down at once; up only while no fresh
+ * peer holds the node down (see `MembershipState.published`). That condition is checked on every
+ * evaluation, not only on the way up: an agent can hold a node up that the majority holds down
+ * (a node back from the minority never saw itself fail, so its own verdict of itself stayed up),
+ * and answering from that verdict would give its own address while every other agent gives the
+ * failover target. Unchanged: the same object.
+ *
+ * A node not assessed yet (this agent just started, or the node was just added) fails open: it is
+ * published up, under the same condition. Unknown is not failed. An agent serves once it hears a
+ * majority, often an interval before it has heard every node, and a failover target given in that
+ * interval sends clients away from a healthy node for a resolver's whole TTL. Failing open costs
+ * little in the other case: a node the cluster already holds down is held down by the peers whose
+ * rows gave this agent its majority, so it is not published up; and a node dead since before anyone
+ * heard it is answered with its own address for at most downAfter, the exposure of any new failure.
+ * Not serving until every node is decided would instead keep a restarted agent silent for downAfter
+ * whenever one node is really down.
  */
-function publish(v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
-  if (v.state === 'unknown') return was;
+function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
   if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
-  if (was?.up) return was;
   if (holders.length > 0) {
-    const reason = `${v.reason.split(':')[0]} held down: ${holders.join(', ')} still hold it down`;
-    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was?.since ?? now, heldBy: holders };
+    const reason = `${node} held down: ${holders.join(', ')} still hold it down`;
+    return was && !was.up && was.reason === reason ? was : { up: false, reason, since: was && !was.up ? was.since : now, heldBy: holders };
   }
+  const unassessed = v.state === 'unknown';
+  if (was?.up && (unassessed || !was.unassessed)) return was;
+  if (was?.up) return { up: true, reason: v.reason, since: was.since };
+  if (unassessed) return { up: true, reason: `${node} not assessed yet: answered as up until it is (unknown is not failed)`, since: now, unassessed };
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
+}
+
+/**
+ * Once per interval (not per message): which peer links drop heartbeats. A fault is reported once
+ * it has lasted downAfter: when a partition heals, rows that still say "silent" arrive for an
+ * interval or two before the ones that say "heard", and that is no broken link.
+ */
+function checkLinks(step: Step, now: number): Step {
+  const { state } = step;
+  // At rest no row has a silent cell, so there is no broken link to find.
+  if (state.calm && !state.linkFaults?.length && !state.linkSeenSince?.size && allHeard(state, now)) return step;
+  const { downAfterMs, intervalMs } = state.config.peer;
+  const current = linkFaults(currentMatrix(state, now), downAfterMs, RECENT_INTERVALS * intervalMs);
+  const key = (f: LinkFault) => `${f.from}\u0000${f.to}`;
+  const seenSince = new Map(current.map((f) => [key(f), state.linkSeenSince?.get(key(f)) ?? now]));
+  const reported = new Map((state.linkFaults ?? []).map((f) => [key(f), f]));
+  const effects: Effect[] = [];
+  for (const [k, f] of reported) if (!seenSince.has(k)) effects.push({ type: 'link', fault: f, broken: false });
+  const faults = current.filter((f) => reported.has(key(f)) || now - seenSince.get(key(f))! >= downAfterMs);
+  for (const f of faults) if (!reported.has(key(f))) effects.push({ type: 'link', fault: f, broken: true });
+  const was = state.linkSeenSince;
+  const sameSeen = was !== undefined && was.size === seenSince.size && [...seenSince.keys()].every((k) => was.has(k));
+  if (!effects.length && sameSeen && faults.every((f) => reported.get(key(f))?.message === f.message)) return step;
+  return { state: { ...state, linkFaults: faults, linkSeenSince: seenSince }, effects: [...step.effects, ...effects] };
 }
 
 function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {

@@ -27,6 +27,7 @@ export type MembershipLogEvent =
   | { readonly type: 'new-boot'; readonly message: string }
   /** The agent went on, but a heartbeat was not sent or an event not handled: a bug to report. */
   | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'link'; readonly from: string; readonly to: string; readonly broken: boolean; readonly message: string }
   | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
 
 /** Why a 'view' was emitted: a verdict, the quorum, or a node's reported health changed. */
@@ -35,7 +36,7 @@ export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' | 'health'
 export interface MembershipEvents {
   view: [view: ClusterView, changes: readonly ViewChange[]];
   event: [event: MembershipLogEvent];
-  /** A peer serves a higher SOA serial than this agent. */
+  /** A peer announces a new SOA serial (the agent decides whether to follow it). */
   serial: [serial: number];
 }
 
@@ -166,6 +167,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
         case 'quorum':
         case 'health':
           changes.push(e);
+          break;
+        case 'link':
+          this.emit('event', {
+            type: 'link',
+            from: e.fault.from,
+            to: e.fault.to,
+            broken: e.broken,
+            message: e.broken ? e.fault.message : `${e.fault.to} hears ${e.fault.from} again`,
+          });
           break;
         case 'peer-serial':
           this.emit('serial', e.serial);

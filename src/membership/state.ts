@@ -1,5 +1,6 @@
 import type { ClusterConfig } from '../config/types';
 import type { NodeVerdict } from './holddown';
+import type { LinkFault } from './matrix';
 import type { Echo, Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
 
@@ -20,6 +21,25 @@ export interface Published {
   readonly since: number;
   /** While this agent's own verdict is up: the fresh peers that still hold the node down. */
   readonly heldBy?: readonly string[];
+  /** Published up because this agent has not assessed the node yet (fail open, see reducer publish()). */
+  readonly unassessed?: true;
+}
+
+/**
+ * The cluster at rest as of the last full evaluation, with the rows it was computed from. While
+ * every row that arrives says the same (every node heard within downAfter, every verdict up, its
+ * sender healthy), no verdict, publication or quorum can change: down needs a silent vote or a
+ * failing check, and an up verdict is not lowered by anything else; the tick catches what time
+ * alone changes.
+ */
+export interface Calm {
+  /**
+   * Rows found calm (reducer.ts calmRow) under `config`. A memo of a pure predicate, so adding to it changes
+   * no result; kept by identity so a heartbeat costs a lookup per peer and no copy.
+   */
+  readonly rows: WeakSet<Row>;
+  readonly localHealth: LocalHealth;
+  readonly config: ClusterConfig;
 }
 
 export interface PeerState {
@@ -54,7 +74,8 @@ export interface MembershipState {
   /**
    * What this agent answers with: a node is published up when its own verdict is up and no fresh
    * peer still holds it down. Hold-downs grow with each agent's own flap history, which differs
-   * after restarts; waiting for the longest keeps every agent's answers the same. Absent: undecided.
+   * after restarts; waiting for the longest keeps every agent's answers the same. A node not
+   * assessed yet is published up under the same condition (fail open).
    */
   readonly published: ReadonlyMap<string, Published>;
   /** Hears a majority of the configured nodes (itself included) right now. */
@@ -62,6 +83,12 @@ export interface MembershipState {
   /** Has heard a majority at least once since start: before that the agent never serves. */
   readonly reachedQuorum: boolean;
   readonly counters: Counters;
+  /** Peer links that drop heartbeats, as of the last tick (see matrix.ts linkFaults); absent: none yet. */
+  readonly linkFaults?: readonly LinkFault[];
+  /** Since when each link (from\u0000to) has looked broken, reported or not yet. */
+  readonly linkSeenSince?: ReadonlyMap<string, number>;
+  /** Set while the cluster is at rest: lets a heartbeat that changes nothing skip the verdicts (reducer.ts). */
+  readonly calm?: Calm;
   /** The SOA serial this agent serves (the agent sets it); heartbeats carry it. */
   readonly zoneSerial: number;
 }

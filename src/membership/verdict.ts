@@ -19,7 +19,8 @@ export interface Ballot {
 
 export type Assessment =
   | { readonly kind: 'down'; readonly reason: string }
-  | { readonly kind: 'heard'; readonly reason: string }
+  /** `stale`: heard within downAfter, but not by a majority within `recentMs`: not enough to end a hold-down. */
+  | { readonly kind: 'heard'; readonly reason: string; readonly stale?: true }
   | { readonly kind: 'undecided' };
 
 /** Never heard, within an uptime shorter than downAfter: the voter cannot tell yet. */
@@ -36,15 +37,27 @@ export function majorityOf(configuredNodes: number): number {
 /**
  * `majority` is of the configured nodes, so absent voters count against both outcomes: without a
  * majority of fresh rows nothing changes. `reportsUnhealthy`: the node's own fresh row says its
- * checks fail (only passed when failoverOnCheckFailure is on).
+ * checks fail (only passed when failoverOnCheckFailure is on). `recentMs`: "heard" within
+ * downAfter keeps a node up, but a node killed a moment ago is still heard for downAfter; ending a
+ * hold-down on that would publish a dead address (and count its failure as a flap), so a 'heard'
+ * without a majority that heard it within `recentMs` (about two intervals) is marked stale.
  */
-export function assess(node: string, ballots: readonly Ballot[], majority: number, downAfterMs: number, reportsUnhealthy: boolean): Assessment {
+export function assess(
+  node: string,
+  ballots: readonly Ballot[],
+  majority: number,
+  downAfterMs: number,
+  reportsUnhealthy: boolean,
+  recentMs = Infinity,
+): Assessment {
   const silence = commonSilence(ballots.filter((b) => b.vote === 'silent'), majority, downAfterMs);
   if (silence) return { kind: 'down', reason: `${node} down: not heard by ${names(silence.voters)} for ${seconds(silence.ms)}` };
   if (reportsUnhealthy) return { kind: 'down', reason: `${node} down: its own checks fail` };
   const heard = ballots.filter((b) => b.vote === 'heard');
-  if (heard.length >= majority) return { kind: 'heard', reason: `${node} up: heard by ${names(heard)}` };
-  return { kind: 'undecided' };
+  if (heard.length < majority) return { kind: 'undecided' };
+  const reason = `${node} up: heard by ${names(heard)}`;
+  const recent = heard.filter((b) => b.rowAgeMs + b.ageMs <= recentMs).length;
+  return recent >= majority ? { kind: 'heard', reason } : { kind: 'heard', reason, stale: true };
 }
 
 /**

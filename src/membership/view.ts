@@ -1,7 +1,7 @@
 import type { NodeRole } from '../config/types';
 import { deepFreeze } from '../freeze';
 import type { NodeState } from './holddown';
-import { ownRow } from './matrix';
+import { ownRow, type LinkFault } from './matrix';
 import type { Observation } from './messages';
 import { isFresh, type MembershipState } from './state';
 
@@ -48,6 +48,10 @@ export interface ClusterView {
   readonly configHash: string;
   /** The config hash every heard node reported; differing ones are a rollout in progress or a mistake. */
   readonly configHashes: Readonly<Record<string, string>>;
+  /** The SOA serial this agent and each fresh peer announce (none yet: absent). */
+  readonly serials: Readonly<Record<string, number>>;
+  /** Peer links that drop heartbeats though both ends are alive (one-way or both ways), as of the last heartbeat. */
+  readonly links: readonly LinkFault[];
   /** Observer → its row; null when nothing was heard from the observer yet. */
   readonly matrix: Readonly<Record<string, MatrixRow | null>>;
 }
@@ -62,7 +66,8 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     return {
       name: n.name,
       role: n.role,
-      state: p ? (p.up ? 'up' : 'down') : v.state,
+      // Not assessed yet but answered as up (fail open): `up` says how it is answered, `state` what is known.
+      state: p?.unassessed ? 'unknown' : p ? (p.up ? 'up' : 'down') : v.state,
       up: p?.up === true,
       reason: p?.reason ?? v.reason,
       since: p?.since ?? v.since,
@@ -74,6 +79,10 @@ export function buildView(state: MembershipState, now: number): ClusterView {
   });
   const configHashes: Record<string, string> = {};
   for (const n of nodes) if (n.configHash !== undefined) configHashes[n.name] = n.configHash;
+
+  const serials: Record<string, number> = {};
+  if (state.zoneSerial) serials[self] = state.zoneSerial;
+  for (const [name, p] of state.peers) if (p.row?.zoneSerial && isFresh(p, now, config.peer.downAfterMs)) serials[name] = p.row.zoneSerial;
 
   const matrix: Record<string, MatrixRow | null> = {};
   for (const n of config.nodes) {
@@ -96,6 +105,8 @@ export function buildView(state: MembershipState, now: number): ClusterView {
     serving: state.reachedQuorum && state.hasMajority,
     configHash: config.hash,
     configHashes,
+    serials,
+    links: state.linkFaults ?? [],
     matrix,
   });
 }

@@ -49,6 +49,8 @@ export function view(cfg: ClusterConfig, at: number, nodes: Record<string, Parti
     serving: true,
     configHash: cfg.hash,
     configHashes: Object.fromEntries(all.map((n) => [n.name, n.configHash ?? cfg.hash])),
+    serials: {},
+    links: [],
     matrix: Object.fromEntries(cfg.nodes.map((n) => [n.name, { rowAgeMs: n.name === 'node1' ? 0 : 50, fresh: true, heard }])),
     ...extra,
   };

@@ -65,9 +65,9 @@ export class SimCluster {
   /**
    * Starts (or restarts) a node's agent with a new boot id and sequence start: distinct per boot,
    * unordered and spread over the whole range (so serial arithmetic wraps), like the runtime's
-   * random ones, but repeatable. `boot` pins them.
+   * random ones, but repeatable. `boot` pins them; `setup` runs before its first heartbeat.
    */
-  start(name: string, config = this.config, boot: { incarnation?: bigint; sequence?: number } = {}): Membership {
+  start(name: string, config = this.config, boot: { incarnation?: bigint; sequence?: number } = {}, setup?: (m: Membership) => void): Membership {
     let n = ++this.boots;
     this.members.get(name)?.stop();
     const m = new Membership({
@@ -85,6 +85,7 @@ export class SimCluster {
     });
     m.on('event', (event) => this.log.push({ at: this.clock.now(), node: name, event }));
     this.members.set(name, m);
+    setup?.(m);
     m.start();
     return m;
   }

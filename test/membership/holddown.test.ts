@@ -71,3 +71,19 @@ describe('hold-down', () => {
     expect(applyAssessment(v, undecided, 10, timing)).toBe(v);
   });
 });
+
+describe('hold-down and stale hearing', () => {
+  it('does not end on a stale "heard" (perhaps dead a moment ago), and ends once it is recent again', () => {
+    const stale: Assessment = { ...heard, stale: true };
+    const v = run([
+      [0, heard],
+      [100, down],
+      [1000, heard],
+      [4000, stale],
+      [4200, stale],
+      [4300, heard],
+    ]);
+    expect(v.map((x) => x.state)).toEqual(['up', 'down', 'down', 'down', 'down', 'up']);
+    expect(v[4].heardSince).toBe(1000);
+  });
+});

@@ -89,3 +89,32 @@ describe('MemoryNetwork', () => {
     expect(again).toEqual(['back']);
   });
 });
+
+describe('MemoryNetwork: duplication, reordering, pauses', () => {
+  it('duplicates about the set share of packets, each copy with its own delay', () => {
+    const { clock, net, got, send } = setup({ seed: 9, delayMs: 1 });
+    net.setDelay(1, 100);
+    net.setDuplicate(0.3);
+    for (let i = 0; i < 1000; i++) send('a', 'b', String(i));
+    clock.advance(200);
+    expect(got.b.length).toBe(1000 + net.stats.duplicated);
+    expect(net.stats.duplicated).toBeGreaterThan(250);
+    expect(net.stats.duplicated).toBeLessThan(350);
+    // Jitter reorders: the arrival order is not the send order.
+    const order = got.b.map((s) => Number(s.split(':')[2]));
+    expect(order.some((n, i) => i > 0 && n < order[i - 1])).toBe(true);
+  });
+
+  it('a paused node sends nothing and gets what arrived when it resumes', () => {
+    const { clock, net, got, send } = setup({ delayMs: 1 });
+    net.pause('b', 500);
+    send('a', 'b', 'queued');
+    send('b', 'a', 'lost');
+    clock.advance(499);
+    expect(got.b).toEqual([]);
+    clock.advance(1);
+    expect(got.b).toEqual(['mem:a:queued']);
+    clock.advance(100);
+    expect(got.a).toEqual([]);
+  });
+});

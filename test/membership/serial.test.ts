@@ -3,7 +3,7 @@ import { encodeHeartbeat } from '../../src/membership/messages';
 import { initialState, reduce } from '../../src/membership/reducer';
 import { makeConfig, SECRET } from './helpers';
 
-/** Agents converge on the highest SOA serial any of them serves, so `check` sees one serial. */
+/** Heartbeats carry the SOA serial; the agent (src/agent/zone-serial.ts) decides which to serve. */
 describe('zone serial in heartbeats', () => {
   const config = makeConfig(3);
   const heartbeatFrom = (sender: string, sequence: number, zoneSerial: number) =>
@@ -23,11 +23,11 @@ describe('zone serial in heartbeats', () => {
       SECRET,
     );
 
-  it('announces its own serial and reports a peer serving a higher one, once', () => {
+  it('announces its own serial and reports each new serial a peer announces, once', () => {
     let state = reduce(initialState({ config, self: 'node1', incarnation: 5n, now: 0 }), { type: 'zone-serial', serial: 100 }, 0).state;
     expect(state.zoneSerial).toBe(100);
     const lower = reduce(state, { type: 'message', bytes: heartbeatFrom('node2', 1, 99) }, 10);
-    expect(lower.effects.filter((e) => e.type === 'peer-serial')).toEqual([]);
+    expect(lower.effects.filter((e) => e.type === 'peer-serial')).toEqual([{ type: 'peer-serial', node: 'node2', serial: 99 }]);
     const higher = reduce(lower.state, { type: 'message', bytes: heartbeatFrom('node2', 2, 105) }, 20);
     expect(higher.effects.filter((e) => e.type === 'peer-serial')).toEqual([{ type: 'peer-serial', node: 'node2', serial: 105 }]);
     state = higher.state;

@@ -69,3 +69,16 @@ describe('assess (node5 of 5, majority 3)', () => {
     expect(assess('node5', ballots(spec), 3, D, false).kind).toBe(kind);
   });
 });
+
+describe('assess: heard lately enough to end a hold-down (recent = 500 ms)', () => {
+  it.each([
+    ['all heard it lately', 'node1:heard:100 node2:heard:0@200 node3:heard:150@100', false],
+    ['killed 700 ms ago: still heard within downAfter, by nobody lately', 'node1:heard:700 node2:heard:0@700 node3:heard:450@250', true],
+    ['one voter heard it lately, the node’s own row is old', 'node1:heard:100 node2:heard:0@700 node3:heard:450@250', true],
+    ['two of three heard it lately', 'node1:heard:100 node2:heard:0@200 node3:heard:450@250', false],
+  ] as const)('%s', (_name, spec, stale) => {
+    const a = assess('node2', ballots(spec), 2, D, false, 500);
+    expect(a.kind).toBe('heard');
+    expect('stale' in a && a.stale === true).toBe(stale);
+  });
+});
