@@ -142,6 +142,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
         tcpMaxConnections: this.config.dns.tcpMaxConnections,
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
+        secrets: this.config.secrets,
+        rateLimit: this.config.dns.rateLimit,
         stats: this.stats,
       });
       try {
