@@ -60,6 +60,10 @@ const duration = (min: number, max: number) =>
       return ms;
     });
 
+const secretString = z
+  .string({ error: 'secret must be a string' })
+  .refine((v) => v.length >= 32, { message: 'needs at least 32 characters — generate one with: openssl rand -base64 33' });
+
 const count = z.number().int().min(1, { message: 'must be a whole number ≥ 1' }).max(100, { message: 'must be ≤ 100' });
 
 export const checkSchema = z
@@ -133,9 +137,7 @@ export const configSchema = z
     ttl: ttl(86400).default(30),
     negativeTtl: ttl(86400).default(5),
     // A list during a rotation: the first signs, every one is accepted (README, "Rotating the secret").
-    secret: z
-      .union([z.string(), z.array(z.string()).min(1, { message: 'list at least one secret' })], { error: 'secret must be a string or a list of strings' })
-      .optional(),
+    secret: z.union([secretString, z.array(secretString).min(1, { message: 'list at least one secret' })], { error: 'secret must be a string or a list of strings' }).optional(),
     secretFile: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, { message: 'list at least one file' })]).optional(),
     dns: z
       .object({

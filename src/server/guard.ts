@@ -160,7 +160,7 @@ export class Guard {
     if (this.srcLen === 4) h = mix(h, s[0] & this.masks[0]);
     else for (let i = 0; i < 4; i++) h = mix(h ^ 0x6b, s[i] & this.masks[1 + i]);
     const slot = h & this.mask;
-    const check = mix(h, 0x85ebca6b) | 1;
+    const check = (mix(h, 0x85ebca6b) | 1) >>> 0;
     const now = this.now();
     if (this.check[slot] !== check) {
       this.check[slot] = check;
@@ -198,12 +198,8 @@ export class Guard {
     return false;
   }
 
-  /** SipHash-2-4 over client cookie | version | reserved | timestamp | client IP (RFC 9018 §4.4). */
   private hash(key: Buffer, from: Buffer, at: number, out: Buffer, outAt: number): void {
-    const input = this.hashInput;
-    from.copy(input, 0, at, at + 16);
-    for (let i = 0; i < this.srcLen / 4; i++) input.writeUInt32BE(this.src[i], 16 + 4 * i);
-    siphash24(key, input, 0, 16 + this.srcLen, out, outAt);
+    cookieHash(key, from, at, this.src, this.srcLen, this.hashInput, out, outAt);
   }
 
   private readonly computed = Buffer.alloc(8);
@@ -227,6 +223,17 @@ export class Guard {
       this.srcLen = 4;
     }
   }
+}
+
+/**
+ * RFC 9018 §4.4: SipHash-2-4 under `key` over client cookie | version | reserved | timestamp (the
+ * 16 bytes at `from[at..]`) | client IP (`ip` as big-endian words, `ipLen` 4 or 16 bytes), into
+ * `out[outAt..]` (8 bytes). `scratch` holds the input (32 bytes).
+ */
+export function cookieHash(key: Uint8Array, from: Buffer, at: number, ip: Uint32Array, ipLen: number, scratch: Buffer, out: Uint8Array, outAt: number): void {
+  from.copy(scratch, 0, at, at + 16);
+  for (let i = 0; i < ipLen / 4; i++) scratch.writeUInt32BE(ip[i], 16 + 4 * i);
+  siphash24(key, scratch, 0, 16 + ipLen, out, outAt);
 }
 
 function mix(h: number, v: number): number {
