@@ -50,10 +50,19 @@ export class DnsServer {
     private readonly opts: DnsServerOptions,
   ) {
     this.stats = opts.stats ?? new QueryStats();
-    // One guard for both: it keeps no state between a query and its answer, and TCP is never limited.
-    const guard = new Guard({ rateLimit: opts.rateLimit, secrets: opts.secrets }, this.stats);
-    this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats, guard });
-    this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats, guard });
+    this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
+    this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
+    this.setGuard(opts.secrets, opts.rateLimit);
+  }
+
+  /**
+   * Cookie secrets and rate limits (at start, and on SIGHUP): a new guard with an empty rate table.
+   * One guard for both transports: it keeps no state between a query and its answer.
+   */
+  setGuard(secrets: readonly string[], rateLimit: RateLimitConfig): void {
+    const guard = new Guard({ rateLimit, secrets }, this.stats);
+    this.udpResponder.guard = guard;
+    this.tcpResponder.guard = guard;
   }
 
   setTable(table: AnswerTable): void {

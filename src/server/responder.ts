@@ -22,8 +22,8 @@ export class Responder {
   private cookie = Cookie.None;
   table: AnswerTable;
   readonly stats: QueryStats;
-  /** Cookies and rate limiting; without one (in-process tests), neither. */
-  readonly guard?: Guard;
+  /** Cookies and rate limiting; without one (in-process tests), neither. Replaced on reload. */
+  guard?: Guard;
 
   constructor(table: AnswerTable, opts: { identity: string; stats?: QueryStats; guard?: Guard }) {
     this.table = table;
