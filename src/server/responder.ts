@@ -58,15 +58,16 @@ export class Responder {
             : p.hasEdns && p.ednsVersion > 0
               ? Rcode.BADVERS
               : -1;
-    let out = error === Rcode.NOTAUTH ? this.badKey(query) : error >= 0 ? this.bare(query, error) : this.answer(query, transport);
+    const out = error === Rcode.NOTAUTH ? this.badKey(query) : error >= 0 ? this.bare(query, error) : this.answer(query, transport);
+    const rcode = error >= 0 ? error : out[3] & 0xf;
     // RRL counts what goes out over UDP to a client that has not proven its address with a cookie.
     if (transport === 'udp' && guard?.limiting && this.cookie !== Cookie.Valid) {
       const limit = guard.limit(out, p);
       if (limit === Limit.Drop) return undefined;
       // RFC 7873 §5.2.3 lets a server answer a cookie client BADCOOKIE: it retries with our cookie.
-      if (limit === Limit.Slip) return this.cookie ? this.bare(query, Rcode.BADCOOKIE) : this.tcOnly(query);
+      if (limit === Limit.Slip) return this.cookie ? this.bare(query, Rcode.BADCOOKIE) : this.tcOnly(query, rcode, (out[2] & 0x04) !== 0);
     }
-    this.stats.count(transport, p.qtype, error >= 0 ? error : out[3] & 0xf);
+    this.stats.count(transport, p.qtype, rcode);
     return out;
   }
 
@@ -140,13 +141,18 @@ export class Responder {
     return this.tcOnly(query);
   }
 
-  private tcOnly(query: Buffer): Buffer {
+  /**
+   * No records, TC=1: what a truncated answer and a slipped (rate-limited) response look like, with
+   * the rcode and AA of the response it stands for. Echoes the question when it parsed.
+   */
+  private tcOnly(query: Buffer, rcode = 0, aa = true): Buffer {
     const p = this.parser;
+    const qEnd = p.questionEnd;
     const optLen = this.optLen;
-    const out = Buffer.allocUnsafe(p.questionEnd + optLen);
-    query.copy(out, 0, 0, p.questionEnd);
-    this.header(out, Flag.AA | Flag.TC, 1, 0, 0, 0);
-    if (optLen) this.writeOpt(out, p.questionEnd, 0);
+    const out = Buffer.allocUnsafe(Math.max(qEnd, 12) + optLen);
+    query.copy(out, 0, 0, qEnd > 0 ? qEnd : 12);
+    this.header(out, Flag.TC | (aa ? Flag.AA : 0) | (rcode & 0xf), qEnd > 0 ? 1 : 0, 0, 0, 0);
+    if (optLen) this.writeOpt(out, Math.max(qEnd, 12), rcode >> 4);
     return out;
   }
 
