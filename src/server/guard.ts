@@ -119,8 +119,12 @@ export class Guard {
 
   /** Reads the source address and the query's COOKIE option; fills `cookie` when there is one. */
   admit(query: Buffer, p: QueryParser, source: string): Cookie {
+    if (p.cookieLen === 0) {
+      // The source matters to the rate table only; without it, the query costs nothing here.
+      if (this.rate > 0) this.readSource(source);
+      return Cookie.None;
+    }
     this.readSource(source);
-    if (p.cookieLen === 0) return Cookie.None;
     const at = p.cookieStart;
     query.copy(this.cookie, 0, at, at + 8);
     const nowS = Math.floor(this.now() / 1000);
