@@ -118,15 +118,18 @@ describe('response-rate limiting', () => {
     const before = await limited();
     const t = await flood('127.0.91.1', MAIN, PORT, 3000, 1000, () => encodeQuery('solo.cluster.test', 'A'));
     const after = await limited();
-    // A second's credit (100) plus what refills in the second the flood lasts (up to 100 more).
+    // A second's credit (100) plus what refills while the flood lasts: 100 more in its second, and
+    // up to 100 a second more if a loaded machine makes the agent read the flood late.
     expect(t.answered).toBeGreaterThanOrEqual(95);
-    expect(t.answered).toBeLessThanOrEqual(220);
-    const over = 3000 - t.answered;
+    expect(t.answered).toBeLessThanOrEqual(300);
+    const over = after.dropped - before.dropped + after.slipped - before.slipped;
+    // Every query was answered or limited (a few may be lost in a full socket buffer under load).
+    expect(over + t.answered).toBeGreaterThan(2900);
+    expect(over + t.answered).toBeLessThanOrEqual(3000);
     expect(t.truncated).toBeGreaterThan(over * 0.45);
     expect(t.truncated).toBeLessThan(over * 0.55);
     expect(t.other).toBe(0);
     expect(after.slipped - before.slipped).toBe(t.truncated);
-    expect(after.dropped - before.dropped + after.slipped - before.slipped).toBe(over);
   });
 
   it('a resolver-like client asking many names and types from one source, 1,000 a second, is not limited', async () => {
@@ -140,7 +143,8 @@ describe('response-rate limiting', () => {
     const after = await limited();
     expect(after).toEqual(before);
     // AAAA here is NODATA (loopback nodes have no IPv6): an answer with no records, counted as other.
-    expect(t.answered + t.other).toBe(1000);
+    // Limited, it would be ~200 (one prefix's credit); a few may be lost in socket buffers under load.
+    expect(t.answered + t.other).toBeGreaterThan(980);
     expect(t.truncated).toBe(0);
   });
 
@@ -157,14 +161,16 @@ describe('response-rate limiting', () => {
   it('a client with a valid server cookie is not limited; a cookie client over the limit slips as BADCOOKIE with a fresh cookie', async () => {
     const client = Buffer.from('0011223344556677', 'hex');
     const noServerCookie = await flood('127.0.91.20', MAIN, PORT, 3000, 1000, () => withCookie('solo.cluster.test', 'A', client));
-    expect(noServerCookie.answered).toBeLessThanOrEqual(220);
+    expect(noServerCookie.answered).toBeLessThanOrEqual(300);
     expect(noServerCookie.badcookie).toBeGreaterThan(1000);
     expect(noServerCookie.truncated).toBe(0);
     expect(noServerCookie.cookie?.subarray(0, 8)).toEqual(client);
     expect(noServerCookie.cookie).toHaveLength(24);
-    // The same client retrying with the cookie it was given: every query answered.
+    // The same client retrying with the cookie it was given: every query answered (limited, it
+    // would be ~100; a few may be lost in socket buffers under load), none slipped.
     const proven = await flood('127.0.91.20', MAIN, PORT, 3000, 1000, () => withCookie('solo.cluster.test', 'A', noServerCookie.cookie!));
-    expect(proven.answered).toBe(3000);
+    expect(proven.answered).toBeGreaterThan(2950);
+    expect(proven.badcookie + proven.truncated).toBe(0);
   });
 
   it('TCP answers are not limited: 1,000 identical queries on one connection, 1,000 answers', async () => {
@@ -174,7 +180,8 @@ describe('response-rate limiting', () => {
 
   it('an exempt prefix is not limited', async () => {
     const t = await flood('127.0.94.1', MAIN, PORT, 1000, 500, () => encodeQuery('solo.cluster.test', 'A'));
-    expect(t.answered).toBe(1000);
+    expect(t.answered).toBeGreaterThan(980);
+    expect(t.truncated).toBe(0);
   });
 
   it('dig over the limit: TC makes it retry over TCP, BADCOOKIE makes it retry with the cookie; both get the answer', async () => {
