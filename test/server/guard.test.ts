@@ -40,20 +40,24 @@ function queryWithCookie(cookie: Buffer): { q: Buffer; p: QueryParser } {
 }
 
 describe('RFC 9018 server cookies (Appendix A vectors)', () => {
-  const key = Buffer.from('e5e973e5a6b2a43f48e7dc849e37bfcf', 'hex');
+  const A = 'e5e973e5a6b2a43f48e7dc849e37bfcf';
   it.each([
-    ['A.1, learning a new server cookie', '2464c4abcf10c957', '198.51.100.100', 1559731985, '010000005cf79f111f8130c3eee29480'],
-    ['A.2, the same client renewing it', '2464c4abcf10c957', '198.51.100.100', 1559734385, '010000005cf7a871d4a564a1442aca77'],
-    ['A.3, another client renewing it', 'fc93fc62807ddb86', '203.0.113.203', 1559734700, '010000005cf7a9acf73a7810aca2381e'],
-  ])('%s', (_name, client, ip, ts, want) => {
+    ['A.1, learning a new server cookie', A, '2464c4abcf10c957', '198.51.100.100', 1559731985, '010000005cf79f111f8130c3eee29480'],
+    ['A.2, the same client renewing it', A, '2464c4abcf10c957', '198.51.100.100', 1559734385, '010000005cf7a871d4a564a1442aca77'],
+    ['A.3, another client renewing it', A, 'fc93fc62807ddb86', '203.0.113.203', 1559734700, '010000005cf7a9acf73a7810aca2381e'],
+    ['A.4, IPv6, the cookie made under the old secret', 'dd3bdf9344b678b185a6f5cb60fca715', '22681ab97d52c298', '2001:db8:220:1:59de:d0f4:8769:82b8', 1559741817, '010000005cf7c57926556bd0934c72f8'],
+    ['A.4, IPv6, the new one under the rolled-over secret', '445536bcd2513298075a5d379663c962', '22681ab97d52c298', '2001:db8:220:1:59de:d0f4:8769:82b8', 1559741961, '010000005cf7c609a6bb79d16625507a'],
+  ])('%s', (_name, secret, client, ip, ts, want) => {
+    const key = Buffer.from(secret, 'hex');
     const input = Buffer.alloc(16);
     Buffer.from(client, 'hex').copy(input, 0);
     input[8] = 1;
     input.writeUInt32BE(ts, 12);
     const words = new Uint32Array(4);
-    expect(parseIPv4(ip, words)).toBe(true);
+    const v6 = ip.includes(':');
+    expect(v6 ? parseIPv6(ip, words) : parseIPv4(ip, words)).toBe(true);
     const out = Buffer.alloc(8);
-    cookieHash(key, input, 0, words, 4, Buffer.alloc(32), out, 0);
+    cookieHash(key, input, 0, words, v6 ? 16 : 4, Buffer.alloc(32), out, 0);
     expect(Buffer.concat([input.subarray(8), out]).toString('hex')).toBe(want);
   });
 });
