@@ -248,7 +248,14 @@ const ZONE = 'cluster.test';
 const NSD_ADDR = '127.0.10.1';
 const AGENT_ADDR = '127.0.10.11';
 
-function benchConfig(port) {
+/**
+ * Rate limiting for the measured runs: off ("agent"), or on with a limit above any one response's
+ * rate in the mix from dnsperf's one source ("agent, RRL on"), so that every query pays for the
+ * rate table and cookie check but none is limited: what a varied client costs (issue 9).
+ */
+const RRL_ON = 100_000;
+
+function benchConfig(port, rrl = false) {
   // Five nodes (two with IPv6), a first-healthy and an all-healthy service. node1 (127.0.10.11) is
   // measured; nodes 2-5 run only so that node1 hears a majority. Slow heartbeats and a long
   // downAfter: a server starved of CPU by the benchmark must not be declared down mid-run.
@@ -257,7 +264,7 @@ zone: ${ZONE}
 ttl: 30
 negativeTtl: 5
 secret: "bench-secret-0123456789abcdef0123456789"
-dns: { port: ${port} }
+dns: { port: ${port}, rateLimit: { responsesPerSecond: ${rrl ? RRL_ON : 0} } }
 peer: { port: ${port + 2000}, interval: 500ms, downAfter: 5s }
 http: { port: ${port + 3000} }
 nodes:
@@ -652,8 +659,16 @@ zone:
   }
 
   const order = Object.keys(servers).sort((a) => (a === 'agent' ? -1 : 1));
+  // The same agent process measured again with rate limiting on: switched by SIGHUP around its runs.
+  if (servers.agent) order.splice(1, 0, 'agent-rrl');
+  servers['agent-rrl'] = servers.agent;
+  const rrl = async (on) => {
+    writeFileSync(configPath, benchConfig(o.port, on));
+    process.kill(agentPid, 'SIGHUP');
+    await sleep(500);
+  };
   if (o.warmup > 0) {
-    for (const who of order) {
+    for (const who of order.filter((w) => w !== 'agent-rrl')) {
       log(`warm-up: ${who} for ${o.warmup} s`);
       await measure(o, who, servers[who].addr, servers[who].rec, queryPath, o.warmup);
     }
@@ -663,9 +678,11 @@ zone:
   for (let i = 0; i < o.runs; i++) {
     for (const who of order) {
       const quiet = o.waitQuiet > 0 ? await waitQuiet(o) : undefined;
+      if (who === 'agent-rrl') await rrl(true);
       const r = await measure(o, who, servers[who].addr, servers[who].rec, queryPath, o.seconds);
+      if (who === 'agent-rrl') await rrl(false);
       if (quiet) Object.assign(r, { quietWaitS: quiet.waitedS, loadBefore: quiet.loadBefore });
-      if (who === 'agent') Object.assign(r, memory(agentPid));
+      if (who.startsWith('agent')) Object.assign(r, memory(agentPid));
       r.run = i + 1;
       runs.push(r);
       log(`run ${i + 1} ${who}: ${fmtInt(r.qps)} q/s, lost ${r.lost}, avg latency ${fmt(r.avgLatencyMs, 3)} ms, server CPU ${pct(r.serverCpu)}, CPU0 other load ${pct(r.cpu0Other)}, CPU1 busy ${pct(r.cpu1Busy)}`);
@@ -673,6 +690,9 @@ zone:
     }
   }
   const agentMem = agentPid ? memory(agentPid) : undefined;
+  // RRL on must not have limited anything, or the run measured dropped queries, not the hot path.
+  const rrlLimited = servers.agent ? await limitedResponses(o.port) : undefined;
+  if (rrlLimited) log(`WARNING: ${rrlLimited} responses were rate limited in the RRL-on runs: the ratio is not the hot path's`);
   // The same answers after the load as before it (no node was declared down under load).
   let parAfter;
   if (par) {
@@ -706,6 +726,8 @@ zone:
       responseBytes: best.responseBytes,
     };
   }
+  const rrlRatio = summary.agent && summary['agent-rrl'] ? summary['agent-rrl'].bestQps / summary.agent.bestQps : undefined;
+  const rrlRatioPerCpu = summary.agent && summary['agent-rrl'] ? summary['agent-rrl'].qpsPerCpu / summary.agent.qpsPerCpu : undefined;
   const ratioBest = summary.agent && summary.nsd ? summary.agent.bestQps / summary.nsd.bestQps : undefined;
   const ratioMedian = summary.agent && summary.nsd ? summary.agent.medianQps / summary.nsd.medianQps : undefined;
   const ratioPerCpu = summary.agent && summary.nsd ? summary.agent.qpsPerCpu / summary.nsd.qpsPerCpu : undefined;
@@ -713,23 +735,25 @@ zone:
     // Both ratios must hold: q/s alone flatters the slower server when dnsperf sets the pace, and
     // q/CPU-s alone flatters a server that batches less when it is not saturated.
     ratio: { want: '>= 0.45 (q/s and q/CPU-s)', got: ratioBest, gotPerCpu: ratioPerCpu, ok: ratioBest === undefined ? undefined : ratioBest >= 0.45 && ratioPerCpu >= 0.45 },
+    rrl: { want: '>= 0.90 of RRL off (q/s and q/CPU-s)', got: rrlRatio, gotPerCpu: rrlRatioPerCpu, limited: rrlLimited, ok: rrlRatio === undefined ? undefined : rrlRatio >= 0.9 && rrlRatioPerCpu >= 0.9 && rrlLimited === 0 },
     rss: { want: '< 80 MB', got: agentMem?.peakMB, ok: agentMem ? agentMem.peakMB < 80 : undefined },
   };
 
   // the table
-  const rows = [['', 'agent', 'NSD']];
+  const rows = [['', 'agent', 'agent, RRL on', 'NSD']];
   const col = (who, f) => (summary[who] ? f(summary[who]) : '—');
-  rows.push(['queries/s (best of runs)', col('agent', (s) => fmtInt(s.bestQps)), col('nsd', (s) => fmtInt(s.bestQps))]);
-  rows.push(['queries/s (median)', col('agent', (s) => fmtInt(s.medianQps)), col('nsd', (s) => fmtInt(s.medianQps))]);
-  rows.push(['queries/s (each run)', col('agent', (s) => s.runsQps.map(fmtInt).join(' ')), col('nsd', (s) => s.runsQps.map(fmtInt).join(' '))]);
-  rows.push(['lost / sent (all runs)', col('agent', (s) => `${s.lost} / ${fmtInt(s.sent)}`), col('nsd', (s) => `${s.lost} / ${fmtInt(s.sent)}`)]);
-  rows.push(['avg latency (best run)', col('agent', (s) => `${fmt(s.avgLatencyMs, 3)} ms`), col('nsd', (s) => `${fmt(s.avgLatencyMs, 3)} ms`)]);
-  rows.push(['server CPU (best run)', col('agent', (s) => pct(s.serverCpu)), col('nsd', (s) => pct(s.serverCpu))]);
-  rows.push(['queries per CPU-second (best)', col('agent', (s) => fmtInt(s.qpsPerCpu)), col('nsd', (s) => fmtInt(s.qpsPerCpu))]);
-  rows.push(['avg response size', col('agent', (s) => `${s.responseBytes} B`), col('nsd', (s) => `${s.responseBytes} B`)]);
-  if (agentMem) rows.push(['memory: peak RSS / RSS now', `${fmt(agentMem.peakMB)} / ${fmt(agentMem.rssMB)} MB`, '']);
-  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r) => `  ${r[0].padEnd(w[0])}  ${r[1].padStart(w[1])}  ${r[2].padStart(w[2])}`;
+  const cols = (f) => [col('agent', f), col('agent-rrl', f)];
+  rows.push(['queries/s (best of runs)', ...cols((s) => fmtInt(s.bestQps)), col('nsd', (s) => fmtInt(s.bestQps))]);
+  rows.push(['queries/s (median)', ...cols((s) => fmtInt(s.medianQps)), col('nsd', (s) => fmtInt(s.medianQps))]);
+  rows.push(['queries/s (each run)', ...cols((s) => s.runsQps.map(fmtInt).join(' ')), col('nsd', (s) => s.runsQps.map(fmtInt).join(' '))]);
+  rows.push(['lost / sent (all runs)', ...cols((s) => `${s.lost} / ${fmtInt(s.sent)}`), col('nsd', (s) => `${s.lost} / ${fmtInt(s.sent)}`)]);
+  rows.push(['avg latency (best run)', ...cols((s) => `${fmt(s.avgLatencyMs, 3)} ms`), col('nsd', (s) => `${fmt(s.avgLatencyMs, 3)} ms`)]);
+  rows.push(['server CPU (best run)', ...cols((s) => pct(s.serverCpu)), col('nsd', (s) => pct(s.serverCpu))]);
+  rows.push(['queries per CPU-second (best)', ...cols((s) => fmtInt(s.qpsPerCpu)), col('nsd', (s) => fmtInt(s.qpsPerCpu))]);
+  rows.push(['avg response size', ...cols((s) => `${s.responseBytes} B`), col('nsd', (s) => `${s.responseBytes} B`)]);
+  if (agentMem) rows.push(['memory: peak RSS / RSS now', `${fmt(agentMem.peakMB)} / ${fmt(agentMem.rssMB)} MB`, '', '']);
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => `  ${r[0].padEnd(w[0])}${r.slice(1).map((c, i) => `  ${c.padStart(w[i + 1])}`).join('')}`;
   const out = [];
   out.push('');
   out.push(`clusterdns DNS benchmark: dnsperf -c ${o.clients} -q ${o.outstanding}${o.qps ? ` -Q ${o.qps}` : ''}${o.edns ? ' -e' : ''}, ${o.runs} × ${o.seconds} s per server, alternating; servers on CPU 0, dnsperf on CPU 1`);
@@ -737,6 +761,9 @@ zone:
   for (const r of rows.slice(1)) out.push(line(r));
   if (ratioBest !== undefined) {
     out.push(`  agent / NSD: ${fmt(ratioBest, 3)} (best of runs), ${fmt(ratioMedian, 3)} (median), ${fmt(ratioPerCpu, 3)} (per server CPU-second)   target ≥ 0.45 (both): ${targets.ratio.ok ? 'met' : 'NOT met'}`);
+  }
+  if (rrlRatio !== undefined) {
+    out.push(`  RRL on / off: ${fmt(rrlRatio, 3)} (best of runs), ${fmt(rrlRatioPerCpu, 3)} (per server CPU-second), ${rrlLimited} responses limited   target ≥ 0.90: ${targets.rrl.ok ? 'met' : 'NOT met'}`);
   }
   if (agentMem) out.push(`  agent peak RSS ${fmt(agentMem.peakMB)} MB   target < 80 MB: ${targets.rss.ok ? 'met' : 'NOT met'}`);
   const notes = [];
@@ -770,6 +797,7 @@ zone:
     runs,
     summary,
     ratio: { best: ratioBest, median: ratioMedian, perCpu: ratioPerCpu, headline: 'best' },
+    rrlRatio: { best: rrlRatio, perCpu: rrlRatioPerCpu, limited: rrlLimited, limit: RRL_ON },
     agentMemory: { afterWarmup: agentMemAfterWarmup, end: agentMem },
     targets,
     notes,
@@ -781,7 +809,16 @@ zone:
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${file.replace(`${ROOT}/`, '')}`);
   }
-  if (o.strict && (targets.ratio.ok === false || targets.rss.ok === false)) process.exitCode = 1;
+  if (o.strict && (targets.ratio.ok === false || targets.rss.ok === false || targets.rrl.ok === false)) process.exitCode = 1;
+}
+
+/** Responses the measured agent rate limited (dropped or slipped), from its /metrics. */
+async function limitedResponses(port) {
+  const text = await (await fetch(`http://${AGENT_ADDR}:${port + 3000}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('clusterdns_dns_rate_limited_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 main().catch(async (e) => {

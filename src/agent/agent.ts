@@ -152,6 +152,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
         tcpMaxConnections: this.config.dns.tcpMaxConnections,
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
+        secrets: this.config.secrets,
+        rateLimit: this.config.dns.rateLimit,
         stats: this.stats,
       });
       try {
@@ -260,7 +262,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       config.dns.port !== this.config.dns.port ||
       config.peer.port !== this.config.peer.port ||
       config.http.port !== this.config.http.port ||
-      config.http.enabled !== this.config.http.enabled;
+      config.http.enabled !== this.config.http.enabled ||
+      JSON.stringify(config.http.listen) !== JSON.stringify(this.config.http.listen);
     if (listenChanged) notes.push('dns.port, peer.port and http changes take effect after a restart');
     if (!config.nodes.some((n) => n.name === this.node.name)) {
       notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
@@ -275,6 +278,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     previous?.stop();
     this.health.start();
     this.membership?.updateConfig(config);
+    // Secrets (a rotation step) and rate limits apply to cookies and RRL at once too.
+    this.server?.setGuard(config.secrets, config.dns.rateLimit);
     this.membership?.refreshHealth();
     const view = this.membership?.view();
     // TTLs, services and the SOA may change even when the view does not: always recompile.

@@ -13,7 +13,7 @@ export interface MetricsSource {
   readonly currentConfig: ClusterConfig;
   readonly currentInputs: ZoneInputs;
   readonly failovers: number;
-  readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'socketDrops' | 'latencyCounts' | 'latencySum' | 'latencyCount'>;
+  readonly stats: Pick<QueryStats, 'entries' | 'truncated' | 'dropped' | 'socketDrops' | 'latencyCounts' | 'latencySum' | 'latencyCount' | 'rateLimited' | 'cookies'>;
   view(): ClusterView | undefined;
   counters(): Counters | undefined;
   peerDatagramsFromStrangers?(): number;
@@ -64,6 +64,28 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
     collect() {
       this.reset();
       for (const reason of SOCKET_DROP_REASONS) this.inc({ reason }, src.stats.socketDrops[reason]);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_dns_rate_limited_total',
+    help: 'UDP responses over dns.rateLimit, by action (dropped: not sent; slipped: sent as an empty TC=1 answer, or BADCOOKIE to a client that sent a cookie, so a real client retries)',
+    labelNames: ['action'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ action: 'dropped' }, src.stats.rateLimited.dropped);
+      this.inc({ action: 'slipped' }, src.stats.rateLimited.slipped);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_dns_cookies_total',
+    help: 'Queries with a DNS COOKIE option, by result (valid: a server cookie of this cluster, in date: never rate limited; client-only: none, or not valid, so a fresh one was sent)',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'valid' }, src.stats.cookies.valid);
+      this.inc({ result: 'client-only' }, src.stats.cookies.clientOnly);
     },
   });
   registry.registerMetric(latencyHistogram(src.stats));

@@ -23,10 +23,10 @@ export interface HttpApi {
 
 /**
  * The agent's read-only HTTP API: `/v1/status`, `/metrics`, `/healthz` and the status page at `/`.
- * It listens at `http.port` on the addresses the node's DNS listens on (`listen`, which defaults to
- * the node's `address` and `address6`; witnesses too): behind NAT the public `address` is not on
- * the machine, and `listen` names the one that is. Nothing it serves changes the agent, so anything
- * but GET and HEAD is refused.
+ * It listens at `http.port` on the node's `apiListen`: `http.listen` when given, else the node's
+ * peerAddress (the private network: the cluster's layout and health are not for the internet), else
+ * the addresses its DNS listens on. Nothing it serves changes the agent, so anything but GET and
+ * HEAD is refused.
  */
 export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpApi> {
   const { http } = agent.currentConfig;
@@ -53,7 +53,7 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
       ),
     ).then(() => undefined);
   try {
-    for (const address of agent.node.listen) {
+    for (const address of agent.node.apiListen) {
       // A slow or idle client must not hold a socket for long on a node whose job is DNS. The
       // request and header timeouts are enforced by a sweep every connectionsCheckingInterval
       // (30 s by default): at 1 s a slowloris client is cut off about 5 s after it connected.

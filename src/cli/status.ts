@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { clusterHealth, EXIT_UNAVAILABLE, renderStatus } from '../api/status-text';
 import type { StatusDocument } from '../api/status-types';
 import { loadConfig } from '../config/load';
-import { nodeAddresses, type ClusterConfig } from '../config/types';
+import type { ClusterConfig, NodeConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import { hostPort } from '../net/host-port';
 
@@ -47,13 +47,22 @@ async function fetchStatus(opts: StatusOptions, timeoutMs: number): Promise<{ do
   if (!config.http.enabled) throw new ClusterDnsError('USAGE', 'the HTTP API is disabled in this config (http.enabled: false): enable it on the agents, or pass --url');
   const nodes = candidates(config, opts.node);
   // All at once: a dead node's request must not delay asking the live ones.
-  const urls = nodes.map((n) => `http://${hostPort(nodeAddresses(n)[0], config.http.port)}/v1/status`);
+  const urls = nodes.map((n) => `http://${hostPort(apiAddress(n), config.http.port)}/v1/status`);
   const results = await Promise.all(urls.map((u) => getStatus(u, timeoutMs)));
   const answered = results.flatMap((r, i) => (r.ok ? [{ doc: r.doc, source: urls[i] }] : []));
   // Prefer an agent that does its job: a node cut off in the minority sees everyone else as gone.
   const best = answered.find((a) => clusterHealth(a.doc).exitCode !== EXIT_UNAVAILABLE) ?? answered[0];
   if (best) return best;
   throw unreachable(results.map((r, i) => `${urls[i]}: ${r.ok ? 'ok' : r.error}`));
+}
+
+/**
+ * Where to ask a node: where its API listens (`apiListen`: http.listen, else its peerAddress, else
+ * its DNS addresses), unless that is a wildcard, which only says "any address": then its peerAddress.
+ */
+function apiAddress(n: NodeConfig): string {
+  const a = n.apiListen[0];
+  return a === '0.0.0.0' || a === '::' ? n.peerAddress : a;
 }
 
 function candidates(config: ClusterConfig, node: string | undefined) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { deepFreeze } from '../freeze';
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
@@ -12,6 +12,7 @@ import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
 import { nameServerNodes, nodeAddresses, type CheckConfig, type ClusterConfig } from './types';
 import { heartbeatBound } from '../membership/messages';
+import { parsePrefix } from '../net/prefix';
 
 const MIN_SECRET = 32;
 /** The generated name-server names (same pattern as parent/records.ts isManagedNameServer). */
@@ -130,20 +131,33 @@ function tooLongNames(c: RawConfig, nsCount: number): string[] {
 function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig {
   const problems: string[] = [];
 
-  let secret = c.secret;
-  if (secret !== undefined && c.secretFile !== undefined) problems.push('secret: give either secret or secretFile, not both');
-  if (secret === undefined && c.secretFile !== undefined) {
-    try {
-      secret = readFileSync(resolve(baseDir, c.secretFile), 'utf8').trim();
-    } catch (e) {
-      problems.push(`secretFile: cannot read ${c.secretFile} (${(e as NodeJS.ErrnoException).code ?? e}) — give a readable file`);
+  let secrets: string[] | undefined = c.secret === undefined ? undefined : typeof c.secret === 'string' ? [c.secret] : c.secret;
+  if (secrets !== undefined && c.secretFile !== undefined) problems.push('secret: give either secret or secretFile, not both');
+  if (secrets === undefined && c.secretFile !== undefined) {
+    secrets = [];
+    for (const file of typeof c.secretFile === 'string' ? [c.secretFile] : c.secretFile) {
+      try {
+        secrets.push(readFileSync(resolve(baseDir, file), 'utf8').trim());
+      } catch (e) {
+        problems.push(`secretFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e}) — give a readable file`);
+      }
     }
   }
-  if (secret === undefined && c.secretFile === undefined) {
+  if (secrets === undefined && c.secretFile === undefined) {
     problems.push(`secret: is required — peers sign every message with it; generate one with: openssl rand -base64 33`);
-  } else if (secret !== undefined && secret.length < MIN_SECRET) {
-    problems.push(`secret: is ${secret.length} characters, needs at least ${MIN_SECRET} — generate one with: openssl rand -base64 33`);
   }
+  (secrets ?? []).forEach((s, i, all) => {
+    const field = all.length > 1 ? `secret[${i}]` : 'secret';
+    if (s.length < MIN_SECRET) problems.push(`${field}: is ${s.length} characters, needs at least ${MIN_SECRET} — generate one with: openssl rand -base64 33`);
+    if (all.indexOf(s) !== i) problems.push(`${field}: is listed twice — list each secret once`);
+  });
+  c.dns.rateLimit.exempt.forEach((e, i) => {
+    try {
+      parsePrefix(e);
+    } catch (err) {
+      problems.push(`dns.rateLimit.exempt[${i}]: ${(err as Error).message}`);
+    }
+  });
 
   const names = new Map<string, number>();
   const addresses = new Map<string, string>();
@@ -218,7 +232,6 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     zone: c.zone,
     ttl: c.ttl,
     negativeTtl: c.negativeTtl,
-    secret: secret!,
     dns: {
       port: c.dns.port,
       chaos: c.dns.chaos,
@@ -226,6 +239,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       tcpIdleTimeoutMs: c.dns.tcpIdleTimeout,
       tcpMaxConnections: c.dns.tcpMaxConnections,
       tcpMaxConnectionsPerSource: c.dns.tcpMaxConnectionsPerSource,
+      rateLimit: { ...c.dns.rateLimit },
     },
     peer: {
       port: c.peer.port,
@@ -234,7 +248,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       upAfterMs: c.peer.upAfter,
       maxUpAfterMs: Math.max(c.peer.maxUpAfter, c.peer.upAfter),
     },
-    http: { port: c.http.port, enabled: c.http.enabled },
+    http: { port: c.http.port, enabled: c.http.enabled, ...(c.http.listen ? { listen: c.http.listen } : {}) },
     discovery: { port: c.discovery.port, enabled: c.discovery.enabled, ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}) },
     parent: { ttl: c.parent.ttl },
     failoverOnCheckFailure: c.failoverOnCheckFailure,
@@ -245,6 +259,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       ...(n.address6 ? { address6: n.address6 } : {}),
       peerAddress: n.peerAddress ?? nodeAddresses(n)[0],
       listen: n.listen ?? nodeAddresses(n),
+      apiListen: c.http.listen ?? (n.peerAddress ? [n.peerAddress] : (n.listen ?? nodeAddresses(n))),
       ...(n.rack ? { rack: n.rack } : {}),
       role: n.role,
     })),
@@ -257,6 +272,16 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       ...(s.check ? { check: toCheck(s.check, s.port) } : {}),
     })),
   };
-  const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return deepFreeze({ ...body, hash });
+  return deepFreeze({ ...body, secret: secrets![0], secrets: secrets!, hash: configHash(body, secrets![0]) });
+}
+
+/**
+ * The hash peers compare. The secrets are not in the hashed content: whether peers share one shows
+ * already in whether their heartbeats verify. And it is keyed by a key derived from the sending
+ * secret, so it is no offline oracle for the secret or for a check's password (issue 9). Changing the
+ * sending secret changes it, so a node still sending under the old one shows as a mismatch.
+ */
+function configHash(body: object, secret: string): string {
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'clusterdns config hash v1', 32));
+  return createHmac('sha256', key).update(JSON.stringify(body)).digest('hex').slice(0, 16);
 }

@@ -60,6 +60,10 @@ const duration = (min: number, max: number) =>
       return ms;
     });
 
+const secretString = z
+  .string({ error: 'secret must be a string' })
+  .refine((v) => v.length >= 32, { message: 'needs at least 32 characters — generate one with: openssl rand -base64 33' });
+
 const count = z.number().int().min(1, { message: 'must be a whole number ≥ 1' }).max(100, { message: 'must be ≤ 100' });
 
 export const checkSchema = z
@@ -146,11 +150,9 @@ export const configSchema = z
     zone: zoneName,
     ttl: ttl(86400).default(30),
     negativeTtl: ttl(86400).default(5),
-    secret: z
-      .string({ error: 'secret must be a string' })
-      .refine((v) => v.length >= 32, { message: 'needs at least 32 characters — generate one with: openssl rand -base64 33' })
-      .optional(),
-    secretFile: z.string().min(1).optional(),
+    // A list during a rotation: the first signs, every one is accepted (README, "Rotating the secret").
+    secret: z.union([secretString, z.array(secretString).min(1, { message: 'list at least one secret' })], { error: 'secret must be a string or a list of strings' }).optional(),
+    secretFile: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, { message: 'list at least one file' })]).optional(),
     dns: z
       .object({
         port: port.default(53),
@@ -159,6 +161,16 @@ export const configSchema = z
         tcpIdleTimeout: duration(100, 600_000).default(10_000),
         tcpMaxConnections: z.number().int().min(1).max(65536).default(256),
         tcpMaxConnectionsPerSource: z.number().int().min(1).max(65536).default(16),
+        rateLimit: z
+          .object({
+            responsesPerSecond: z.number().int().min(0, { message: 'must be ≥ 0 (0 turns rate limiting off)' }).max(1_000_000).default(100),
+            slip: z.number().int().min(0).max(10, { message: 'must be 0–10 (0: drop every response over the limit)' }).default(2),
+            ipv4PrefixLength: z.number().int().min(8).max(32, { message: 'must be 8–32' }).default(24),
+            ipv6PrefixLength: z.number().int().min(16).max(128, { message: 'must be 16–128' }).default(56),
+            exempt: z.array(z.string()).default([]),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -177,7 +189,15 @@ export const configSchema = z
         return { ...rest, profile, interval: interval ?? p.interval, downAfter: downAfter ?? p.downAfter, upAfter: upAfter ?? p.upAfter };
       })
       .prefault({}),
-    http: z.object({ port: port.default(8053), enabled: z.boolean().default(true) }).strict().prefault({}),
+    http: z
+      .object({
+        port: port.default(8053),
+        enabled: z.boolean().default(true),
+        // Default: each node's peerAddress (the private network), else its listen addresses.
+        listen: z.array(z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' })).min(1, { message: 'list at least one address, or leave listen out' }).optional(),
+      })
+      .strict()
+      .prefault({}),
     // Off unless asked for: turning it on opens a new port on every node's addresses (src/discovery/README.md).
     discovery: z
       .object({

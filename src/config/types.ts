@@ -14,6 +14,10 @@ export interface NodeConfig {
   /** Addresses the agent's DNS listens on (default: address and address6). Behind NAT (e.g. an EC2
    * public address), list the private address the machine really has. */
   readonly listen: readonly string[];
+  /** Where the node's HTTP API listens: `http.listen` when set, else its peerAddress (the private
+   * network) when the config gives one, else its listen addresses (issue 9: nothing private on a
+   * public address). */
+  readonly apiListen: readonly string[];
   readonly rack?: string;
   readonly role: NodeRole;
 }
@@ -59,7 +63,10 @@ export interface ClusterConfig {
   readonly ttl: number;
   /** SOA minimum: how long resolvers cache NXDOMAIN/NODATA (RFC 2308). */
   readonly negativeTtl: number;
+  /** The secret heartbeats and cookies are made with: the first of `secrets`. */
   readonly secret: string;
+  /** Every secret accepted from peers (and in cookies), the sending one first. */
+  readonly secrets: readonly string[];
   readonly dns: {
     readonly port: number;
     /** Answer CHAOS TXT hostname.bind / id.server with the node name. */
@@ -70,6 +77,13 @@ export interface ClusterConfig {
     readonly tcpMaxConnections: number;
     /** Connections one client address may hold, over all of the node's addresses together. */
     readonly tcpMaxConnectionsPerSource: number;
+    readonly rateLimit: {
+      readonly responsesPerSecond: number;
+      readonly slip: number;
+      readonly ipv4PrefixLength: number;
+      readonly ipv6PrefixLength: number;
+      readonly exempt: readonly string[];
+    };
   };
   readonly peer: {
     readonly port: number;
@@ -79,7 +93,7 @@ export interface ClusterConfig {
     /** Upper bound of the flap-grown hold-down. */
     readonly maxUpAfterMs: number;
   };
-  readonly http: { readonly port: number; readonly enabled: boolean };
+  readonly http: { readonly port: number; readonly enabled: boolean; readonly listen?: readonly string[] };
   /** The Sentinel-protocol discovery service (src/discovery/); `password` is its AUTH password. */
   readonly discovery: { readonly port: number; readonly enabled: boolean; readonly password?: string };
   readonly parent: { readonly ttl: number };
@@ -88,7 +102,11 @@ export interface ClusterConfig {
   readonly checks: readonly CheckConfig[];
   readonly nodes: readonly NodeConfig[];
   readonly services: readonly ServiceConfig[];
-  /** sha256 of the normalised config, first 16 hex digits; peers compare it. */
+  /**
+   * HMAC-SHA256 of the normalised config without its secrets, keyed by a key derived from the
+   * sending secret; first 16 hex digits. Peers compare it. Unkeyed, it would let anyone who reads
+   * it test guesses of the secret or a check's password offline.
+   */
   readonly hash: string;
 }
 

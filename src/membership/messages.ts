@@ -222,21 +222,23 @@ export function decodeAge(v: number): number {
  * first, and nothing past the header is read before the HMAC holds. Row entries and services whose
  * id `names` does not know (a node or service only the sender's config lists) are skipped.
  */
-export function decode(bytes: Uint8Array, secret: string, names: WireNames): DecodeResult {
+export function decode(bytes: Uint8Array, secrets: string | readonly string[], names: WireNames): DecodeResult {
   try {
-    return decodeUnsafe(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), secret, names);
+    return decodeUnsafe(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), typeof secrets === 'string' ? [secrets] : secrets, names);
   } catch {
     return { ok: false, reason: 'malformed' };
   }
 }
 
-function decodeUnsafe(buf: Buffer, secret: string, names: WireNames): DecodeResult {
+function decodeUnsafe(buf: Buffer, secrets: readonly string[], names: WireNames): DecodeResult {
   if (buf.length < HEADER_LENGTH + MAC_LENGTH) return reject('short');
   const version = buf[0] & 0x0f;
   if ((buf[0] & 0xf0) !== MAGIC || version < MIN_VERSION || version > MAX_VERSION) return reject('version');
   if (buf.length > MAX_MESSAGE_LENGTH) return reject('malformed');
   const signed = buf.subarray(0, buf.length - MAC_LENGTH);
-  if (!timingSafeEqual(mac(secret, signed), buf.subarray(buf.length - MAC_LENGTH))) return reject('hmac');
+  // During a rotation a peer signs under any of the listed secrets (the first is the one we sign with).
+  const given = buf.subarray(buf.length - MAC_LENGTH);
+  if (!secrets.some((secret) => timingSafeEqual(mac(secret, signed), given))) return reject('hmac');
   if (buf[1] !== MessageType.Heartbeat) return reject('type');
 
   const r = new Reader(signed, HEADER_LENGTH);

@@ -126,7 +126,7 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
 }
 
 function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
-  const decoded = decode(bytes, state.config.secret, namesOf(state.config));
+  const decoded = decode(bytes, state.config.secrets, namesOf(state.config));
   if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
   const msg = decoded.message;
   const peer = state.peers.get(msg.sender);

@@ -4,8 +4,9 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClusterDnsError } from '../errors';
 import type { AnswerTable } from '../zone/compile';
+import { Guard, type RateLimitConfig } from './guard';
 import { Responder, type Transport } from './responder';
-import { LATENCY_SAMPLE_EVERY, type QueryStats } from './stats';
+import { LATENCY_SAMPLE_EVERY, QueryStats } from './stats';
 import { FrameReader } from './tcp-framing';
 
 export interface DnsServerOptions {
@@ -16,6 +17,9 @@ export interface DnsServerOptions {
   /** Over all the node's addresses together, as is the per-source cap. */
   readonly tcpMaxConnections: number;
   readonly tcpMaxConnectionsPerSource: number;
+  /** Cookies are made from the first secret and accepted under any (see guard.ts). */
+  readonly secrets: readonly string[];
+  readonly rateLimit: RateLimitConfig;
   readonly stats?: QueryStats;
 }
 
@@ -45,9 +49,20 @@ export class DnsServer {
     table: AnswerTable,
     private readonly opts: DnsServerOptions,
   ) {
-    this.udpResponder = new Responder(table, { identity: opts.identity, stats: opts.stats });
-    this.stats = this.udpResponder.stats;
+    this.stats = opts.stats ?? new QueryStats();
+    this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
+    this.setGuard(opts.secrets, opts.rateLimit);
+  }
+
+  /**
+   * Cookie secrets and rate limits (at start, and on SIGHUP): a new guard with an empty rate table.
+   * One guard for both transports: it keeps no state between a query and its answer.
+   */
+  setGuard(secrets: readonly string[], rateLimit: RateLimitConfig): void {
+    const guard = new Guard({ rateLimit, secrets }, this.stats);
+    this.udpResponder.guard = guard;
+    this.tcpResponder.guard = guard;
   }
 
   setTable(table: AnswerTable): void {
@@ -84,7 +99,7 @@ export class DnsServer {
       }
       const timed = ++n % LATENCY_SAMPLE_EVERY === 0;
       const t0 = timed ? performance.now() : 0;
-      const out = this.respond(this.udpResponder, msg, 'udp');
+      const out = this.respond(this.udpResponder, msg, 'udp', rinfo.address);
       if (out) {
         try {
           // No callback: a failed send surfaces as the socket's 'error' event (counted below).
@@ -107,9 +122,9 @@ export class DnsServer {
   }
 
   /** The Responder never throws on input; should a bug make it, that packet gets silence, not the node. */
-  private respond(responder: Responder, msg: Buffer, transport: Transport): Buffer | undefined {
+  private respond(responder: Responder, msg: Buffer, transport: Transport, source: string): Buffer | undefined {
     try {
-      return responder.respond(msg, transport);
+      return responder.respond(msg, transport, source);
     } catch {
       this.stats.socketDrops['internal-error']++;
       return undefined;
@@ -174,7 +189,7 @@ export class DnsServer {
       // While the client has not read what it was sent, its next queries wait (the reader holds them).
       if (sock.destroyed || waiting) return false;
       deadline.refresh();
-      const out = this.respond(this.tcpResponder, msg, 'tcp');
+      const out = this.respond(this.tcpResponder, msg, 'tcp', source);
       if (out && out.length <= MAX_TCP_MESSAGE) {
         const frame = Buffer.allocUnsafe(2 + out.length);
         frame.writeUInt16BE(out.length, 0);

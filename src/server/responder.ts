@@ -3,6 +3,7 @@ import { equalFolded } from '../wire/name-table';
 import { copyRelocated, type Prebuilt } from '../wire/prebuilt';
 import { ParseStatus, QueryParser, skipName } from '../wire/query';
 import type { AnswerTable } from '../zone/compile';
+import { Cookie, Guard, Limit } from './guard';
 import { QueryStats } from './stats';
 
 export type Transport = 'udp' | 'tcp';
@@ -17,24 +18,35 @@ export class Responder {
   private readonly nsid: Buffer;
   /** Length of the OPT record this answer carries (0 without EDNS); set once per query. */
   private optLen = 0;
+  /** Whether this answer carries a COOKIE option (the guard holds its bytes); set once per query. */
+  private cookie = Cookie.None;
   table: AnswerTable;
   readonly stats: QueryStats;
+  /** Cookies and rate limiting; without one (in-process tests), neither. Replaced on reload. */
+  guard?: Guard;
 
-  constructor(table: AnswerTable, opts: { identity: string; stats?: QueryStats }) {
+  constructor(table: AnswerTable, opts: { identity: string; stats?: QueryStats; guard?: Guard }) {
     this.table = table;
     this.nsid = Buffer.from(opts.identity, 'utf8');
     this.stats = opts.stats ?? new QueryStats();
+    this.guard = opts.guard;
   }
 
-  /** The response to `query`, or undefined when the packet deserves silence. Never throws on input. */
-  respond(query: Buffer, transport: Transport): Buffer | undefined {
+  /**
+   * The response to `query` from `source` (the client's address), or undefined when the packet
+   * deserves silence. Never throws on input.
+   */
+  respond(query: Buffer, transport: Transport, source = ''): Buffer | undefined {
     const p = this.parser;
     const status = p.parse(query, query.length);
     if (status === ParseStatus.Drop) {
       this.stats.dropped++;
       return undefined;
     }
-    this.optLen = p.hasEdns ? 11 + (p.wantsNsid ? 4 + this.nsid.length : 0) : 0;
+    // Decide: who is asking. A malformed COOKIE option made the parse a FORMERR already (RFC 7873 §5.2.2).
+    const guard = this.guard;
+    this.cookie = guard ? guard.admit(query, p, source) : Cookie.None;
+    this.optLen = p.hasEdns ? 11 + (p.wantsNsid ? 4 + this.nsid.length : 0) + (this.cookie ? 28 : 0) : 0;
     // RFC 8906 §8: an opcode we do not implement gets NOTIMP whatever follows the header.
     const error =
       p.opcode !== Opcode.QUERY
@@ -47,7 +59,15 @@ export class Responder {
               ? Rcode.BADVERS
               : -1;
     const out = error === Rcode.NOTAUTH ? this.badKey(query) : error >= 0 ? this.bare(query, error) : this.answer(query, transport);
-    this.stats.count(transport, p.qtype, error >= 0 ? error : out[3] & 0xf);
+    const rcode = error >= 0 ? error : out[3] & 0xf;
+    // RRL counts what goes out over UDP to a client that has not proven its address with a cookie.
+    if (transport === 'udp' && guard?.limiting && this.cookie !== Cookie.Valid) {
+      const limit = guard.limit(out, p);
+      if (limit === Limit.Drop) return undefined;
+      // RFC 7873 §5.2.3 lets a server answer a cookie client BADCOOKIE: it retries with our cookie.
+      if (limit === Limit.Slip) return this.cookie ? this.bare(query, Rcode.BADCOOKIE) : this.tcOnly(query, rcode, (out[2] & 0x04) !== 0);
+    }
+    this.stats.count(transport, p.qtype, rcode);
     return out;
   }
 
@@ -117,13 +137,22 @@ export class Responder {
 
   /** TC=1 with the question only: the client retries over TCP (RFC 7766). */
   private truncated(query: Buffer): Buffer {
-    const p = this.parser;
     this.stats.truncated++;
+    return this.tcOnly(query);
+  }
+
+  /**
+   * No records, TC=1: what a truncated answer and a slipped (rate-limited) response look like, with
+   * the rcode and AA of the response it stands for. Echoes the question when it parsed.
+   */
+  private tcOnly(query: Buffer, rcode = 0, aa = true): Buffer {
+    const p = this.parser;
+    const qEnd = p.questionEnd;
     const optLen = this.optLen;
-    const out = Buffer.allocUnsafe(p.questionEnd + optLen);
-    query.copy(out, 0, 0, p.questionEnd);
-    this.header(out, Flag.AA | Flag.TC, 1, 0, 0, 0);
-    if (optLen) this.writeOpt(out, p.questionEnd, 0);
+    const out = Buffer.allocUnsafe(Math.max(qEnd, 12) + optLen);
+    query.copy(out, 0, 0, qEnd > 0 ? qEnd : 12);
+    this.header(out, Flag.TC | (aa ? Flag.AA : 0) | (rcode & 0xf), qEnd > 0 ? 1 : 0, 0, 0, 0);
+    if (optLen) this.writeOpt(out, Math.max(qEnd, 12), rcode >> 4);
     return out;
   }
 
@@ -192,10 +221,14 @@ export class Responder {
     out[11] = arc;
   }
 
-  /** OPT (RFC 6891): our UDP size, extended rcode, version 0, DO copied (RFC 3225), NSID if asked. */
+  /**
+   * OPT (RFC 6891): our UDP size, extended rcode, version 0, DO copied (RFC 3225), NSID if asked,
+   * the client's cookie with our server cookie when it sent one (RFC 7873 §5.2).
+   */
   private writeOpt(out: Buffer, at: number, extRcode: number): void {
     const p = this.parser;
-    const rdlen = p.wantsNsid ? 4 + this.nsid.length : 0;
+    const nsidLen = p.wantsNsid ? 4 + this.nsid.length : 0;
+    const rdlen = nsidLen + (this.cookie ? 28 : 0);
     out[at] = 0;
     out.writeUInt16BE(Type.OPT, at + 1);
     out.writeUInt16BE(EDNS_UDP_SIZE, at + 3);
@@ -208,6 +241,12 @@ export class Responder {
       out.writeUInt16BE(EdnsOption.NSID, at + 11);
       out.writeUInt16BE(this.nsid.length, at + 13);
       this.nsid.copy(out, at + 15);
+    }
+    if (this.cookie) {
+      const c = at + 11 + nsidLen;
+      out.writeUInt16BE(EdnsOption.COOKIE, c);
+      out.writeUInt16BE(24, c + 2);
+      this.guard!.cookie.copy(out, c + 4);
     }
   }
 }

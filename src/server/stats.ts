@@ -53,6 +53,10 @@ export class QueryStats {
   private readonly counts = new Float64Array(2 * (TRACKED_TYPES.length + 1) * 32);
   dropped = 0;
   truncated = 0;
+  /** UDP responses over dns.rateLimit: dropped, or slipped (sent as TC=1 or BADCOOKIE). */
+  readonly rateLimited = { dropped: 0, slipped: 0 };
+  /** Queries with a COOKIE option: without a valid server cookie (clientOnly), or with one. */
+  readonly cookies = { clientOnly: 0, valid: 0 };
   readonly socketDrops = Object.fromEntries(SOCKET_DROP_REASONS.map((r) => [r, 0])) as Record<SocketDropReason, number>;
 
   count(transport: 'udp' | 'tcp', qtype: number, rcode: number): void {

@@ -131,7 +131,7 @@ describe('a two-node cluster without a witness', () => {
 describe('IPv6-only nodes and listen addresses', () => {
   it('a node with only address6 is valid: peers, listen and checks default to it', () => {
     const c = parseConfig(yaml('cluster.test', 'nodes:\n  - { name: node1, address6: "2001:db8::1" }\n  - { name: node2, address6: "2001:db8::2" }\n  - { name: node3, address6: "2001:db8::3" }\n'));
-    expect(c.nodes[0]).toEqual({ name: 'node1', address6: '2001:db8::1', peerAddress: '2001:db8::1', listen: ['2001:db8::1'], role: 'node' });
+    expect(c.nodes[0]).toEqual({ name: 'node1', address6: '2001:db8::1', peerAddress: '2001:db8::1', listen: ['2001:db8::1'], apiListen: ['2001:db8::1'], role: 'node' });
   });
 
   it.each([

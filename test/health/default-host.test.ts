@@ -45,7 +45,7 @@ describe('a node check with no host', () => {
     servers.push(server);
     const port = await listen(server, '::1');
     const base = cluster({ checks: [check({ type: 'tcp', port, timeoutMs: 300 })] });
-    const config = { ...base, nodes: base.nodes.map((n) => (n.name === 'node1' ? { name: 'node1', address6: '::1', peerAddress: '127.0.6.4', listen: ['::1'], role: 'node' as const } : n)) };
+    const config = { ...base, nodes: base.nodes.map((n) => (n.name === 'node1' ? { name: 'node1', address6: '::1', peerAddress: '127.0.6.4', listen: ['::1'], apiListen: ['::1'], role: 'node' as const } : n)) };
     const m = new HealthMonitor({ config, self: 'node1' });
     monitors.push(m);
     const result = firstResult(m);

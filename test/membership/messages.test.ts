@@ -151,3 +151,13 @@ describe('heartbeat codec', () => {
     expect(seen.get('hmac')).toBeGreaterThan(100);
   });
 });
+
+describe('secret rotation', () => {
+  const OLD = SECRET;
+  const NEW = 'the-new-secret-the-new-secret-the-new-0123';
+  it('a heartbeat signed under any listed secret decodes; under none, it is rejected as hmac', () => {
+    for (const signer of [OLD, NEW]) expect(decode(encodeHeartbeat(sample, signer), [NEW, OLD], known).ok).toBe(true);
+    expect(decode(encodeHeartbeat(sample, NEW), [OLD], known)).toEqual({ ok: false, reason: 'hmac' });
+    expect(decode(encodeHeartbeat(sample, 'a-stray-secret-a-stray-secret-a-stray-0123'), [NEW, OLD], known)).toEqual({ ok: false, reason: 'hmac' });
+  });
+});

@@ -30,7 +30,7 @@ www  IN A   127.0.7.9
  * which bind any 127/8 address. So the test puts its address on lo for as long as named runs,
  * and takes it off again only if it was not there before.
  */
-async function claimLoopback(host: string): Promise<() => Promise<void>> {
+export async function claimLoopback(host: string): Promise<() => Promise<void>> {
   const ip = findTool('ip');
   if (!ip) throw new Error('ip is not installed: apt-get install -y iproute2 (named needs its test address on lo)');
   const shown = await run(ip, ['-4', 'addr', 'show', 'dev', 'lo']);
