@@ -84,7 +84,7 @@ export class DnsServer {
       }
       const timed = ++n % LATENCY_SAMPLE_EVERY === 0;
       const t0 = timed ? performance.now() : 0;
-      const out = this.respond(this.udpResponder, msg, 'udp');
+      const out = this.respond(this.udpResponder, msg, 'udp', rinfo.address);
       if (out) {
         try {
           // No callback: a failed send surfaces as the socket's 'error' event (counted below).
@@ -107,9 +107,9 @@ export class DnsServer {
   }
 
   /** The Responder never throws on input; should a bug make it, that packet gets silence, not the node. */
-  private respond(responder: Responder, msg: Buffer, transport: Transport): Buffer | undefined {
+  private respond(responder: Responder, msg: Buffer, transport: Transport, source: string): Buffer | undefined {
     try {
-      return responder.respond(msg, transport);
+      return responder.respond(msg, transport, source);
     } catch {
       this.stats.socketDrops['internal-error']++;
       return undefined;
@@ -174,7 +174,7 @@ export class DnsServer {
       // While the client has not read what it was sent, its next queries wait (the reader holds them).
       if (sock.destroyed || waiting) return false;
       deadline.refresh();
-      const out = this.respond(this.tcpResponder, msg, 'tcp');
+      const out = this.respond(this.tcpResponder, msg, 'tcp', source);
       if (out && out.length <= MAX_TCP_MESSAGE) {
         const frame = Buffer.allocUnsafe(2 + out.length);
         frame.writeUInt16BE(out.length, 0);

@@ -17,6 +17,8 @@ export class Responder {
   private readonly nsid: Buffer;
   /** Length of the OPT record this answer carries (0 without EDNS); set once per query. */
   private optLen = 0;
+  /** The client's address (rinfo / remoteAddress); set once per query. */
+  private source = '';
   table: AnswerTable;
   readonly stats: QueryStats;
 
@@ -26,9 +28,13 @@ export class Responder {
     this.stats = opts.stats ?? new QueryStats();
   }
 
-  /** The response to `query`, or undefined when the packet deserves silence. Never throws on input. */
-  respond(query: Buffer, transport: Transport): Buffer | undefined {
+  /**
+   * The response to `query` from `source` (the client's address), or undefined when the packet
+   * deserves silence. Never throws on input.
+   */
+  respond(query: Buffer, transport: Transport, source = ''): Buffer | undefined {
     const p = this.parser;
+    this.source = source;
     const status = p.parse(query, query.length);
     if (status === ParseStatus.Drop) {
       this.stats.dropped++;
@@ -62,9 +68,12 @@ export class Responder {
       const slot = t.names.get(query, 12, p.qnameEnd, p.qhash);
       if (slot) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
+        if (slot.internal && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
         pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
-      } else if (this.inZone(query)) {
+      } else if (this.under(query, t.apexWire)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
+        // Even "no such name" would tell an outsider which internal names exist.
+        if (t.internal && this.under(query, t.internal.wire) && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
         pre = t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
@@ -99,10 +108,18 @@ export class Responder {
     return out;
   }
 
-  /** Whether the question name is the apex or below it: compare the name's tail at a label start. */
-  private inZone(query: Buffer): boolean {
+  /**
+   * dns.internalFrom: whether this client may not see private addresses. A prefix match, asked only
+   * for names under internal.<zone>.
+   */
+  private outsideInternal(): boolean {
+    const from = this.table.internal?.from;
+    return from !== undefined && !from.contains(this.source);
+  }
+
+  /** Whether the question name is `apex` or below it: compare the name's tail at a label start. */
+  private under(query: Buffer, apex: Uint8Array): boolean {
     const p = this.parser;
-    const apex = this.table.apexWire;
     const at = p.qnameEnd - apex.length;
     if (at < 12) return false;
     if (apex.length === 1) return true; // the root zone
