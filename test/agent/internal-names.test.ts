@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET, TestCluster } from '../helpers/cluster';
+import { CLI, SECRET, TestCluster } from '../helpers/cluster';
 import { run, type Started } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 
@@ -188,6 +188,18 @@ describe('unbound resolves the internal names', () => {
       (r) => r.answer[0] === priv(2),
     );
   }, 40_000);
+});
+
+describe('clusterdns check', () => {
+  it('asks the internal names too; from outside internalFrom it says they are refused, and no more', async () => {
+    // check asks from 127.0.0.1, outside internalFrom; the parent is silent (no delegation here).
+    const r = await run(process.execPath, [CLI, 'check', 'cluster.test', '--config', cluster.configPath, '--parent', '127.0.113.99:5499', '--json', '--timeout', '300'], {
+      timeoutMs: 30_000,
+    });
+    const report = JSON.parse(r.stdout) as { findings: { code: string; subject: string; severity: string }[] };
+    const internal = report.findings.filter((f) => f.subject.includes('internal'));
+    expect(internal).toEqual([expect.objectContaining({ code: 'internal-refused', subject: 'internal.cluster.test', severity: 'ok' })]);
+  });
 });
 
 describe('status API', () => {

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
@@ -8,7 +12,8 @@ import { compile } from '../../src/zone/compile';
 import { allUpInputs, type ZoneInputs } from '../../src/zone/inputs';
 import { buildZone } from '../../src/zone/zone';
 import { zoneFileText } from '../../src/zone/zonefile';
-import { SECRET } from '../helpers/cluster';
+import { CLI, SECRET } from '../helpers/cluster';
+import { requireTool } from '../helpers/tools';
 import { encodeQuery } from '../helpers/dns';
 
 /**
@@ -191,5 +196,20 @@ describe('zone export', () => {
     expect(text).toMatch(/^node1\.internal\.cluster\.test\.\s+30\s+IN\s+A\s+10\.0\.0\.1$/m);
     expect(text).toMatch(/^_redis\._tcp\.internal\.cluster\.test\.\s+30\s+IN\s+SRV\s+10 10 6379 node2\.internal\.cluster\.test\.$/m);
     expect(text).toMatch(/^node1\.cluster\.test\.\s+30\s+IN\s+A\s+192\.0\.2\.1$/m);
+  });
+
+  it('clusterdns zone export says the file lifts internalFrom, and nsd-checkzone loads it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterdns-internal-'));
+    try {
+      writeFileSync(join(dir, 'cluster.yaml'), yaml('dns: { internalFrom: [10.0.0.0/8] }'));
+      const out = spawnSync(process.execPath, [CLI, 'zone', 'export', '--config', join(dir, 'cluster.yaml'), '--serial', '7'], { encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stdout).toMatch(/^; internal\.cluster\.test names answer only clients in 10\.0\.0\.0\/8 from the agents; a server loading this file answers them to anyone$/m);
+      writeFileSync(join(dir, 'zone'), out.stdout);
+      const check = spawnSync(requireTool('nsd-checkzone'), ['cluster.test', join(dir, 'zone')], { encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
