@@ -10,10 +10,11 @@
 //   dns   a client resolving the name through unbound (stub zone to the three agents) on every
 //         reconnect, run once per --ttls value (answer TTL of the cluster config)
 //
-// Each trial: flush unbound's cache and server state, start a fresh client (its resolution fills
-// the cache), wait until the cached answer has a random age in [0, TTL) — as at any moment for a
-// resolver that many clients keep asking, whose cache is refilled as soon as it expires — kill node1, wait for the first successful write,
-// then restart node1 and wait until the service is back on it. Hold-down growth (flap damping) is
+// Each trial: start a fresh client; flush unbound's cache and server state and have it learn the
+// answer again (the connected client does not ask); wait until that answer has a random age in
+// [0, TTL) — what a resolver that many clients keep asking holds at any moment — kill node1, wait
+// for the first successful write, then restart node1 and wait until the service is back on it.
+// Hold-down growth (flap damping) is
 // off (maxUpAfter = upAfter) since the bench kills the same node on purpose.
 //
 //   npm run bench:clients [-- --trials 10 --ttls 5,30 --modes dns --json FILE]
@@ -122,15 +123,20 @@ sock.on('message', (m) => {
     pending.delete(d.id);
   } catch {}
 });
-function ask(server, name) {
+/** A recursive question to the resolver: its A addresses, or null. */
+function resolveThrough(server, port, name) {
+  return ask(server, name, { port, rd: true, timeoutMs: 3000 });
+}
+
+function ask(server, name, { port = DNS_PORT, rd = false, timeoutMs = 300 } = {}) {
   const id = (nextId = (nextId % 65535) + 1);
   return new Promise((resolve) => {
-    const t = setTimeout(() => (pending.delete(id), resolve(null)), 300);
+    const t = setTimeout(() => (pending.delete(id), resolve(null)), timeoutMs);
     pending.set(id, (d) => {
       clearTimeout(t);
       resolve(d.rcode === 'NOERROR' ? d.answers.filter((a) => a.type === 'A').map((a) => a.data).sort() : null);
     });
-    sock.send(packet.encode({ type: 'query', id, questions: [{ name, type: 'A' }] }), DNS_PORT, server);
+    sock.send(packet.encode({ type: 'query', id, flags: rd ? packet.RECURSION_DESIRED : 0, questions: [{ name, type: 'A' }] }), port, server);
   });
 }
 async function until(what, limitMs, check) {
@@ -252,14 +258,21 @@ function startClient(argv) {
 
 async function trial(cluster, mode, t) {
   const ttlMs = cluster.ttl * 1000;
-  // Each trial starts from a resolver that knows nothing: its cache is then filled by this client.
-  await cluster.control('flush_zone', 'cluster.test');
-  await cluster.control('flush_infra', 'all');
+  const flush = async () => {
+    await cluster.control('flush_zone', 'cluster.test');
+    await cluster.control('flush_infra', 'all');
+  };
+  await flush(); // the previous trial's answer (node2) may still be cached
   const client = startClient(MODES[mode].client({ ttl: cluster.ttl }));
   try {
-    await until('client writing', 10_000, async () => client.ops.some((o) => o.write));
-    // The client's first resolution filled the cache when its first operation started.
-    const filledAt = client.ops[0].start;
+    await until('client writing to node1', 10_000, async () => client.ops.at(-1)?.write && client.ops.at(-1).addr === nodeAddress(0));
+    // The resolver then forgets everything and learns the answer again at a known moment; the
+    // client, connected, does not ask until its connection fails.
+    await flush();
+    const asked = Date.now();
+    const filled = await resolveThrough(RESOLVER, RESOLVER_PORT, SERVICE);
+    if (filled?.join() !== nodeAddress(0)) throw new Error(`unbound answers ${SERVICE} with ${filled}, not node1`);
+    const filledAt = Date.now();
     await sleep(Math.max(0, filledAt + Math.random() * ttlMs - Date.now()));
     const age = Date.now() - filledAt;
     const before = client.ops.at(-1);
@@ -286,6 +299,7 @@ async function trial(cluster, mode, t) {
     return {
       trial: t + 1,
       cacheAgeAtKillMs: Math.round(age),
+      fillMs: filledAt - asked,
       servedBy: before?.addr,
       resumeMs: resumed ? resumed.at - killedAt : null,
       resumedOn: resumed?.addr ?? null,

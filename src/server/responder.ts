@@ -73,7 +73,7 @@ export class Responder {
       } else if (this.under(query, t.apexWire)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
         // Even "no such name" would tell an outsider which internal names exist.
-        if (t.internal && this.under(query, t.internal.wire) && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
+        if (t.internal?.from && this.under(query, t.internal.wire) && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
         pre = t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
