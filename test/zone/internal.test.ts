@@ -45,7 +45,7 @@ function responder(text: string, inputs?: (c: ReturnType<typeof parseConfig>) =>
 function ask(r: Responder, name: string, type: string, source = '198.51.100.7') {
   const out = r.respond(encodeQuery(name, type), 'udp', source);
   if (!out) throw new Error('no reply');
-  return packet.decode(out);
+  return packet.decode(out) as packet.DecodedPacket & { rcode: string };
 }
 
 const data = (m: packet.Packet, section: 'answers' | 'additionals' = 'answers') =>
