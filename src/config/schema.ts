@@ -144,7 +144,7 @@ const serviceSchema = z
 export const configSchema = z
   .object({
     zone: zoneName,
-    ttl: ttl(86400).default(30),
+    ttl: ttl(86400).default(5),
     negativeTtl: ttl(86400).default(5),
     secret: z
       .string({ error: 'secret must be a string' })
