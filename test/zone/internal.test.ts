@@ -193,9 +193,9 @@ describe('zone export', () => {
   it('writes the internal names with their private addresses', () => {
     const config = parseConfig(yaml());
     const text = zoneFileText(buildZone(config, allUpInputs(config, 7)));
-    expect(text).toMatch(/^node1\.internal\.cluster\.test\.\s+30\s+IN\s+A\s+10\.0\.0\.1$/m);
-    expect(text).toMatch(/^_redis\._tcp\.internal\.cluster\.test\.\s+30\s+IN\s+SRV\s+10 10 6379 node2\.internal\.cluster\.test\.$/m);
-    expect(text).toMatch(/^node1\.cluster\.test\.\s+30\s+IN\s+A\s+192\.0\.2\.1$/m);
+    expect(text).toMatch(/^node1\.internal\.cluster\.test\.\s+5\s+IN\s+A\s+10\.0\.0\.1$/m);
+    expect(text).toMatch(/^_redis\._tcp\.internal\.cluster\.test\.\s+5\s+IN\s+SRV\s+10 10 6379 node2\.internal\.cluster\.test\.$/m);
+    expect(text).toMatch(/^node1\.cluster\.test\.\s+5\s+IN\s+A\s+192\.0\.2\.1$/m);
   });
 
   it('clusterdns zone export says the file lifts internalFrom, and nsd-checkzone loads it', () => {
