@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
+import { configWarnings } from '../../src/config/warnings';
 import { zoneInputs } from '../../src/failover/zone-inputs';
 import type { NodeView } from '../../src/membership/view';
 import { Responder } from '../../src/server/responder';
@@ -179,6 +180,14 @@ describe('config', () => {
     expect(c.nodes.map((n) => n.peerAddress)).toEqual(['10.0.0.1', '10.0.0.2', '192.0.2.3', '10.0.0.9']);
     expect(c.nodes[0].listen).toEqual(['192.0.2.1', '2001:db8::1', '10.0.0.1', 'fd00::1']);
     expect(parseConfig(yaml('dns: { internalFrom: [10.0.0.0/8, 192.0.2.77] }')).dns.internalFrom).toEqual(['10.0.0.0/8', '192.0.2.77/32']);
+  });
+
+  it('warns when some nodes have no private address: their internal names give the public one', () => {
+    expect(configWarnings(parseConfig(yaml()))).toEqual([
+      'nodes: node3 has no privateAddress, so internal.cluster.test names answer its public address — give it privateAddress (or privateAddress6) if clients inside reach it privately',
+    ]);
+    expect(configWarnings(parseConfig(yaml().replace('address: 192.0.2.3 }', 'address: 192.0.2.3, privateAddress: 10.0.0.3 }')))).toEqual([]);
+    expect(configWarnings(parseConfig(yaml().replace(/, privateAddress6?: "?[0-9a-f.:]+"?/g, '')))).toEqual([]);
   });
 
   it('names too long under internal.<zone> are reported with the fix', () => {
