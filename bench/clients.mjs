@@ -67,8 +67,10 @@ const RESUME_SLACK_MS = 20_000;
 
 /**
  * How each kind of client is started. `ttls`: the answer TTLs the mode is run with (undefined: it
- * does not depend on DNS, run once with the first). `client(ctx)`: the argv of a program printing
- * one JSON line per operation: {start, at, write, read, addr, err}.
+ * does not depend on DNS, run once with the first). `config`: extra lines for the cluster YAML (a
+ * Sentinel mode turns on its discovery service there). `client(ctx)`: the argv of a program
+ * printing one JSON line per operation, {start, at, write, read, addr, err}; `ctx` holds the
+ * node addresses, the service name and Redis port, and the TTL.
  */
 const MODES = {
   dns: {
@@ -149,7 +151,7 @@ async function until(what, limitMs, check) {
 }
 
 class Cluster {
-  constructor(ttl) {
+  constructor(ttl, extraConfig = []) {
     this.ttl = ttl;
     this.dir = mkdtempSync(join(tmpdir(), 'clusterdns-bench-clients-'));
     this.agents = new Map();
@@ -168,6 +170,7 @@ class Cluster {
         ...NODES.map((n, i) => `  - { name: ${n}, address: ${nodeAddress(i)} }`),
         'services:',
         `  - { name: redis, port: ${REDIS_PORT}, nodes: [${NODES.join(', ')}], policy: first-healthy, check: { type: redis } }`,
+        ...extraConfig,
         '',
       ].join('\n'),
     );
@@ -263,7 +266,7 @@ async function trial(cluster, mode, t) {
     await cluster.control('flush_infra', 'all');
   };
   await flush(); // the previous trial's answer (node2) may still be cached
-  const client = startClient(MODES[mode].client({ ttl: cluster.ttl }));
+  const client = startClient(MODES[mode].client({ ttl: cluster.ttl, nodes: NODES.map((_, i) => nodeAddress(i)), service: 'redis', redisPort: REDIS_PORT }));
   try {
     await until('client writing to node1', 10_000, async () => client.ops.at(-1)?.write && client.ops.at(-1).addr === nodeAddress(0));
     // The resolver then forgets everything and learns the answer again at a known moment; the
@@ -335,7 +338,7 @@ const runs = [];
 for (const mode of modes) for (const ttl of MODES[mode].ttls ?? [TTLS[0]]) runs.push({ mode, ttl });
 const results = [];
 for (const { mode, ttl } of runs) {
-  const cluster = new Cluster(ttl);
+  const cluster = new Cluster(ttl, MODES[mode].config ?? []);
   const startedAt = Date.now();
   try {
     await cluster.start();
