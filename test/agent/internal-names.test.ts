@@ -38,8 +38,8 @@ services:
 let cluster: TestCluster;
 const resolvers: Started[] = [];
 
-async function dig(server: string, port: number, name: string, type: string, opts: { from?: string; rd?: boolean } = {}) {
-  const args = [`@${server}`, '-p', String(port), name, type, '+tries=1', '+time=2', opts.rd ? '+rec' : '+norec'];
+async function dig(server: string, port: number, name: string, type: string, opts: { from?: string; rd?: boolean; tcp?: boolean } = {}) {
+  const args = [`@${server}`, '-p', String(port), name, type, '+tries=1', '+time=2', opts.rd ? '+rec' : '+norec', opts.tcp ? '+tcp' : '+notcp'];
   if (opts.from) args.push('-b', opts.from);
   const r = await run(requireTool('dig'), args, { timeoutMs: 10_000 });
   const status = /status: (\w+)/.exec(r.stdout)?.[1] ?? `no reply: ${r.stdout}${r.stderr}`;
@@ -136,6 +136,11 @@ describe('dig asks the agents directly', () => {
     }
     expect(await dig(pub(1), PORT, 'node1.cluster.test', 'A', { from: OUTSIDE })).toMatchObject({ status: 'NOERROR', answer: [pub(1)] });
     expect(await dig(pub(1), PORT, 'node1.cluster.test', 'A', { from: INSIDE })).toMatchObject({ status: 'NOERROR', answer: [pub(1)] });
+  });
+
+  it('over TCP the same: the source of the connection decides', async () => {
+    expect((await dig(pub(1), PORT, 'node1.internal.cluster.test', 'A', { from: OUTSIDE, tcp: true })).status).toBe('REFUSED');
+    expect(await dig(pub(1), PORT, 'node1.internal.cluster.test', 'A', { from: INSIDE, tcp: true })).toMatchObject({ status: 'NOERROR', answer: [priv(1)] });
   });
 });
 
