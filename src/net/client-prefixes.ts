@@ -8,7 +8,7 @@ import { BlockList, isIPv6 } from 'node:net';
 export class ClientPrefixes {
   private readonly list = new BlockList();
 
-  constructor(readonly prefixes: readonly string[]) {
+  constructor(prefixes: readonly string[]) {
     for (const p of prefixes) {
       const [address, bits] = p.split('/');
       const family = isIPv6(address) ? 'ipv6' : 'ipv4';
