@@ -36,7 +36,6 @@ services:
 `;
 
 let cluster: TestCluster;
-const resolvers: Started[] = [];
 
 async function dig(server: string, port: number, name: string, type: string, opts: { from?: string; rd?: boolean; tcp?: boolean } = {}) {
   const args = [`@${server}`, '-p', String(port), name, type, '+tries=1', '+time=2', opts.rd ? '+rec' : '+norec', opts.tcp ? '+tcp' : '+notcp'];
@@ -97,7 +96,6 @@ remote-control:
   );
   const u = cluster.procs.start(requireTool('unbound'), ['-d', '-c', join(dir, 'unbound.conf')]);
   await until('unbound up', 10_000, () => dig(address, RESOLVER_PORT, 'cluster.test', 'SOA', { rd: true, from: address }), (r) => r.status === 'NOERROR');
-  resolvers.push(u);
   return u;
 }
 
