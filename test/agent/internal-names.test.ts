@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, SECRET, TestCluster } from '../helpers/cluster';
-import { run, type Started } from '../helpers/proc';
+import { run } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 
 /**
@@ -64,7 +64,7 @@ async function until<T>(what: string, ms: number, f: () => Promise<T>, ok: (v: T
 }
 
 /** unbound listening on `address`, sending its own queries from it, with the cluster as a stub zone. */
-async function startUnbound(address: string): Promise<Started> {
+async function startUnbound(address: string): Promise<void> {
   const dir = join(cluster.dir, `unbound-${address}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -94,9 +94,8 @@ remote-control:
   control-enable: no
 `,
   );
-  const u = cluster.procs.start(requireTool('unbound'), ['-d', '-c', join(dir, 'unbound.conf')]);
+  cluster.procs.start(requireTool('unbound'), ['-d', '-c', join(dir, 'unbound.conf')]);
   await until('unbound up', 10_000, () => dig(address, RESOLVER_PORT, 'cluster.test', 'SOA', { rd: true, from: address }), (r) => r.status === 'NOERROR');
-  return u;
 }
 
 beforeAll(async () => {
