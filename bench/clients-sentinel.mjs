@@ -9,7 +9,7 @@
 // Modes: redis-py `Sentinel` (Debian's python3-redis; it has no +switch-master subscription),
 // ioredis `sentinels:` without and with `failoverDetector` (its +switch-master subscription).
 //
-//   npm run bench:clients [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed --fault kill|stop]
+//   npm run bench:clients:sentinel [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed --fault kill|stop]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';

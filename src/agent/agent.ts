@@ -110,6 +110,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return compile(buildZone(this.config, this.inputs), {
       identity: this.config.dns.chaos ? this.node.name : undefined,
       unavailable: this.config.dns.minority,
+      internalFrom: this.config.dns.internalFrom,
     });
   }
 

@@ -19,5 +19,6 @@ export function currentAnswers(zone: ZoneData): AnswerStatus[] {
     // No node at all (nothing up) is not a failover: the name has no answer.
     failedOver: (n.kind === 'node' || n.kind === 'ns') && n.servedBy.length > 0 && n.servedBy[0] !== n.owner,
     ...(n.port !== undefined ? { port: n.port } : {}),
+    internal: n.internal,
   }));
 }

@@ -25,7 +25,7 @@ export function clusterHealth(s: StatusDocument): Health {
   const problems: string[] = [];
   const down = s.nodes.filter((n) => n.state === 'down').map((n) => n.name);
   const unknown = s.nodes.filter((n) => n.state === 'unknown').map((n) => n.name);
-  const moved = s.answers.filter((a) => a.failedOver && a.kind === 'node');
+  const moved = s.answers.filter((a) => a.failedOver && a.kind === 'node' && !a.internal);
   if (down.length) problems.push(`${down.join(', ')} down`);
   if (unknown.length) problems.push(`${unknown.join(', ')} not decided yet`);
   if (moved.length) problems.push(`${moved.map((a) => `${a.owner} → ${a.servedBy.join(', ')}`).join(', ')} failed over`);

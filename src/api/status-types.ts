@@ -13,6 +13,9 @@ export interface NodeStatus {
   /** null for an IPv6-only node. */
   readonly address: string | null;
   readonly address6: string | null;
+  /** The addresses internal.<zone> names answer with (null: none; the public ones stand in). */
+  readonly privateAddress: string | null;
+  readonly privateAddress6: string | null;
   readonly rack: string | null;
   /** The membership verdict: `unknown` until a majority has spoken about the node. */
   readonly state: 'unknown' | 'up' | 'down';
@@ -64,6 +67,8 @@ export interface AnswerStatus {
   readonly failedOver: boolean;
   /** Service names: the SRV port. */
   readonly port?: number;
+  /** Under internal.<zone>: answered with private addresses. */
+  readonly internal: boolean;
 }
 
 /** A broken peer link: `to` does not hear `from`. */

@@ -45,6 +45,8 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
       role: n.role,
       address: n.address ?? null,
       address6: n.address6 ?? null,
+      privateAddress: n.privateAddress ?? null,
+      privateAddress6: n.privateAddress6 ?? null,
       rack: n.rack ?? null,
       state: v?.state ?? 'unknown',
       up: v?.up ?? false,

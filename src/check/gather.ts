@@ -1,9 +1,9 @@
 import { getServers } from 'node:dns';
-import { nodeAddresses, type ClusterConfig } from '../config/types';
+import { hasInternalNames, INTERNAL_LABEL, nodeAddresses, privateAddresses, type ClusterConfig } from '../config/types';
 import { desiredDelegation } from '../parent/records';
 import { readReferral } from './model';
 import { ask, askLikeAResolver, isReply, type Question } from './query';
-import { queryKey, type Endpoint, type ExpectedCluster, type Observations, type Outcome, type ParentObservation, type ServerObservation } from './types';
+import { internalName, queryKey, type Endpoint, type ExpectedCluster, type Observations, type Outcome, type ParentObservation, type ServerObservation } from './types';
 
 export interface GatherOptions {
   /** Lowercase, no trailing dot. */
@@ -73,10 +73,17 @@ function expectedCluster(config: ClusterConfig): ExpectedCluster {
   const desired = desiredDelegation(config);
   const ns = desired.rrsets.find((r) => r.type === 'NS')!;
   const byNode = new Map([...desired.nodeOf].map(([host, node]) => [node, host]));
+  const internal = hasInternalNames(config);
   return {
-    nodes: config.nodes
-      .filter((n) => byNode.has(n.name))
-      .map((n) => ({ name: n.name, ...(n.address ? { address: n.address } : {}), ...(n.address6 ? { address6: n.address6 } : {}), nsName: byNode.get(n.name)! })),
+    nodes: config.nodes.filter((n) => byNode.has(n.name)).map((n) => ({
+      name: n.name,
+      ...(n.address ? { address: n.address } : {}),
+      ...(n.address6 ? { address6: n.address6 } : {}),
+      nsName: byNode.get(n.name)!,
+      // As zone/zone.ts answers: the private addresses, or the public ones of a node that has none.
+      ...(internal ? { internal: privateAddresses(n).length ? privateAddresses(n) : nodeAddresses(n) } : {}),
+    })),
+    ...(internal ? { internalZone: `${INTERNAL_LABEL}.${config.zone}` } : {}),
     parentNs: ns.values,
     parentTtl: ns.ttl,
   };
@@ -111,6 +118,8 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
 
   const names = new Set<string>();
   for (const n of expected?.nodes ?? []) names.add(`${n.name}.${zone}`).add(n.nsName);
+  const internalZone = expected?.internalZone;
+  if (internalZone) for (const n of expected!.nodes) names.add(`${n.name}.${internalZone}`).add(internalName(n.nsName, zone, internalZone));
   for (const n of referral?.ns ?? []) if (n.endsWith(`.${zone}`)) names.add(n);
   const addIdentities = (probes: typeof first) => {
     for (const s of probes) {

@@ -1,6 +1,6 @@
 import { nodeAddresses } from '../config/types';
 import { isReply } from './query';
-import { formatEndpoint, queryKey, type Endpoint, type Observations, type Outcome, type Reply } from './types';
+import { formatEndpoint, internalName, queryKey, type Endpoint, type Observations, type Outcome, type Reply } from './types';
 
 /**
  * The observations put in the shape the checks reason about: what the parent delegates, what each
@@ -148,6 +148,11 @@ function nameViews(obs: Observations, parent: ParentView | undefined, servers: r
     const addrs = nodeAddresses(n);
     expected.set(`${n.name}.${zone}`, { addrs, owner: n.name });
     expected.set(n.nsName, { addrs, owner: n.name });
+    const iz = obs.expected?.internalZone;
+    if (iz && n.internal) {
+      expected.set(`${n.name}.${iz}`, { addrs: [...n.internal], owner: n.name });
+      expected.set(internalName(n.nsName, zone, iz), { addrs: [...n.internal], owner: n.name });
+    }
   }
   const asked = new Set<string>();
   for (const s of obs.servers) for (const k of s.names.keys()) asked.add(k.split(' ')[0]);
@@ -215,7 +220,7 @@ export function agreed(answers: ReadonlyMap<string, string>): string | undefined
 /** The node an address belongs to, by config or by the identity of the server at that address. */
 export function nodeAt(obs: Observations, model: Model, address: string): string | undefined {
   return (
-    obs.expected?.nodes.find((n) => n.address === address || n.address6 === address)?.name ??
+    obs.expected?.nodes.find((n) => n.address === address || n.address6 === address || n.internal?.includes(address))?.name ??
     model.servers.find((s) => s.endpoint.host === address)?.identity
   );
 }

@@ -1,3 +1,4 @@
+import { isInZone } from '../wire/name';
 import { agreed, nodeAt, type Model, type NameView } from './model';
 import type { Finding, Observations } from './types';
 
@@ -31,7 +32,21 @@ function disagreement(n: NameView): string {
 /** Every name answered alike by every serving name server, and which names are failed over. */
 export function checkNames(obs: Observations, model: Model): Finding[] {
   const out: Finding[] = [];
+  // dns.internalFrom may refuse internal names to the machine running check: that is the setting
+  // working, not a broken name. Said once; the names are then not judged.
+  const iz = obs.expected?.internalZone;
+  const refused = model.names.filter((n) => iz && isInZone(n.name, iz) && n.answers.size > 0 && [...n.answers.values()].every((a) => a === 'REFUSED'));
+  if (iz && refused.length > 0) {
+    out.push({
+      severity: 'ok',
+      code: 'internal-refused',
+      subject: iz,
+      message: `the name servers refuse ${iz} names to this machine (dns.internalFrom): private addresses are not shown outside`,
+      fix: `run check from a client inside dns.internalFrom to see the ${iz} answers`,
+    });
+  }
   for (const n of model.names) {
+    if (refused.includes(n)) continue;
     const distinct = new Set(n.answers.values());
     if (distinct.size > 1) {
       out.push({

@@ -61,7 +61,16 @@ export interface ServerObservation {
 
 /** The cluster as its config describes it (only with --config). */
 export interface ExpectedCluster {
-  readonly nodes: readonly { readonly name: string; readonly address?: string; readonly address6?: string; readonly nsName: string }[];
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly address?: string;
+    readonly address6?: string;
+    readonly nsName: string;
+    /** What the node's internal.<zone> names answer with while it is up (with `internalZone`). */
+    readonly internal?: readonly string[];
+  }[];
+  /** internal.<zone>, when the config gives nodes private addresses. */
+  readonly internalZone?: string;
   /** The NS set and glue the parent should hold, from src/parent/records.ts. */
   readonly parentNs: readonly string[];
   readonly parentTtl: number;
@@ -92,6 +101,11 @@ export interface Finding {
   readonly fix?: string;
   /** May be a change in progress (serials moving, failover not yet done): ask again once before believing it. */
   readonly transient?: boolean;
+}
+
+/** `nsK.<zone>` as it is named under internal.<zone>. */
+export function internalName(name: string, zone: string, internalZone: string): string {
+  return `${name.slice(0, -zone.length)}${internalZone}`;
 }
 
 export function queryKey(name: string, type: string): string {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load';
-import { nameServerNodes } from '../config/types';
+import { hasInternalNames, INTERNAL_LABEL, nameServerNodes } from '../config/types';
 import { configWarnings } from '../config/warnings';
 
 export function registerConfig(program: Command): void {
@@ -14,7 +14,9 @@ export function registerConfig(program: Command): void {
       const ns = nameServerNodes(c).length;
       process.stdout.write(
         `${opts.config}: ok — zone ${c.zone}, ${c.nodes.length} node${c.nodes.length > 1 ? 's' : ''} ` +
-          `(${ns} name server${ns > 1 ? 's' : ''}), ${c.services.length} service${c.services.length === 1 ? '' : 's'}, hash ${c.hash}\n`,
+          `(${ns} name server${ns > 1 ? 's' : ''}), ${c.services.length} service${c.services.length === 1 ? '' : 's'}, ` +
+          (hasInternalNames(c) ? `private addresses under ${INTERNAL_LABEL}.${c.zone}${c.dns.internalFrom ? ` (to ${c.dns.internalFrom.join(', ')})` : ''}, ` : '') +
+          `hash ${c.hash}\n`,
       );
       // Still exit 0: the agent runs this config; the warning says why it should not be deployed.
       for (const w of configWarnings(c)) process.stderr.write(`clusterdns: warning: ${w}\n`);

@@ -18,8 +18,11 @@ export function registerZone(program: Command): void {
       const config = loadConfig(opts.config);
       const serial = opts.serial === undefined ? Math.floor(Date.now() / 1000) : parseSerial(opts.serial);
       const data = buildZone(config, allUpInputs(config, serial));
+      const restricted = config.dns.internalFrom
+        ? `\ninternal.${config.zone} names answer only clients in ${config.dns.internalFrom.join(', ')} from the agents; a server loading this file answers them to anyone`
+        : '';
       const text = zoneFileText(data, {
-        header: `${config.zone}: written by clusterdns zone export from ${opts.config} (config hash ${config.hash}), every node up`,
+        header: `${config.zone}: written by clusterdns zone export from ${opts.config} (config hash ${config.hash}), every node up${restricted}`,
       });
       if (opts.output === undefined) {
         process.stdout.write(text);

@@ -10,7 +10,7 @@ import { compile } from '../zone/compile';
 import { allUpInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
-import { nameServerNodes, nodeAddresses, type CheckConfig, type ClusterConfig } from './types';
+import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, privateAddresses, type CheckConfig, type ClusterConfig } from './types';
 import { heartbeatBound } from '../membership/messages';
 import { parsePrefix } from '../net/prefix';
 
@@ -62,7 +62,7 @@ function assertServable(config: ClusterConfig, where: string): void {
   const inputs = { ...allUpInputs(config, 0xffffffff), services: new Map(config.services.map((s) => [s.name, s.nodes])) };
   const longest = nameServerNodes(config).reduce((a, n) => (n.name.length > a.length ? n.name : a), '');
   try {
-    compile(buildZone(config, inputs), { identity: config.dns.chaos ? longest : undefined, unavailable: config.dns.minority });
+    compile(buildZone(config, inputs), { identity: config.dns.chaos ? longest : undefined, unavailable: config.dns.minority, internalFrom: config.dns.internalFrom });
   } catch (e) {
     throw invalid(where, [`zone: the cluster zone cannot be built from this config (${e instanceof Error ? e.message : String(e)}) — shorten the zone, node or service names`]);
   }
@@ -121,11 +121,20 @@ function tooLongNames(c: RawConfig, nsCount: number): string[] {
   };
   check('zone', `hostmaster.${c.zone}`, 'use a shorter zone');
   check('zone', `ns${Math.max(nsCount, 1)}.${c.zone}`, 'use a shorter zone');
+  // With private addresses every node and service name is also served under internal.<zone>: the
+  // longer of the two is the one that must fit.
+  const under = hasInternalNames(c) ? `${INTERNAL_LABEL}.${c.zone}` : c.zone;
+  const more = under === c.zone ? '' : ` (their ${INTERNAL_LABEL}. names add ${INTERNAL_LABEL.length + 1} characters)`;
   c.nodes.forEach((n, i) => {
-    if (n.role !== 'witness') check(`nodes[${i}].name`, `${n.name}.${c.zone}`, 'shorten the node name or the zone');
+    if (n.role !== 'witness') check(`nodes[${i}].name`, `${n.name}.${under}`, `shorten the node name or the zone${more}`);
   });
-  c.services.forEach((s, i) => check(`services[${i}].name`, `_${s.name}._tcp.${c.zone}`, 'shorten the service name or the zone'));
+  c.services.forEach((s, i) => check(`services[${i}].name`, `_${s.name}._tcp.${under}`, `shorten the service name or the zone${more}`));
   return problems;
+}
+
+/** Heartbeats go over the private network when the node has one. */
+function peerAddressOf(n: RawConfig['nodes'][number]): string {
+  return n.peerAddress ?? n.privateAddress ?? n.privateAddress6 ?? nodeAddresses(n)[0];
 }
 
 function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig {
@@ -164,7 +173,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   c.nodes.forEach((n, i) => {
     if (names.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is also nodes[${names.get(n.name)}].name — node names must be unique`);
     names.set(n.name, i);
-    for (const a of nodeAddresses(n)) {
+    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n)])) {
       const other = addresses.get(a);
       if (other) problems.push(`nodes[${i}]: address ${a} is also used by ${other} — every node needs its own address`);
       addresses.set(a, n.name);
@@ -179,6 +188,19 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   c.nodes.forEach((n, i) => {
     if (NAME_SERVER_NAME.test(n.name)) problems.push(`nodes[${i}].name: ${clashesWithNs(n.name)} — rename the node`);
   });
+
+  // internal.<zone> holds the private-address names: a node or service of that name would own it twice.
+  const internal = hasInternalNames(c);
+  if (internal) {
+    c.nodes.forEach((n, i) => {
+      if (n.name === INTERNAL_LABEL) problems.push(`nodes[${i}].name: "${INTERNAL_LABEL}" is where ${INTERNAL_LABEL}.${c.zone} names with private addresses live — rename the node`);
+    });
+    c.services.forEach((s, i) => {
+      if (s.name === INTERNAL_LABEL) problems.push(`services[${i}].name: "${INTERNAL_LABEL}" is where ${INTERNAL_LABEL}.${c.zone} names with private addresses live — pick another name`);
+    });
+  } else if (c.dns.internalFrom !== undefined) {
+    problems.push(`dns.internalFrom: restricts the ${INTERNAL_LABEL}.${c.zone} names, but no node has privateAddress or privateAddress6 — give the nodes their private addresses, or remove internalFrom`);
+  }
 
   const serviceNames = new Set<string>();
   c.services.forEach((s, i) => {
@@ -197,7 +219,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
 
   // Each agent binds one peer socket, of its own peerAddress's family: it cannot reach a peer of
   // the other family. An IPv6-only node (no `address`) in an IPv4 peer network needs an IPv4 peerAddress.
-  const family = (n: RawConfig['nodes'][number]) => (isIPv6(n.peerAddress ?? n.address ?? n.address6 ?? '') ? 'IPv6' : 'IPv4');
+  const family = (n: RawConfig['nodes'][number]) => (isIPv6(peerAddressOf(n)) ? 'IPv6' : 'IPv4');
   const first = c.nodes[0];
   c.nodes.forEach((n, i) => {
     if (family(n) !== family(first))
@@ -240,6 +262,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       tcpMaxConnections: c.dns.tcpMaxConnections,
       tcpMaxConnectionsPerSource: c.dns.tcpMaxConnectionsPerSource,
       rateLimit: { ...c.dns.rateLimit },
+      ...(c.dns.internalFrom ? { internalFrom: c.dns.internalFrom } : {}),
     },
     peer: {
       port: c.peer.port,
@@ -257,9 +280,13 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       name: n.name,
       ...(n.address ? { address: n.address } : {}),
       ...(n.address6 ? { address6: n.address6 } : {}),
-      peerAddress: n.peerAddress ?? nodeAddresses(n)[0],
-      listen: n.listen ?? nodeAddresses(n),
-      apiListen: c.http.listen ?? (n.peerAddress ? [n.peerAddress] : (n.listen ?? nodeAddresses(n))),
+      ...(n.privateAddress ? { privateAddress: n.privateAddress } : {}),
+      ...(n.privateAddress6 ? { privateAddress6: n.privateAddress6 } : {}),
+      peerAddress: peerAddressOf(n),
+      // The API belongs on the private network: the peer address when the node has a private one.
+      apiListen: c.http.listen ?? (n.peerAddress ?? n.privateAddress ?? n.privateAddress6 ? [peerAddressOf(n)] : (n.listen ?? nodeAddresses(n))),
+      // Internal clients ask the agent on its private address: listen there too.
+      listen: n.listen ?? [...new Set([...nodeAddresses(n), ...privateAddresses(n)])],
       ...(n.rack ? { rack: n.rack } : {}),
       role: n.role,
     })),

@@ -103,12 +103,26 @@ const listenAddress = z
       'a wildcard address answers UDP from whichever address the kernel picks, not the one queried, and resolvers drop such answers on multi-homed hosts — list the addresses the node answers on',
   });
 
+/** `10.0.0.0/8`, `fd00::/8`, or a bare address (one host). Normalised to `address/length`. */
+const clientPrefix = z.string({ error: 'must be a prefix such as 10.0.0.0/8' }).transform((v, ctx) => {
+  const [address, len, ...rest] = v.trim().split('/');
+  const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  const bits = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : -1;
+  if (max === 0 || rest.length > 0 || bits < 0 || bits > max) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a client prefix: write an address and a length, such as 10.0.0.0/8 or fd00::/8` });
+    return z.NEVER;
+  }
+  return `${address}/${bits}`;
+});
+
 const nodeSchema = z
   .object({
     name: label('name'),
     address: ipv4.optional(),
     address6: ipv6.optional(),
     peerAddress: z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' }).optional(),
+    privateAddress: ipv4.optional(),
+    privateAddress6: ipv6.optional(),
     listen: z.array(listenAddress).min(1, { message: 'list at least one address, or leave listen out' }).optional(),
     rack: z.string().min(1).max(64).optional(),
     role: z.enum(['node', 'witness'], { error: 'role must be node or witness' }).default('node'),
@@ -148,7 +162,7 @@ export const PEER_PROFILES = {
 export const configSchema = z
   .object({
     zone: zoneName,
-    ttl: ttl(86400).default(30),
+    ttl: ttl(86400).default(5),
     negativeTtl: ttl(86400).default(5),
     // A list during a rotation: the first signs, every one is accepted (README, "Rotating the secret").
     secret: z.union([secretString, z.array(secretString).min(1, { message: 'list at least one secret' })], { error: 'secret must be a string or a list of strings' }).optional(),
@@ -171,6 +185,10 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        internalFrom: z
+          .array(clientPrefix, { error: 'internalFrom must be a list of client prefixes such as [10.0.0.0/8, 192.168.0.0/16]' })
+          .min(1, { message: 'list at least one prefix, or leave internalFrom out to answer internal names to every client' })
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -9,9 +9,15 @@ export interface NodeConfig {
    * of `address` and `address6`. */
   readonly address?: string;
   readonly address6?: string;
-  /** Address peers send heartbeats to (defaults to `address`, else `address6`). */
+  /**
+   * Addresses clients inside the private network reach the node on; `internal.<zone>` answers with
+   * them. Apart from peerAddress, which may be a dedicated heartbeat network clients cannot route to.
+   */
+  readonly privateAddress?: string;
+  readonly privateAddress6?: string;
+  /** Address peers send heartbeats to (defaults to `privateAddress`, else `address`, else `address6`). */
   readonly peerAddress: string;
-  /** Addresses the agent's DNS listens on (default: address and address6). Behind NAT (e.g. an EC2
+  /** Addresses the agent's DNS listens on (default: address, address6 and the private ones). Behind NAT (e.g. an EC2
    * public address), list the private address the machine really has. */
   readonly listen: readonly string[];
   /** Where the node's HTTP API listens: `http.listen` when set, else its peerAddress (the private
@@ -84,6 +90,11 @@ export interface ClusterConfig {
       readonly ipv6PrefixLength: number;
       readonly exempt: readonly string[];
     };
+    /**
+     * Client prefixes (`address/length`) that may ask `internal.<zone>` names; others get REFUSED.
+     * Undefined: every client may.
+     */
+    readonly internalFrom?: readonly string[];
   };
   readonly peer: {
     readonly port: number;
@@ -113,6 +124,19 @@ export interface ClusterConfig {
 /** The node's client-facing addresses: `address` and/or `address6`, IPv4 first. */
 export function nodeAddresses(n: { readonly address?: string; readonly address6?: string }): string[] {
   return [n.address, n.address6].filter((a): a is string => a !== undefined);
+}
+
+/** The node's private addresses, IPv4 first (may be empty). */
+export function privateAddresses(n: { readonly privateAddress?: string; readonly privateAddress6?: string }): string[] {
+  return [n.privateAddress, n.privateAddress6].filter((a): a is string => a !== undefined);
+}
+
+/** The label under the zone that holds the names answered with private addresses. */
+export const INTERNAL_LABEL = 'internal';
+
+/** `internal.<zone>` names exist when any node has a private address. */
+export function hasInternalNames(config: { readonly nodes: readonly { readonly privateAddress?: string; readonly privateAddress6?: string }[] }): boolean {
+  return config.nodes.some((n) => privateAddresses(n).length > 0);
 }
 
 /** Name servers are the non-witness nodes, in config order: ns1 is the first of them. */

@@ -1,4 +1,4 @@
-import type { ClusterConfig } from './types';
+import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, privateAddresses, type ClusterConfig } from './types';
 
 /**
  * Configs the agent can serve but that defeat the point of running it. Not errors: a two-node lab
@@ -13,6 +13,15 @@ export function configWarnings(config: ClusterConfig): string[] {
       `nodes: a cluster of two voting nodes has no majority once either fails, so the survivor answers ${config.dns.minority.toUpperCase()} for the whole zone — ` +
         `add a third node or a witness on a third machine: - { name: tie, address: <its address>, role: witness }`,
     );
+  }
+  if (hasInternalNames(config)) {
+    // Legitimate (a node outside the private network), but more often a forgotten field.
+    const publicOnly = nameServerNodes(config).filter((n) => privateAddresses(n).length === 0).map((n) => n.name);
+    if (publicOnly.length > 0)
+      warnings.push(
+        `nodes: ${publicOnly.join(', ')} ${publicOnly.length > 1 ? 'have' : 'has'} no privateAddress, so ${INTERNAL_LABEL}.${config.zone} names answer ${publicOnly.length > 1 ? 'their' : 'its'} public address — ` +
+          `give ${publicOnly.length > 1 ? 'them' : 'it'} privateAddress (or privateAddress6) if clients inside reach ${publicOnly.length > 1 ? 'them' : 'it'} privately`,
+      );
   }
   return warnings;
 }

@@ -20,6 +20,8 @@ export class Responder {
   private optLen = 0;
   /** Whether this answer carries a COOKIE option (the guard holds its bytes); set once per query. */
   private cookie = Cookie.None;
+  /** The client's address (rinfo / remoteAddress); set once per query. */
+  private source = '';
   table: AnswerTable;
   readonly stats: QueryStats;
   /** Cookies and rate limiting; without one (in-process tests), neither. Replaced on reload. */
@@ -38,6 +40,7 @@ export class Responder {
    */
   respond(query: Buffer, transport: Transport, source = ''): Buffer | undefined {
     const p = this.parser;
+    this.source = source;
     const status = p.parse(query, query.length);
     if (status === ParseStatus.Drop) {
       this.stats.dropped++;
@@ -82,9 +85,12 @@ export class Responder {
       const slot = t.names.get(query, 12, p.qnameEnd, p.qhash);
       if (slot) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
+        if (slot.internal && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
         pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
-      } else if (this.inZone(query)) {
+      } else if (this.under(query, t.apexWire)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
+        // Even "no such name" would tell an outsider which internal names exist.
+        if (t.internal?.from && this.under(query, t.internal.wire) && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
         pre = t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
@@ -119,10 +125,18 @@ export class Responder {
     return out;
   }
 
-  /** Whether the question name is the apex or below it: compare the name's tail at a label start. */
-  private inZone(query: Buffer): boolean {
+  /**
+   * dns.internalFrom: whether this client may not see private addresses. A prefix match, asked only
+   * for names under internal.<zone>.
+   */
+  private outsideInternal(): boolean {
+    const from = this.table.internal?.from;
+    return from !== undefined && !from.contains(this.source);
+  }
+
+  /** Whether the question name is `apex` or below it: compare the name's tail at a label start. */
+  private under(query: Buffer, apex: Uint8Array): boolean {
     const p = this.parser;
-    const apex = this.table.apexWire;
     const at = p.qnameEnd - apex.length;
     if (at < 12) return false;
     if (apex.length === 1) return true; // the root zone

@@ -1,5 +1,7 @@
 import { Class, Rcode, Type } from '../wire/constants';
-import { nameToWire } from '../wire/name';
+import { ClientPrefixes } from '../net/client-prefixes';
+import { INTERNAL_LABEL } from '../config/types';
+import { isInZone, nameToWire } from '../wire/name';
 import { NameTable } from '../wire/name-table';
 import { prebuild, type Prebuilt } from '../wire/prebuilt';
 import { CHAOS_IDENTITY_NAMES, resolve, resolveChaos, type Answer } from './resolve';
@@ -18,6 +20,16 @@ export interface NameAnswers {
   readonly nodata: Prebuilt;
   /** RFC 8482 minimal answer to ANY. */
   readonly any: Prebuilt;
+  /** Under internal.<zone>: asked only by clients in `AnswerTable.internal.from`. */
+  readonly internal: boolean;
+}
+
+/** internal.<zone> while any node has a private address. */
+export interface InternalNames {
+  /** Lowercase wire form of internal.<zone>, to tell its NXDOMAIN names from others. */
+  readonly wire: Uint8Array;
+  /** Clients that may ask internal names; undefined: every client. */
+  readonly from: ClientPrefixes | undefined;
 }
 
 export interface AnswerTable {
@@ -33,16 +45,21 @@ export interface AnswerTable {
   readonly unavailableRcode: number;
   /** CHAOS-class names (empty when disabled). */
   readonly chaos: NameTable<NameAnswers>;
+  readonly internal: InternalNames | undefined;
 }
 
 export interface CompileOptions {
   /** The answering node's name: CHAOS identity and NSID; undefined disables CHAOS answers. */
   readonly identity: string | undefined;
   readonly unavailable: 'refused' | 'servfail';
+  /** dns.internalFrom: client prefixes (`address/length`) that may ask internal.<zone> names. */
+  readonly internalFrom?: readonly string[];
 }
 
 export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
   const names = new NameTable<NameAnswers>();
+  const internalApex = `${INTERNAL_LABEL}.${zone.apex}`;
+  const hasInternal = zone.names.has(internalApex);
   for (const [name, types] of zone.names) {
     const byType = new Map<number, Prebuilt>();
     for (const t of types.keys()) byType.set(t, encode(name, t, Class.IN, resolve(zone, name, t)));
@@ -50,6 +67,7 @@ export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
       byType,
       nodata: encode(name, NODATA_PROBE, Class.IN, resolve(zone, name, NODATA_PROBE)),
       any: encode(name, Type.ANY, Class.IN, resolve(zone, name, Type.ANY)),
+      internal: hasInternal && isInZone(name, internalApex),
     });
   }
   const chaos = new NameTable<NameAnswers>();
@@ -60,6 +78,7 @@ export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
         byType: new Map([[Type.TXT, txt]]),
         nodata: encode(name, Type.A, Class.CH, resolveChaos(name, Type.A, opts.identity)),
         any: txt,
+        internal: false,
       });
     }
   }
@@ -73,6 +92,9 @@ export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
     nxdomain: prebuild(zone.apex, Type.A, Class.IN, sections(nx), true),
     unavailableRcode: opts.unavailable === 'servfail' ? Rcode.SERVFAIL : Rcode.REFUSED,
     chaos,
+    internal: hasInternal
+      ? { wire: nameToWire(internalApex), from: opts.internalFrom === undefined ? undefined : new ClientPrefixes(opts.internalFrom) }
+      : undefined,
   };
 }
 

@@ -1,4 +1,4 @@
-import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
+import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, privateAddresses, type ClusterConfig, type NodeConfig } from '../config/types';
 import { Class, Type } from '../wire/constants';
 import type { Record, RecordData } from '../wire/records';
 import type { ZoneInputs } from './inputs';
@@ -30,6 +30,16 @@ export interface AddressName {
   readonly servedBy: readonly string[];
   /** Service names: the SRV port. */
   readonly port?: number;
+  /** Under internal.<zone>: answered with the nodes' private addresses. */
+  readonly internal: boolean;
+}
+
+/**
+ * The addresses a node answers with under internal.<zone>: its private ones, or its public ones
+ * when it has none (a node outside the private network is still reached there).
+ */
+function internalAddresses(n: NodeConfig): { address?: string; address6?: string } {
+  return privateAddresses(n).length > 0 ? { address: n.privateAddress, address6: n.privateAddress6 } : n;
 }
 
 /** SOA timers: no secondaries pull this zone, but zone checkers expect RFC 1912 ranges. */
@@ -52,14 +62,47 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
     if (!names.has(name)) names.set(name, new Map());
   };
   const addressNames: AddressName[] = [];
-  const answerWith = (name: string, kind: AddressName['kind'], owner: string, nodes: readonly NodeConfig[], port?: number): AddressName => {
-    ensure(name);
-    // A node may have only an IPv4 or only an IPv6 address: the other type is then NODATA.
-    for (const n of nodes) {
-      if (n.address) add(name, config.ttl, { type: Type.A, address: n.address });
-      if (n.address6) add(name, config.ttl, { type: Type.AAAA, address: n.address6 });
+  const known = (names: readonly string[]) => names.map((x) => byName.get(x)).filter((x): x is NodeConfig => !!x);
+  const servers = nameServerNodes(config);
+  const srvOwners: string[] = [];
+
+  /**
+   * Every name answered with node addresses, under `origin`: the public names under the apex, the
+   * same names with private addresses under internal.<apex>. One pass, one view: both fail over alike.
+   */
+  const addressNamesUnder = (origin: string, internal: boolean): void => {
+    const pick = internal ? internalAddresses : (n: NodeConfig) => n;
+    const answerWith = (name: string, kind: AddressName['kind'], owner: string, nodes: readonly NodeConfig[], port?: number): void => {
+      ensure(name);
+      // A node may have only an IPv4 or only an IPv6 address: the other type is then NODATA.
+      for (const n of nodes) {
+        const { address, address6 } = pick(n);
+        if (address) add(name, config.ttl, { type: Type.A, address });
+        if (address6) add(name, config.ttl, { type: Type.AAAA, address: address6 });
+      }
+      addressNames.push({ name, kind, owner, servedBy: nodes.map((n) => n.name), ...(port !== undefined ? { port } : {}), internal });
+    };
+    answerWith(origin, 'apex', apex, known(inputs.upNodes).filter((n) => n.role !== 'witness'));
+
+    // nsK and the node's own name answer alike: the node while up, its failover target otherwise.
+    servers.forEach((n, i) => {
+      const target = inputs.nodeTargets.get(n.name);
+      const nodes = known(target === undefined ? [] : [target]);
+      answerWith(`${n.name}.${origin}`, 'node', n.name, nodes);
+      answerWith(`ns${i + 1}.${origin}`, 'ns', n.name, nodes);
+    });
+
+    for (const s of config.services) {
+      const chosen = known(inputs.services.get(s.name) ?? []);
+      answerWith(`${s.name}.${origin}`, 'service', s.name, chosen, s.port);
+      ensure(`_tcp.${origin}`);
+      const srvOwner = `_${s.name}._tcp.${origin}`;
+      ensure(srvOwner);
+      srvOwners.push(srvOwner);
+      for (const n of chosen) {
+        add(srvOwner, config.ttl, { type: Type.SRV, srv: { priority: 10, weight: 10, port: s.port, target: `${n.name}.${origin}` } });
+      }
     }
-    return { name, kind, owner, servedBy: nodes.map((n) => n.name), ...(port !== undefined ? { port } : {}) };
   };
 
   const soaData = {
@@ -72,35 +115,16 @@ export function buildZone(config: ClusterConfig, inputs: ZoneInputs): ZoneData {
     minimum: config.negativeTtl,
   };
   add(apex, config.ttl, { type: Type.SOA, soa: soaData });
-  const servers = nameServerNodes(config);
   servers.forEach((_, i) => add(apex, config.parent.ttl, { type: Type.NS, target: `ns${i + 1}.${apex}` }));
-  const known = (names: readonly string[]) => names.map((x) => byName.get(x)).filter((x): x is NodeConfig => !!x);
-  addressNames.push(answerWith(apex, 'apex', apex, known(inputs.upNodes).filter((n) => n.role !== 'witness')));
-
-  // nsK and the node's own name answer alike: the node while up, its failover target otherwise.
-  servers.forEach((n, i) => {
-    const target = inputs.nodeTargets.get(n.name);
-    const nodes = known(target === undefined ? [] : [target]);
-    const ns = answerWith(`ns${i + 1}.${apex}`, 'ns', n.name, nodes);
-    addressNames.push(answerWith(`${n.name}.${apex}`, 'node', n.name, nodes), ns);
-  });
-
-  for (const s of config.services) {
-    const chosen = known(inputs.services.get(s.name) ?? []);
-    addressNames.push(answerWith(`${s.name}.${apex}`, 'service', s.name, chosen, s.port));
-    ensure(`_tcp.${apex}`);
-    const srvOwner = `_${s.name}._tcp.${apex}`;
-    ensure(srvOwner);
-    for (const n of chosen) {
-      add(srvOwner, config.ttl, { type: Type.SRV, srv: { priority: 10, weight: 10, port: s.port, target: `${n.name}.${apex}` } });
-    }
-  }
+  addressNamesUnder(apex, false);
+  // No NS at internal.<apex>: it is part of this zone, not a delegation, so its negative answers
+  // carry this zone's SOA and resolvers need no separate referral for it.
+  if (hasInternalNames(config)) addressNamesUnder(`${INTERNAL_LABEL}.${apex}`, true);
 
   const glue = new Map<string, Record[]>();
   const addressRecords = (name: string): Record[] => [...(names.get(name)?.get(Type.A) ?? []), ...(names.get(name)?.get(Type.AAAA) ?? [])];
   glue.set(apex, servers.flatMap((_, i) => addressRecords(`ns${i + 1}.${apex}`)));
-  for (const s of config.services) {
-    const srvOwner = `_${s.name}._tcp.${apex}`;
+  for (const srvOwner of srvOwners) {
     const targets = (names.get(srvOwner)?.get(Type.SRV) ?? []).map((r) => (r.data.type === Type.SRV ? r.data.srv.target : ''));
     glue.set(srvOwner, [...new Set(targets)].flatMap(addressRecords));
   }

@@ -7,9 +7,8 @@ import { QueryStats } from '../../src/server/stats';
 import { SECRET } from '../helpers/cluster';
 
 /** A real, validated config: node1–3 (node1 with IPv6), optional witness and service. */
-export function config(opts: { witness?: boolean; service?: boolean } = {}): ClusterConfig {
-  return parseConfig(
-    [
+export function config(opts: { witness?: boolean; service?: boolean; privateAddresses?: boolean } = {}): ClusterConfig {
+  const text = [
       'zone: cluster.test',
       `secret: "${SECRET}"`,
       'nodes:',
@@ -18,8 +17,9 @@ export function config(opts: { witness?: boolean; service?: boolean } = {}): Clu
       ...(opts.witness ? ['  - { name: tie, address: 192.0.2.9, role: witness }'] : []),
       '  - { name: node3, address: 192.0.2.3 }',
       ...(opts.service ? ['services:', '  - { name: web, port: 8443, nodes: [node2, node1], policy: first-healthy }'] : []),
-    ].join('\n'),
-  );
+    ].join('\n');
+  // privateAddresses: node1–3 also have 10.0.0.1–3 (internal.<zone> names).
+  return parseConfig(opts.privateAddresses ? text.replace(/address: 192\.0\.2\.([123])([ ,])/g, 'address: 192.0.2.$1, privateAddress: 10.0.0.$1$2') : text);
 }
 
 /** A view as node1 would take it at monotonic `at`; `nodes` overrides per node. */

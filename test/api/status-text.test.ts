@@ -10,8 +10,8 @@ import { config, source, view } from './fixtures';
 
 const WALL = Date.UTC(2030, 0, 1, 12, 0, 30);
 
-function doc(opts: { nodes?: Record<string, Partial<NodeView>>; minority?: boolean; witness?: boolean; mismatch?: boolean } = {}): StatusDocument {
-  const cfg = config({ witness: opts.witness });
+function doc(opts: { nodes?: Record<string, Partial<NodeView>>; minority?: boolean; witness?: boolean; mismatch?: boolean; privateAddresses?: boolean } = {}): StatusDocument {
+  const cfg = config({ witness: opts.witness, privateAddresses: opts.privateAddresses });
   const nodes = { ...opts.nodes, ...(opts.mismatch ? { node3: { configHash: 'ffffffffffffffff' } } : {}) };
   let v = view(cfg, 10_000, nodes, opts.minority ? { minority: true, serving: false } : {});
   if (opts.minority) {
@@ -31,6 +31,8 @@ describe('clusterHealth: the exit code', () => {
     ['a node late but still up (suspect) does not change it', 0, 'healthy: all 3 nodes up', doc({ nodes: { node2: { healthy: false } } })],
     ['a node down and failed over', 1, /^degraded: node3 down; node3 → node[12] failed over$/, doc({ nodes: { node3: down } })],
     ['a node not decided yet', 1, /^degraded: node2 not decided yet; node2 → node[13] failed over$/, doc({ nodes: { node2: { state: 'unknown', up: false } } })],
+    // internal.<zone> names fail over with the public ones: one move, said once.
+    ['a node down, with private addresses', 1, /^degraded: node3 down; node3 → node[12] failed over$/, doc({ nodes: { node3: down }, privateAddresses: true })],
     ['configs differ', 1, 'degraded: nodes run different configs', doc({ mismatch: true })],
     ['the asked node is in the minority', 2, 'node1 is not answering cluster.test: in the minority: hears node1 (1 of 3, needs 2)', doc({ minority: true })],
     ['a witness that hears a majority', 0, 'healthy: all 4 nodes up', doc({ witness: true })],
@@ -64,5 +66,17 @@ describe('renderStatus', () => {
     const coloured = renderStatus(doc({ nodes: { node3: down } }), { color: true, source: 'x' });
     expect(coloured).toMatch(/\x1b\[31mDOWN \x1b\[0m/);
     expect(coloured.replace(/\x1b\[[0-9]+m/g, '')).toBe(plain);
+  });
+});
+
+describe('private addresses in the status document', () => {
+  it('nodes carry their private addresses; internal names are listed with them and marked internal', () => {
+    const d = doc({ nodes: { node3: down }, privateAddresses: true });
+    expect(d.nodes.map((n) => n.privateAddress)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    const n3 = d.answers.find((a) => a.name === 'node3.internal.cluster.test')!;
+    const pub = d.answers.find((a) => a.name === 'node3.cluster.test')!;
+    expect(n3).toMatchObject({ internal: true, failedOver: true, servedBy: pub.servedBy });
+    expect(n3.a).toEqual([pub.a[0].replace('192.0.2.', '10.0.0.')]);
+    expect(pub.internal).toBe(false);
   });
 });

@@ -19,6 +19,21 @@ const node3Down = { node1: 'node1', node2: 'node2', node3: 'node2' };
 const CASES: Case[] = [
   { name: 'healthy, with the config', scenario: {}, exit: 0, codes: [] },
   { name: 'healthy, without a config (identities and glue stand in)', scenario: { config: false }, exit: 0, codes: [] },
+  { name: 'healthy, with internal names answered with the private addresses', scenario: { internal: 'answered' }, exit: 0, codes: [] },
+  {
+    name: 'internal names refused to the checker (dns.internalFrom): said once, not a problem',
+    scenario: { internal: 'refused' },
+    exit: 0,
+    codes: ['internal-refused internal.cluster.test'],
+  },
+  {
+    name: 'node3 dead: its internal names fail over with its public ones',
+    scenario: { internal: 'answered', dead: ['node3'], targets: node3Down },
+    exit: 1,
+    codes: ['server-down 127.0.8.3', 'failed-over node3.internal.cluster.test', 'failed-over ns3.internal.cluster.test'],
+    failedOver: ['node3.cluster.test>node2', 'node3.internal.cluster.test>node2', 'ns3.cluster.test>node2', 'ns3.internal.cluster.test>node2'],
+  },
+
   {
     name: 'node3 dead and failed over to node2: degraded, naming it',
     scenario: { dead: ['node3'], targets: node3Down },

@@ -36,6 +36,8 @@ export interface Scenario {
   identity?: Record<string, string>;
   detectionMs?: number;
   maxStaleSeconds?: number;
+  /** The config gives private addresses (10.8.0.N): the agents answer internal.<zone> names, or refuse them to the checker (dns.internalFrom). */
+  internal?: 'answered' | 'refused';
 }
 
 export const ZONE = 'cluster.test';
@@ -45,6 +47,8 @@ export const NODES = [
   { name: 'node3', address: '127.0.8.3', nsName: 'ns3.cluster.test' },
 ];
 const NS = NODES.map((n) => n.nsName);
+const INTERNAL_ZONE = `internal.${ZONE}`;
+const privateOf = (address: string) => address.replace('127.0.8.', '10.8.0.');
 
 export function rec(name: string, type: string, ttl: number, data: string, serial?: number): SeenRecord {
   return { name, type, ttl, data, ...(serial === undefined ? {} : { serial }) };
@@ -96,12 +100,24 @@ export function observe(s: Scenario = {}): Observations {
         const addrs = s.answers?.[node.name]?.[name] ?? [target(n.name)];
         names.set(`${name} A`, rcode ? reply({ ...meta, rcode }) : reply({ ...meta, answer: addrs.map((a) => rec(name, 'A', ttl, a)) }));
       }
+      if (!s.internal) continue;
+      for (const name of [`${n.name}.${INTERNAL_ZONE}`, n.nsName.replace(ZONE, INTERNAL_ZONE)]) {
+        const answer = rcode ?? (s.internal === 'refused' ? 'REFUSED' : undefined);
+        names.set(`${name} A`, reply(answer ? { ...meta, aa: false, rcode: answer } : { ...meta, answer: [rec(name, 'A', ttl, privateOf(target(n.name)))] }));
+      }
     }
     return { endpoint, udpSoa: soa, tcpSoa: s.tcp?.[node.name] ?? soa, ns, names };
   });
 
   const expected: ExpectedCluster | undefined =
-    s.config === false ? undefined : { nodes: NODES, parentNs: NS, parentTtl: s.configParentTtl ?? parentTtl };
+    s.config === false
+      ? undefined
+      : {
+          nodes: s.internal ? NODES.map((n) => ({ ...n, internal: [privateOf(n.address)] })) : NODES,
+          parentNs: NS,
+          parentTtl: s.configParentTtl ?? parentTtl,
+          ...(s.internal ? { internalZone: INTERNAL_ZONE } : {}),
+        };
   return {
     zone: ZONE,
     parents,

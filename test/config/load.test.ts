@@ -28,6 +28,8 @@ describe('valid configs normalise', () => {
   it('fills defaults, lowercases names, derives the hash', () => {
     const c = parseConfig(BASE.replace('zone: cluster.test', 'zone: Cluster.TEST.').replace('node2,', 'NODE2,'));
     expect(c.zone).toBe('cluster.test');
+    // Answer TTL 5 s: README "What your clients see" says why.
+    expect({ ttl: c.ttl, negativeTtl: c.negativeTtl }).toEqual({ ttl: 5, negativeTtl: 5 });
     expect(c.nodes.map((n) => n.name)).toEqual(['node1', 'node2']);
     expect(c.dns).toMatchObject({ port: 53, chaos: true, minority: 'refused' });
     expect(c.peer).toMatchObject({ port: 7946, intervalMs: 250, downAfterMs: 1000, upAfterMs: 3000 });

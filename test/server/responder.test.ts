@@ -13,6 +13,7 @@ import { encodeQuery } from '../helpers/dns';
 const YAML = `
 zone: cluster.test
 secret: "${SECRET}"
+ttl: 30
 negativeTtl: 7
 nodes:
   - { name: node1, address: 192.0.2.1, address6: "2001:db8::1" }

@@ -86,7 +86,7 @@ function unique(lists: readonly (readonly string[])[]): string[] {
 function verdict(s: StatusDocument): { cls: Tone; text: string } {
   const down = s.nodes.filter((n) => n.condition === 'down');
   const odd = s.nodes.filter((n) => n.condition !== 'up');
-  const moved = s.answers.filter((a) => a.failedOver && a.kind === 'node');
+  const moved = s.answers.filter((a) => a.failedOver && a.kind === 'node' && !a.internal);
   if (s.role !== 'witness' && !s.serving) return { cls: 'bad', text: `Not serving: ${s.minority ? 'minority' : 'no quorum yet'}` };
   if (s.role === 'witness' && s.minority) return { cls: 'bad', text: 'Witness in the minority' };
   const targets = unique(moved.map((a) => a.servedBy));
@@ -151,7 +151,7 @@ function render(s: StatusDocument): void {
 function card(s: StatusDocument, n: NodeStatus): HTMLElement {
   const c = n.condition;
   const services = Object.keys(n.services);
-  const movedTo = unique(s.answers.filter((a) => a.failedOver && a.owner === n.name).map((a) => a.servedBy));
+  const movedTo = unique(s.answers.filter((a) => a.failedOver && a.owner === n.name && !a.internal).map((a) => a.servedBy));
   return h(
     'article',
     { class: 'card', 'data-node': n.name, 'data-state': c, 'aria-labelledby': `card-${n.name}` },
@@ -164,6 +164,9 @@ function card(s: StatusDocument, n: NodeStatus): HTMLElement {
       h('span', { class: `badge ${c}`, 'data-testid': 'state' }, h('span', { 'aria-hidden': 'true', text: STATE_ICON[c] }), STATE_TEXT[c]),
     ),
     h('div', { class: 'addr' }, n.address, n.address6 ? h('span', { class: 'muted', text: `  ${n.address6}` }) : null),
+    n.privateAddress || n.privateAddress6
+      ? h('div', { class: 'addr muted', text: `private ${[n.privateAddress, n.privateAddress6].filter((x) => x).join('  ')}` })
+      : null,
     h('div', { class: 'reason', text: n.reason }),
     movedTo.length ? h('div', { class: 'moved', text: `its names answer with ${movedTo.join(', ')}` }) : null,
     h(
