@@ -62,10 +62,12 @@ export class Responder {
       const slot = t.names.get(query, 12, p.qnameEnd, p.qhash);
       if (slot) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
-        pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
+        // DNSSEC: DO=1 (RFC 3225) takes the signed variant, built with the rest of the table.
+        const set = p.ednsDo && slot.signed ? slot.signed : slot;
+        pre = p.qtype === Type.ANY ? set.any : (set.byType.get(p.qtype) ?? set.nodata);
       } else if (this.inZone(query)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
-        pre = t.nxdomain;
+        pre = p.ednsDo && t.signedNxdomain ? t.signedNxdomain.find(query, 12, p.qnameEnd) : t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
         return this.bare(query, Rcode.REFUSED);
