@@ -99,6 +99,19 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
     expect(k.stdout).toMatch(/RRSIG\s+A 13 3 30/);
   });
 
+  it('check validates the chain: DS matches DNSKEY, every node\'s answers verify, the earliest expiry is about 14 days out', async () => {
+    const r = await clusterdns(['check', ZONE, '--config', cluster.configPath, '--resolver', RESOLVER, '--json']);
+    const report = JSON.parse(r.stdout) as { verdict: string; findings: { code: string; severity: string; message: string; subject: string }[] };
+    expect(report.verdict, r.stdout).toBe('healthy');
+    const codes = report.findings.filter((f) => f.code.startsWith('dnssec-'));
+    expect(codes.map((f) => `${f.severity} ${f.code}`).sort()).toEqual(['ok dnssec-expiry', 'ok dnssec-valid']);
+    // 3 servers × (DNSKEY, SOA, an absent name, node and ns names): all verified.
+    expect(codes.find((f) => f.code === 'dnssec-valid')!.message).toMatch(/^\d+ signed answers from 3 servers validate from the parent's DS$/);
+    expect(codes.find((f) => f.code === 'dnssec-expiry')!.message).toMatch(/in 1[34]d \d+h$/);
+    const text = await clusterdns(['check', ZONE, '--config', cluster.configPath, '--resolver', RESOLVER]);
+    expect(text.stdout).toMatch(/DNSSEC\n {2}\d+ signed answers/);
+  });
+
   it('a wrong DS in the parent (another key): SERVFAIL', { timeout: 40_000 }, async () => {
     const other = await exec(requireTool('dnssec-keygen'), ['-K', cluster.dir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', '-n', 'ZONE', ZONE]);
     expect(other.code, other.stderr).toBe(0);
@@ -108,6 +121,10 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
     const r = await until(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.rcode !== 'TIMEOUT', 20_000);
     expect(r.rcode, world.unbound!.stderr.slice(-3000)).toBe('SERVFAIL');
     expect(r.answers).toEqual([]);
+    const checked = await clusterdns(['check', ZONE, '--config', cluster.configPath, '--parent', '127.0.102.11', '--json']);
+    expect(checked.code).toBe(2);
+    const mismatch = (JSON.parse(checked.stdout) as { findings: { code: string }[] }).findings.filter((f) => f.code === 'dnssec-ds-mismatch');
+    expect(mismatch).toHaveLength(3);
     await world.restartParent(await delegation(keyBase));
     await world.startUnbound();
     expect((await until(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.ad, 10_000)).ad).toBe(true);
