@@ -67,7 +67,7 @@ export class Responder {
         pre = p.qtype === Type.ANY ? set.any : (set.byType.get(p.qtype) ?? set.nodata);
       } else if (this.inZone(query)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
-        pre = p.ednsDo && t.signedNxdomain ? t.signedNxdomain.find(query, 12, p.qnameEnd) : t.nxdomain;
+        pre = p.ednsDo && t.signedNxdomain ? t.signedNxdomain.find(query, p.qnameEnd, p.labelStarts, p.labelCount) : t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
         return this.bare(query, Rcode.REFUSED);
