@@ -50,7 +50,7 @@ export class SignedWorld {
     mkdirSync(dir, { recursive: true });
     const key = await this.keygen(zone, dir);
     writeFileSync(join(dir, 'zone'), `${text}$INCLUDE ${key}.key\n`);
-    await run('dnssec-signzone', ['-z', '-K', dir, '-o', zone, '-f', join(dir, 'zone.signed'), join(dir, 'zone'), `${key}.key`]);
+    await run('dnssec-signzone', ['-z', '-d', dir, '-K', dir, '-o', zone, '-f', join(dir, 'zone.signed'), join(dir, 'zone'), `${key}.key`]);
     const ds = (await run('dnssec-dsfromkey', ['-2', `${key}.key`])).trim();
     return { signed: join(dir, 'zone.signed'), ds, key: readFileSync(`${key}.key`, 'utf8').split('\n').find((l) => /DNSKEY/.test(l) && !l.startsWith(';'))! };
   }
@@ -115,7 +115,7 @@ zone:
     const text = ['$TTL 60', 'test. IN SOA ns.test. hostmaster.test. 2 3600 600 86400 5', 'test. IN NS ns.test.', `ns.test. IN A ${PARENT}`, delegation, ''].join('\n');
     const include = readFileSync(join(dir, 'zone'), 'utf8').split('\n').find((l) => l.startsWith('$INCLUDE'))!;
     writeFileSync(join(dir, 'zone'), `${text}${include}\n`);
-    await run('dnssec-signzone', ['-z', '-K', dir, '-o', 'test', '-f', join(dir, 'zone.signed'), join(dir, 'zone'), include.split(' ')[1]]);
+    await run('dnssec-signzone', ['-z', '-d', dir, '-K', dir, '-o', 'test', '-f', join(dir, 'zone.signed'), join(dir, 'zone'), include.split(' ')[1]]);
     await this.nsd('parent', PARENT, 'test.', join(dir, 'zone.signed'));
   }
 
