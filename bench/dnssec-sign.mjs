@@ -4,14 +4,20 @@
 // signer caches by content) and unsigned, alternating failed-over and recovered views so that every
 // compile has something to re-sign, as on a real agent.
 //
-//   npm run build && node bench/dnssec-sign.mjs [--rounds 200] [--algorithm 13|15]
+//   npm run bench:dnssec [-- --rounds 200 --algorithm 13|15]
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(ROOT, 'package.json'));
+if (!existsSync(join(ROOT, 'dist', 'zone', 'compile.js'))) {
+  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 const { parseConfig } = require('./dist/config/load.js');
 const { generateKey } = require('./dist/dnssec/keys.js');
 const { Signer } = require('./dist/dnssec/signer.js');

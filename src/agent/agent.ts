@@ -10,6 +10,7 @@ import { UdpTransport } from '../membership/udp-transport';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
+import { isSep } from '../dnssec/keys';
 import { Signer } from '../dnssec/signer';
 import { compile, type AnswerTable } from '../zone/compile';
 import type { ZoneInputs } from '../zone/inputs';
@@ -117,6 +118,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     clearInterval(this.resignTimer);
     this.signer = d ? new Signer(config.zone, d.keys, { validity: d.validity, refresh: d.refresh }) : undefined;
     if (!d) return;
+    const keys = d.keys.map((k, i) => `${d.keyPaths[i]} (${isSep(k) ? 'SEP' : 'ZSK'}, algorithm ${k.algorithm})`);
+    this.log.info({ event: 'dnssec', keys: d.keyPaths }, `signing ${config.zone} with ${keys.join(', ')}; signatures valid ${d.validity} s, remade at ${d.refresh} s`);
     // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
     this.resignTimer = setInterval(() => {
       if (this.server) this.server.setTable(this.compileTable());
