@@ -37,6 +37,8 @@ export class SignedWorld {
   unbound: Started | undefined;
   /** The root's DNSKEY record (the resolver's trust anchor), as text. */
   rootKey = '';
+  /** The parent's DNSKEY record, as text. */
+  parentKey = '';
 
   /** Makes a key for `zone` with dnssec-keygen, returns its base path. */
   private async keygen(zone: string, dir: string): Promise<string> {
@@ -99,6 +101,7 @@ zone:
       ['$TTL 60', 'test. IN SOA ns.test. hostmaster.test. 1 3600 600 86400 5', 'test. IN NS ns.test.', `ns.test. IN A ${PARENT}`, delegation, ''].join('\n'),
     );
     await this.nsd('parent', PARENT, 'test.', parent.signed);
+    this.parentKey = parent.key;
     if (this.rootKey) return;
     const root = await this.sign(
       'root',

@@ -26,6 +26,7 @@ const PACKAGES: Record<string, string> = {
   'dnssec-signzone': 'bind9-utils',
   'dnssec-verify': 'bind9-utils',
   delv: 'bind9-dnsutils',
+  dnsviz: 'dnsviz',
   nsd: 'nsd',
   'nsd-checkzone': 'nsd',
   knotd: 'knot',
