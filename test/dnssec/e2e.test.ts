@@ -115,9 +115,9 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
       if (Array.isArray(x)) x.forEach(walk);
       else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) k === 'status' && typeof v === 'string' ? statuses.push(v) : walk(v);
     };
-    const cluster = (JSON.parse(all.stdout) as Record<string, { delegation?: { status?: string } }>)[`${ZONE}.`];
-    walk(cluster);
-    expect(cluster.delegation?.status).toBe('SECURE');
+    const zoneResult = (JSON.parse(all.stdout) as Record<string, { delegation?: { status?: string } }>)[`${ZONE}.`];
+    walk(zoneResult);
+    expect(zoneResult.delegation?.status).toBe('SECURE');
     expect(statuses.filter((x) => x === 'VALID').length).toBeGreaterThan(10);
     expect(statuses.filter((x) => !['VALID', 'SECURE', 'NOERROR'].includes(x))).toEqual([]);
     const problems = await grok('warning');
