@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
@@ -123,6 +123,19 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
     const problems = await grok('warning');
     expect(problems.code, problems.stderr).toBe(0);
     expect(problems.stdout.trim(), 'dnsviz warnings and errors').toBe('');
+  });
+
+  it('zonemaster-cli, from the local root, finds no DNSSEC warnings or errors', { timeout: 120_000 }, async () => {
+    const hints = `${cluster.dir}/root.hints`;
+    writeFileSync(hints, `. 3600 IN NS rootns.\nrootns. 3600 IN A 127.0.102.10\n`);
+    const zm = await exec(requireTool('zonemaster-cli'), ['--hints', hints, '--no-ipv6', '--test', 'DNSSEC', '--level', 'DEBUG', '--show-level', '--raw', ZONE], { timeoutMs: 110_000 });
+    expect(zm.code, zm.stderr).toBe(0);
+    const lines = zm.stdout.split('\n').map((l) => l.trim().split(/\s+/));
+    // It found the parent's DS and ran every DNSSEC test case …
+    expect(lines.some((f) => f[2] === 'DNSKEY_AND_DS')).toBe(true);
+    expect(lines.filter((f) => f[2] === 'TEST_CASE_END' && /^testcase=dnssec\d+$/.test(f[3] ?? '')).length).toBeGreaterThanOrEqual(15);
+    // … and nothing at NOTICE or above.
+    expect(lines.filter((f) => ['NOTICE', 'WARNING', 'ERROR', 'CRITICAL'].includes(f[1])).map((f) => f.join(' '))).toEqual([]);
   });
 
   it('check validates the chain: DS matches DNSKEY, every node\'s answers verify, the earliest expiry is about 14 days out', async () => {

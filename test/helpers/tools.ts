@@ -27,6 +27,7 @@ const PACKAGES: Record<string, string> = {
   'dnssec-verify': 'bind9-utils',
   delv: 'bind9-dnsutils',
   dnsviz: 'dnsviz',
+  'zonemaster-cli': 'zonemaster-cli',
   nsd: 'nsd',
   'nsd-checkzone': 'nsd',
   knotd: 'knot',
