@@ -29,6 +29,7 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --outstanding N    dnsperf -q, queries in flight (default 100)
   --qps N            dnsperf -Q, cap the send rate (default: no cap, as fast as answers come)
   --no-edns          send queries without EDNS(0) (default: EDNS on, as resolvers send)
+  --dnssec           sign the zone (a fresh ECDSA P-256 CSK, both servers) and send every query with DO=1
   --port N           DNS port for both servers (default 5399)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
   --node-args ARGS   node options for the measured agent (default: the ones bin/clusterdns.js's
@@ -77,6 +78,7 @@ function parseArgs(argv) {
       case '--outstanding': o.outstanding = num(a, next(), 1); break;
       case '--qps': o.qps = num(a, next(), 1); break;
       case '--no-edns': o.edns = false; break;
+      case '--dnssec': o.dnssec = true; break;
       case '--port': o.port = num(a, next(), 1); break;
       case '--agent-bin': o.agentBin = resolve(next()); break;
       case '--cpu-prof': o.cpuProf = resolve(next()); break;
@@ -385,7 +387,8 @@ async function waitReady(rec, server, port, helpers = [], timeoutMs = 30000) {
 }
 
 const rrKey = (r) => `${r.name.toLowerCase()} ${r.type} ${r.ttl} ${JSON.stringify(r.data, (_, v) => (typeof v === 'string' ? v.toLowerCase() : v))}`;
-const section = (rs) => rs.filter((r) => r.type !== 'OPT' && r.type !== 'SOA').map(rrKey).sort().join('\n') + rs.filter((r) => r.type === 'SOA').length;
+// RRSIGs are left out: ECDSA signatures are randomised, and the two servers' were made at different times.
+const section = (rs) => rs.filter((r) => r.type !== 'OPT' && r.type !== 'SOA' && r.type !== 'RRSIG').map(rrKey).sort().join('\n') + rs.filter((r) => r.type === 'SOA').length;
 
 /**
  * Both servers must give the same answers to every distinct query of the mix, or the comparison
@@ -451,6 +454,7 @@ function dnsperfArgs(o, server, queryPath, seconds) {
   const args = ['dnsperf', '-s', server, '-p', String(o.port), '-d', queryPath, '-l', String(seconds), '-c', String(o.clients), '-q', String(o.outstanding), '-t', '2'];
   if (o.qps) args.push('-Q', String(o.qps));
   if (o.edns) args.push('-e');
+  if (o.dnssec) args.push('-D');
   return args;
 }
 
@@ -582,6 +586,11 @@ async function main() {
 async function run(o, dir, nsdBin, ncpu) {
   const configPath = join(dir, 'cluster.yaml');
   writeFileSync(configPath, benchConfig(o.port));
+  if (o.dnssec) {
+    const gen = spawnSync(process.execPath, [o.agentBin, 'dnssec', 'keygen', '--config', configPath, '--directory', dir], { encoding: 'utf8' });
+    if (gen.status !== 0) throw new Error(`clusterdns dnssec keygen failed (exit ${gen.status}):\n${gen.stderr}`);
+    writeFileSync(configPath, `${benchConfig(o.port)}dnssec: { keys: ["${gen.stdout.trim()}"] }\n`);
+  }
   const zonePath = join(dir, `${ZONE}.zone`);
   const exp = spawnSync(process.execPath, [o.agentBin, 'zone', 'export', '--config', configPath, '--output', zonePath], { encoding: 'utf8' });
   if (exp.status !== 0) throw new Error(`clusterdns zone export failed (exit ${exp.status}):\n${exp.stderr}`);
@@ -756,7 +765,7 @@ zone:
   const line = (r) => `  ${r[0].padEnd(w[0])}${r.slice(1).map((c, i) => `  ${c.padStart(w[i + 1])}`).join('')}`;
   const out = [];
   out.push('');
-  out.push(`clusterdns DNS benchmark: dnsperf -c ${o.clients} -q ${o.outstanding}${o.qps ? ` -Q ${o.qps}` : ''}${o.edns ? ' -e' : ''}, ${o.runs} × ${o.seconds} s per server, alternating; servers on CPU 0, dnsperf on CPU 1`);
+  out.push(`clusterdns DNS benchmark: dnsperf -c ${o.clients} -q ${o.outstanding}${o.qps ? ` -Q ${o.qps}` : ''}${o.edns ? ' -e' : ''}${o.dnssec ? ' -D (DO=1, signed zone)' : ''}, ${o.runs} × ${o.seconds} s per server, alternating; servers on CPU 0, dnsperf on CPU 1`);
   out.push(line(rows[0]));
   for (const r of rows.slice(1)) out.push(line(r));
   if (ratioBest !== undefined) {

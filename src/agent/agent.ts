@@ -12,6 +12,8 @@ import { majorityOf } from '../membership/verdict';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
+import { isSep } from '../dnssec/keys';
+import { Signer } from '../dnssec/signer';
 import { compile, type AnswerTable } from '../zone/compile';
 import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
@@ -28,6 +30,8 @@ export interface AgentEvent {
 const RECENT_EVENTS = 50;
 /** The longest the first heartbeat waits for the checks' first results. */
 const FIRST_RESULTS_WAIT_MS = 1000;
+/** The longest between two looks for signatures due to be remade (a quarter of `refresh` if shorter). */
+const RESIGN_CHECK_MAX_MS = 3_600_000;
 
 /**
  * One node's agent: health checks feed the membership protocol, whose view becomes zone inputs,
@@ -49,6 +53,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private serial: number;
   private stopped = false;
   private readonly zoneSerial: ZoneSerial;
+  private signer: Signer | undefined;
+  private resignTimer: NodeJS.Timeout | undefined;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -111,7 +117,25 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       identity: this.config.dns.chaos ? this.node.name : undefined,
       unavailable: this.config.dns.minority,
       internalFrom: this.config.dns.internalFrom,
+      ...(this.signer ? { dnssec: { signer: this.signer, now: Math.floor(Date.now() / 1000) } } : {}),
     });
+  }
+
+  /** A signer for the config's keys: kept across reloads that keep the keys, so its signatures are reused. */
+  private updateSigner(config: ClusterConfig): void {
+    const d = config.dnssec;
+    const same = this.signer && d && JSON.stringify(d) === JSON.stringify(this.config.dnssec);
+    if (same) return;
+    clearInterval(this.resignTimer);
+    this.signer = d ? new Signer(config.zone, d.keys, { validity: d.validity, refresh: d.refresh }) : undefined;
+    if (!d) return;
+    const keys = d.keys.map((k, i) => `${d.keyPaths[i]} (${isSep(k) ? 'SEP' : 'ZSK'}, algorithm ${k.algorithm})`);
+    this.log.info({ event: 'dnssec', keys: d.keyPaths }, `signing ${config.zone} with ${keys.join(', ')}; signatures valid ${d.validity} s, remade at ${d.refresh} s`);
+    // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
+    this.resignTimer = setInterval(() => {
+      if (this.server) this.server.setTable(this.compileTable());
+    }, Math.min(d.refresh * 250, RESIGN_CHECK_MAX_MS));
+    this.resignTimer.unref();
   }
 
   /** Checks of `config` for this node; `previous` (a reload) lends the results of unchanged checks. */
@@ -126,6 +150,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   async start(): Promise<void> {
     this.warnAbout(this.config);
+    this.updateSigner(this.config);
     this.health = this.newHealthMonitor(this.config);
     const transport = await UdpTransport.open(this.config, this.node.name);
     this.peerTransport = transport;
@@ -270,6 +295,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
       return notes;
     }
+    this.updateSigner(config);
     this.config = config;
     this.warnAbout(config);
     // Checks and services apply in full: a new monitor for the new config, which keeps the results
@@ -291,6 +317,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.resignTimer);
     this.health?.stop();
     this.membership?.stop();
     await this.discovery?.close();

@@ -68,6 +68,8 @@ export function formatReport(r: Report): string {
     `  node name:        detection + answer TTL ${ttl(st.answerTtl)} = ${secs(st.nameWorstSeconds)}`,
     `  via NS and glue:  + parent TTL ${ttl(Math.max(st.parentNsTtl ?? 0, st.glueTtl ?? 0))} = ${secs(st.nsPathWorstSeconds)} (threshold ${st.maxStaleSeconds} s)`,
   );
+  const dnssec = r.findings.filter((f) => f.severity === 'ok' && f.code.startsWith('dnssec-'));
+  if (dnssec.length) out.push('', 'DNSSEC', ...dnssec.map((f) => `  ${f.message}`));
   const problems = r.findings.filter((f) => f.severity !== 'ok');
   out.push('');
   if (problems.length === 0) out.push('No problems found.');

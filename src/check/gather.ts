@@ -1,6 +1,7 @@
 import { getServers } from 'node:dns';
 import { hasInternalNames, INTERNAL_LABEL, nodeAddresses, privateAddresses, type ClusterConfig } from '../config/types';
 import { desiredDelegation } from '../parent/records';
+import { gatherDnssec } from './dnssec';
 import { readReferral } from './model';
 import { ask, askLikeAResolver, isReply, type Question } from './query';
 import { internalName, queryKey, type Endpoint, type ExpectedCluster, type Observations, type Outcome, type ParentObservation, type ServerObservation } from './types';
@@ -165,9 +166,19 @@ export async function gather(opts: GatherOptions): Promise<Observations> {
     servers = [...(added.length ? await askNames(first, added, servers) : servers), ...(await askNames(second, [...names]))];
   }
 
+  const dnssec = await gatherDnssec({
+    zone,
+    expected: opts.config?.dnssec !== undefined,
+    parents: parents.map((p) => p.server),
+    servers: servers.filter((s) => isReply(s.udpSoa)).map((s) => s.endpoint),
+    names: [...names],
+    timeoutMs,
+  });
+
   return {
     zone,
     parents,
+    dnssec,
     ...(parentError ? { parentError } : {}),
     servers,
     ...(expected ? { expected } : {}),

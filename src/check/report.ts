@@ -1,4 +1,5 @@
 import { checkDelegation } from './delegation';
+import { checkDnssec } from './dnssec';
 import { buildModel, type Model } from './model';
 import { checkNames, failedOverNames, type FailedOver } from './names';
 import { checkServers } from './servers';
@@ -25,7 +26,7 @@ const ORDER: Record<Severity, number> = { broken: 0, degraded: 1, warn: 2, ok: 3
 export function evaluate(obs: Observations, reasked = false): Report {
   const model = buildModel(obs);
   const st = staleness(obs, model);
-  const findings = [...checkDelegation(obs, model), ...checkServers(obs, model), ...checkNames(obs, model), ...checkStaleness(st)].sort(
+  const findings = [...checkDelegation(obs, model), ...checkServers(obs, model), ...checkNames(obs, model), ...checkStaleness(st), ...checkDnssec(obs.zone, obs.dnssec)].sort(
     (a, b) => ORDER[a.severity] - ORDER[b.severity],
   );
   const verdict: Verdict = findings.some((f) => f.severity === 'broken') ? 'broken' : findings.some((f) => f.severity === 'degraded') ? 'degraded' : 'healthy';

@@ -1,4 +1,5 @@
 import { hostPort } from '../net/host-port';
+import type { DnssecObservation } from './dnssec';
 
 /**
  * What `check` gathers (observations) and what it concludes (findings). Observations are plain data
@@ -87,6 +88,8 @@ export interface Observations {
   readonly detectionMs: number;
   readonly detectionFrom: 'config' | 'defaults';
   readonly maxStaleSeconds: number;
+  /** DS, DNSKEY and signed answers (see dnssec.ts). */
+  readonly dnssec?: DnssecObservation;
 }
 
 export type Severity = 'ok' | 'warn' | 'degraded' | 'broken';

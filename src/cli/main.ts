@@ -5,11 +5,12 @@ import { registerConfig } from './config';
 import { registerDemo } from './demo';
 import { registerZone } from './zone';
 import { registerDelegate } from './delegate';
+import { registerDnssec } from './dnssec';
 import { registerCheck } from './check';
 import { registerStatus } from './status';
 
 /** Each command lives in its own file and registers itself here. */
-const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDemo, registerDelegate, registerZone, registerStatus, registerCheck];
+const COMMANDS: Array<(program: Command) => void> = [registerAgent, registerConfig, registerDemo, registerDelegate, registerZone, registerStatus, registerCheck, registerDnssec];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('clusterdns')

@@ -10,9 +10,10 @@ import { compile } from '../zone/compile';
 import { allUpInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
-import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, privateAddresses, type CheckConfig, type ClusterConfig } from './types';
+import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, privateAddresses, type CheckConfig, type ClusterConfig, type DnssecConfig } from './types';
 import { heartbeatBound } from '../membership/messages';
 import { parsePrefix } from '../net/prefix';
+import { isSep, KeyFormatError, parseKeyFiles, type KeyFiles } from '../dnssec/keys';
 
 const MIN_SECRET = 32;
 /** The generated name-server names (same pattern as parent/records.ts isManagedNameServer). */
@@ -216,6 +217,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   });
 
   problems.push(...tooLongNames(c, nsCount));
+  const dnssec = c.dnssec ? readDnssecKeys(c.dnssec, c.zone, baseDir, problems) : undefined;
 
   // Each agent binds one peer socket, of its own peerAddress's family: it cannot reach a peer of
   // the other family. An IPv6-only node (no `address`) in an IPv4 peer network needs an IPv4 peerAddress.
@@ -298,6 +300,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       whenAllDown: s.whenAllDown,
       ...(s.check ? { check: toCheck(s.check, s.port) } : {}),
     })),
+    ...(dnssec ? { dnssec } : {}),
   };
   return deepFreeze({ ...body, secret: secrets![0], secrets: secrets!, hash: configHash(body, secrets![0]) });
 }
@@ -311,4 +314,37 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
 function configHash(body: object, secret: string): string {
   const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'clusterdns config hash v1', 32));
   return createHmac('sha256', key).update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Reads each key's `.key` and `.private` (a path may name either file or the base name). Problems
+ * go into `problems` with the fix, as for every other field.
+ */
+function readDnssecKeys(d: NonNullable<RawConfig['dnssec']>, zone: string, baseDir: string, problems: string[]): DnssecConfig | undefined {
+  const keys: KeyFiles[] = [];
+  d.keys.forEach((path, i) => {
+    const base = resolve(baseDir, path.replace(/\.(key|private)$/, ''));
+    const field = `dnssec.keys[${i}]`;
+    let keyText: string;
+    let privateText: string;
+    try {
+      keyText = readFileSync(`${base}.key`, 'utf8');
+      privateText = readFileSync(`${base}.private`, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      problems.push(`${field}: cannot read ${err.path ?? base} (${err.code ?? err.message}) — give the key's base name (K<zone>.+<alg>+<tag>) with both .key and .private next to it`);
+      return;
+    }
+    try {
+      const k = parseKeyFiles(keyText, privateText);
+      if (k.zone !== zone) problems.push(`${field}: ${path} is a key for ${k.zone}, not for ${zone} — make one with: clusterdns dnssec keygen --config <file>`);
+      else keys.push(k);
+    } catch (e) {
+      if (!(e instanceof KeyFormatError)) throw e;
+      problems.push(`${field}: ${path}: ${e.message}`);
+    }
+  });
+  if (keys.length !== d.keys.length) return undefined;
+  if (!keys.some((k) => isSep(k))) problems.push('dnssec.keys: no key has the SEP flag (257): list a CSK or KSK, the key the parent\'s DS points to');
+  return { keyPaths: d.keys, keys, validity: d.validity, refresh: d.refresh ?? Math.floor(d.validity / 2) };
 }

@@ -159,6 +159,35 @@ export const PEER_PROFILES = {
   wan: { interval: 500, downAfter: 3000, upAfter: 10_000 },
 } as const;
 
+/** Signature lifetimes: seconds, or a number with s, m, h or d (`14d`). */
+const SIGNATURE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const signatureTime = z
+  .union([z.number(), z.string()], { error: 'must be a time such as 14d, 36h or 3600 (seconds)' })
+  .transform((v, ctx) => {
+    const m = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(String(v));
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a time: write 14d, 36h or 3600 (seconds)` });
+      return z.NEVER;
+    }
+    return Number(m[1]) * SIGNATURE_UNITS[m[2] || 's'];
+  });
+
+/** DNSSEC: the zone's keys (BIND file base names) and how long signatures live. */
+const dnssecSchema = z
+  .object({
+    keys: z
+      .array(z.string().min(1), { error: 'keys must be a list of key files such as /etc/clusterdns/Kcluster.example.com.+013+12345' })
+      .min(1, { message: 'list at least one key — make one with: clusterdns dnssec keygen --config <file>' }),
+    validity: signatureTime.default(14 * 86400),
+    refresh: signatureTime.optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.validity < 3 * 3600) ctx.addIssue({ code: 'custom', path: ['validity'], message: 'must be at least 3h: signatures start an hour early for clocks behind' });
+    if (d.refresh !== undefined && (d.refresh <= 0 || d.refresh >= d.validity))
+      ctx.addIssue({ code: 'custom', path: ['refresh'], message: 'must be shorter than validity (default: half of it)' });
+  });
+
 export const configSchema = z
   .object({
     zone: zoneName,
@@ -237,6 +266,7 @@ export const configSchema = z
       .default([]),
     nodes: z.array(nodeSchema, { error: 'nodes must be a list of { name, address }' }).min(1, { message: 'list at least one node' }),
     services: z.array(serviceSchema).default([]),
+    dnssec: dnssecSchema.optional(),
   })
   .strict();
 

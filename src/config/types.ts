@@ -1,3 +1,4 @@
+import type { KeyFiles } from '../dnssec/keys';
 /** The validated, normalised configuration every part of clusterdns reads. Times are milliseconds. */
 
 export type NodeRole = 'node' | 'witness';
@@ -113,12 +114,23 @@ export interface ClusterConfig {
   readonly checks: readonly CheckConfig[];
   readonly nodes: readonly NodeConfig[];
   readonly services: readonly ServiceConfig[];
+  /** Sign the zone with these keys (read from their files at load); absent: unsigned. */
+  readonly dnssec?: DnssecConfig;
   /**
    * HMAC-SHA256 of the normalised config without its secrets, keyed by a key derived from the
    * sending secret; first 16 hex digits. Peers compare it. Unkeyed, it would let anyone who reads
    * it test guesses of the secret or a check's password offline.
    */
   readonly hash: string;
+}
+
+export interface DnssecConfig {
+  /** Key base paths as written in the config, and the keys read from them, in the same order. */
+  readonly keyPaths: readonly string[];
+  readonly keys: readonly KeyFiles[];
+  /** Seconds a signature is valid, and after which it is made again. */
+  readonly validity: number;
+  readonly refresh: number;
 }
 
 /** The node's client-facing addresses: `address` and/or `address6`, IPv4 first. */

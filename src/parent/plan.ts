@@ -32,7 +32,7 @@ function inScope(zone: string, current: readonly RRset[]): RRset[] {
   const listed = new Set((ns?.values ?? []).filter((v) => v.endsWith(`.${zone}`)));
   return current.filter(
     (r) =>
-      (r.name === zone && r.type === 'NS') ||
+      (r.name === zone && (r.type === 'NS' || r.type === 'DS')) ||
       ((r.type === 'A' || r.type === 'AAAA') && (isManagedNameServer(zone, r.name) || listed.has(r.name))),
   );
 }
@@ -70,6 +70,7 @@ function host(desired: DesiredDelegation, name: string): string {
 }
 
 function createReason(desired: DesiredDelegation, r: RRset): string {
+  if (r.type === 'DS') return `DNSSEC: the chain of trust to ${desired.zone}'s key${r.values.length > 1 ? 's' : ''} (tag ${r.values.map(dsTag).join(', ')})`;
   if (r.type === 'NS') return `delegate ${desired.zone} to its ${r.values.length} name server${r.values.length > 1 ? 's' : ''}`;
   return `glue: ${host(desired, r.name)} is node ${desired.nodeOf.get(r.name)}`;
 }
@@ -79,7 +80,10 @@ function updateReason(desired: DesiredDelegation, before: RRset, after: RRset): 
   if (!sameRecords(before, after)) {
     const added = after.values.filter((v) => !before.values.includes(v));
     const removed = before.values.filter((v) => !after.values.includes(v));
-    if (before.type === 'NS') {
+    if (before.type === 'DS') {
+      if (added.length) parts.push(`adds the DS of key ${added.map(dsTag).join(', ')}`);
+      if (removed.length) parts.push(`drops the DS of key ${removed.map(dsTag).join(', ')} (no longer in dnssec.keys)`);
+    } else if (before.type === 'NS') {
       if (added.length) parts.push(`adds ${added.join(', ')}`);
       if (removed.length) parts.push(`drops ${removed.join(', ')} (no longer a name server)`);
     } else {
@@ -90,7 +94,12 @@ function updateReason(desired: DesiredDelegation, before: RRset, after: RRset): 
   return parts.join('; ');
 }
 
+function dsTag(value: string): string {
+  return value.split(' ')[0];
+}
+
 function deleteReason(desired: DesiredDelegation, r: RRset): string {
+  if (r.type === 'DS') return 'dnssec is not set in the config: the cluster zone is served unsigned, and a DS would make resolvers reject it';
   if (r.type === 'NS') return 'no name server left in the config';
   if (isManagedNameServer(desired.zone, r.name)) {
     return desired.nodeOf.has(r.name)

@@ -1,8 +1,9 @@
 import { isIPv6 } from 'node:net';
-import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
+import { nameServerNodes, type ClusterConfig, type DnssecConfig, type NodeConfig } from '../config/types';
+import { dnskeyOf, dsOf, isSep } from '../dnssec/keys';
 
 /** The record types a delegation consists of; nothing else is ever read or written in the parent. */
-export type DelegationType = 'NS' | 'A' | 'AAAA';
+export type DelegationType = 'NS' | 'A' | 'AAAA' | 'DS';
 
 /**
  * One RRset as the parent holds it. Names are lowercase without the trailing dot; values are in a
@@ -22,6 +23,7 @@ export function canonicalName(name: string): string {
 
 function canonicalValue(type: DelegationType, value: string): string {
   if (type === 'NS') return canonicalName(value);
+  if (type === 'DS') return canonicalDs(value);
   // The URL parser is Node's built-in RFC 5952 formatter: one spelling per IPv6 address.
   if (type === 'AAAA' && isIPv6(value)) return new URL(`http://[${value}]/`).hostname.slice(1, -1);
   return value;
@@ -62,11 +64,30 @@ export interface DesiredDelegation {
   readonly nodeOf: ReadonlyMap<string, string>;
 }
 
-/** The parent's records for the cluster zone: the NS set, then glue A/AAAA per name server. */
+/** The parent's records for the cluster zone: the NS set, the DS set when signed, then glue A/AAAA per name server. */
 export interface DelegationInput {
   readonly zone: string;
   readonly parent: ClusterConfig['parent'];
   readonly nodes: readonly Pick<NodeConfig, 'name' | 'address' | 'address6' | 'role'>[];
+  readonly dnssec?: Pick<DnssecConfig, 'keys'>;
+}
+
+/** `tag alg digest-type HEX`: one spelling (decimal numbers, uppercase hex without spaces) whatever a backend returns. */
+function canonicalDs(value: string): string {
+  const [tag, alg, type, ...digest] = value.trim().split(/\s+/);
+  return [Number(tag), Number(alg), Number(type), digest.join('').toUpperCase()].join(' ');
+}
+
+/**
+ * DS (SHA-256) for every key with the SEP flag in `dnssec.keys`: a key is in the parent's DS set
+ * while it is in the config, whether it signs yet or not, so a rollover adds the new key's DS
+ * before the old one goes (README: DNSSEC).
+ */
+export function dsValues(zone: string, dnssec: Pick<DnssecConfig, 'keys'>): string[] {
+  return dnssec.keys.filter(isSep).map((k) => {
+    const ds = dsOf(zone, dnskeyOf(k));
+    return `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${Buffer.from(ds.digest).toString('hex').toUpperCase()}`;
+  });
 }
 
 export function desiredDelegation(config: DelegationInput): DesiredDelegation {
@@ -83,5 +104,6 @@ export function desiredDelegation(config: DelegationInput): DesiredDelegation {
     if (node.address6) glue.push(rrset(host, 'AAAA', ttl, [node.address6]));
   });
   const ns = rrset(zone, 'NS', ttl, servers.map((_, i) => nameServerName(zone, i)));
-  return { zone, rrsets: [ns, ...glue], nodeOf };
+  const ds = config.dnssec ? [rrset(zone, 'DS', ttl, dsValues(zone, config.dnssec))] : [];
+  return { zone, rrsets: [ns, ...ds, ...glue], nodeOf };
 }

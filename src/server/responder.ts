@@ -86,12 +86,14 @@ export class Responder {
       if (slot) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
         if (slot.internal && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
-        pre = p.qtype === Type.ANY ? slot.any : (slot.byType.get(p.qtype) ?? slot.nodata);
+        // DNSSEC: DO=1 (RFC 3225) takes the signed variant, built with the rest of the table.
+        const set = p.ednsDo && slot.signed ? slot.signed : slot;
+        pre = p.qtype === Type.ANY ? set.any : (set.byType.get(p.qtype) ?? set.nodata);
       } else if (this.under(query, t.apexWire)) {
         if (!t.serving) return this.bare(query, t.unavailableRcode);
         // Even "no such name" would tell an outsider which internal names exist.
         if (t.internal?.from && this.under(query, t.internal.wire) && this.outsideInternal()) return this.bare(query, Rcode.REFUSED);
-        pre = t.nxdomain;
+        pre = p.ednsDo && t.signedNxdomain ? t.signedNxdomain.find(query, p.qnameEnd, p.labelStarts, p.labelCount) : t.nxdomain;
         delta = p.qnameEnd - 12 - t.apexWire.length;
       } else {
         return this.bare(query, Rcode.REFUSED);

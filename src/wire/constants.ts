@@ -13,7 +13,10 @@ export const Type = {
   OPT: 41,
   DS: 43,
   RRSIG: 46,
+  NSEC: 47,
   DNSKEY: 48,
+  CDS: 59,
+  CDNSKEY: 60,
   TSIG: 250,
   IXFR: 251,
   AXFR: 252,
@@ -41,6 +44,10 @@ export const Rcode = {
 export const TsigError = { BADSIG: 16, BADKEY: 17, BADTIME: 18 } as const;
 
 export const Opcode = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;
+
+/** DNSSEC (RFC 4034): DNSKEY flags and the protocol field's one value. */
+export const DnskeyFlag = { ZONE: 0x0100, SEP: 0x0001 } as const;
+export const DNSKEY_PROTOCOL = 3;
 
 export const EdnsOption = { NSID: 3, COOKIE: 10 } as const;
 

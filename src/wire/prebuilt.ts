@@ -1,4 +1,4 @@
-import { Flag, HEADER_LEN } from './constants';
+import { Flag, HEADER_LEN, Type } from './constants';
 import type { Record } from './records';
 import { MessageWriter } from './writer';
 
@@ -37,6 +37,18 @@ export interface Sections {
   readonly additional: readonly Record[];
 }
 
+/** An end no answer fits in: the responder never cuts there (see `continuesRRset`). */
+const NO_CUT = 0xffff;
+
+/**
+ * RFC 2181 §5.1 and RFC 4035 §3.1.1: an RRset goes whole, and with its RRSIGs, or not at all; the
+ * responder's truncation cuts only between such groups.
+ */
+function continuesRRset(r: Record, next: Record | undefined): boolean {
+  if (!next || next.name !== r.name) return false;
+  return next.data.type === r.data.type || (next.data.type === Type.RRSIG && next.data.sig.typeCovered === (r.data.type === Type.RRSIG ? r.data.sig.typeCovered : r.data.type));
+}
+
 export function prebuild(qname: string, qtype: number, qclass: number, s: Sections, relocatable = false): Prebuilt {
   const w = new MessageWriter();
   w.seek(HEADER_LEN);
@@ -48,7 +60,7 @@ export function prebuild(qname: string, qtype: number, qclass: number, s: Sectio
   additionalEnds[0] = w.length - start;
   s.additional.forEach((r, i) => {
     w.record(r);
-    additionalEnds[i + 1] = w.length - start;
+    additionalEnds[i + 1] = continuesRRset(r, s.additional[i + 1]) ? NO_CUT : w.length - start;
   });
   return {
     flags: (s.authoritative ? Flag.AA : 0) | (s.rcode & 0xf),

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { Type } from './constants';
-import type { Record } from './records';
+import type { Record, RecordData, Rrsig } from './records';
 
 /**
  * Builds DNS messages with name compression. Used when answers are compiled (never per query), so it
@@ -14,7 +14,11 @@ export class MessageWriter {
   /** Offsets of the compression pointers written, for relocating a body (see `copyRelocated` in prebuilt.ts). */
   readonly pointers: number[] = [];
 
-  constructor(size = 512) {
+  /**
+   * `canonical`: no name is compressed, as RFC 4034 §6.2 wants the records a signature covers
+   * (names are already lowercase here).
+   */
+  constructor(size = 512, private readonly canonical = false) {
     this.buf = Buffer.alloc(size);
   }
 
@@ -58,17 +62,22 @@ export class MessageWriter {
 
   /** Writes a name (lowercase dotted), compressed against names written before unless `compress` is false. */
   name(name: string, compress = true): this {
-    const labels = name === '' ? [] : name.split('.');
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join('.');
+    // Suffixes are slices of `name` at label starts: a signed zone's compile writes thousands of names.
+    let start = 0;
+    while (start < name.length) {
+      const suffix = start === 0 ? name : name.slice(start);
       const at = this.suffixes.get(suffix);
-      if (compress && at !== undefined) {
+      if (compress && !this.canonical && at !== undefined) {
         this.pointers.push(this.pos);
         return this.u16(0xc000 | at);
       }
       if (this.pos < 0x4000) this.suffixes.set(suffix, this.pos);
-      const b = Buffer.from(labels[i], 'latin1');
-      this.u8(b.length).bytes(b);
+      const dot = name.indexOf('.', start);
+      const end = dot < 0 ? name.length : dot;
+      this.ensure(1 + end - start);
+      this.buf[this.pos] = end - start;
+      this.pos += 1 + this.buf.write(name.slice(start, end), this.pos + 1, 'latin1');
+      start = end + 1;
     }
     return this.u8(0);
   }
@@ -82,7 +91,12 @@ export class MessageWriter {
     const lenAt = this.pos;
     this.u16(0);
     const start = this.pos;
-    const d = r.data;
+    this.rdata(r.data);
+    this.buf.writeUInt16BE(this.pos - start, lenAt);
+    return this;
+  }
+
+  rdata(d: RecordData): this {
     switch (d.type) {
       case Type.A:
         this.bytes(ipv4Bytes(d.address));
@@ -107,9 +121,35 @@ export class MessageWriter {
         // RFC 2782: the target is never compressed.
         this.u16(d.srv.priority).u16(d.srv.weight).u16(d.srv.port).name(d.srv.target, false);
         break;
+      case Type.DNSKEY:
+      case Type.CDNSKEY:
+        this.u16(d.key.flags).u8(d.key.protocol).u8(d.key.algorithm).bytes(d.key.publicKey);
+        break;
+      case Type.DS:
+      case Type.CDS:
+        this.u16(d.ds.keyTag).u8(d.ds.algorithm).u8(d.ds.digestType).bytes(d.ds.digest);
+        break;
+      case Type.NSEC:
+        // RFC 4034 §4: the next name is never compressed.
+        this.name(d.next, false).bytes(typeBitmap(d.types));
+        break;
+      case Type.RRSIG:
+        this.rrsigFields(d.sig).bytes(d.sig.signature);
+        break;
     }
-    this.buf.writeUInt16BE(this.pos - start, lenAt);
     return this;
+  }
+
+  /** RRSIG RDATA up to the signature: also the start of the data a signature covers (RFC 4034 §3.1.8.1). */
+  rrsigFields(s: Omit<Rrsig, 'signature'>): this {
+    return this.u16(s.typeCovered)
+      .u8(s.algorithm)
+      .u8(s.labels)
+      .u32(s.originalTtl)
+      .u32(s.expiration)
+      .u32(s.inception)
+      .u16(s.keyTag)
+      .name(s.signer, false);
   }
 
   seek(pos: number): void {
@@ -147,4 +187,23 @@ export function ipv6Bytes(a: string): Uint8Array {
     out[i * 2 + 1] = v & 0xff;
   });
   return out;
+}
+
+/** RFC 4034 §4.1.2: the types present, as windows of up to 32 bytes of bits. */
+export function typeBitmap(types: readonly number[]): Uint8Array {
+  const windows = new Map<number, Uint8Array>();
+  for (const t of types) {
+    const w = t >> 8;
+    let bits = windows.get(w);
+    if (!bits) windows.set(w, (bits = new Uint8Array(32)));
+    bits[(t & 0xff) >> 3] |= 0x80 >> (t & 7);
+  }
+  const out: number[] = [];
+  for (const w of [...windows.keys()].sort((a, b) => a - b)) {
+    const bits = windows.get(w)!;
+    let len = 32;
+    while (len > 0 && bits[len - 1] === 0) len--;
+    out.push(w, len, ...bits.subarray(0, len));
+  }
+  return Uint8Array.from(out);
 }

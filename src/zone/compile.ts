@@ -6,6 +6,9 @@ import { NameTable } from '../wire/name-table';
 import { prebuild, type Prebuilt } from '../wire/prebuilt';
 import { CHAOS_IDENTITY_NAMES, resolve, resolveChaos, type Answer } from './resolve';
 import type { ZoneData } from './zone';
+import { NxdomainProofs } from '../dnssec/nxdomain';
+import { nxdomainProof, rrsigAnswer, signAnswer, signZone, type SignedZone } from '../dnssec/sign-zone';
+import type { Signer } from '../dnssec/signer';
 
 /**
  * Compile, then serve: every answer the zone can give is encoded once, here, when the zone changes.
@@ -14,14 +17,12 @@ import type { ZoneData } from './zone';
 /** Type 0 is reserved: no name has it, so resolving it gives the name's NODATA answer. */
 const NODATA_PROBE = 0;
 
-export interface NameAnswers {
+export interface AnswerSet {
   readonly byType: ReadonlyMap<number, Prebuilt>;
   /** For any type the name does not have. */
   readonly nodata: Prebuilt;
   /** RFC 8482 minimal answer to ANY. */
   readonly any: Prebuilt;
-  /** Under internal.<zone>: asked only by clients in `AnswerTable.internal.from`. */
-  readonly internal: boolean;
 }
 
 /** internal.<zone> while any node has a private address. */
@@ -30,6 +31,13 @@ export interface InternalNames {
   readonly wire: Uint8Array;
   /** Clients that may ask internal names; undefined: every client. */
   readonly from: ClientPrefixes | undefined;
+}
+
+export interface NameAnswers extends AnswerSet {
+  /** With RRSIGs and NSEC proofs, for DO=1 queries; present when the zone is signed. */
+  readonly signed?: AnswerSet;
+  /** Under internal.<zone>: asked only by clients in `AnswerTable.internal.from`. */
+  readonly internal: boolean;
 }
 
 export interface AnswerTable {
@@ -46,6 +54,8 @@ export interface AnswerTable {
   /** CHAOS-class names (empty when disabled). */
   readonly chaos: NameTable<NameAnswers>;
   readonly internal: InternalNames | undefined;
+  /** Signed NXDOMAIN answers for DO=1 queries; present when the zone is signed. */
+  readonly signedNxdomain?: NxdomainProofs;
 }
 
 export interface CompileOptions {
@@ -54,21 +64,31 @@ export interface CompileOptions {
   readonly unavailable: 'refused' | 'servfail';
   /** dns.internalFrom: client prefixes (`address/length`) that may ask internal.<zone> names. */
   readonly internalFrom?: readonly string[];
+  /** Sign the zone: the signer (which caches signatures between compiles) and the signing time in seconds. */
+  readonly dnssec?: { readonly signer: Signer; readonly now: number };
 }
 
-export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
+export function compile(unsigned: ZoneData, opts: CompileOptions): AnswerTable {
+  // A signed zone serves its DNSKEY and NSEC records to every query; only the RRSIGs wait for DO.
+  const signed = opts.dnssec && unsigned.serving ? signZone(unsigned, opts.dnssec.signer, opts.dnssec.now) : undefined;
+  const zone = signed?.zone ?? unsigned;
   const names = new NameTable<NameAnswers>();
   const internalApex = `${INTERNAL_LABEL}.${zone.apex}`;
   const hasInternal = zone.names.has(internalApex);
   for (const [name, types] of zone.names) {
-    const byType = new Map<number, Prebuilt>();
-    for (const t of types.keys()) byType.set(t, encode(name, t, Class.IN, resolve(zone, name, t)));
-    names.set(nameToWire(name), {
-      byType,
-      nodata: encode(name, NODATA_PROBE, Class.IN, resolve(zone, name, NODATA_PROBE)),
-      any: encode(name, Type.ANY, Class.IN, resolve(zone, name, Type.ANY)),
-      internal: hasInternal && isInZone(name, internalApex),
-    });
+    const answers = (sign: (a: Answer) => Answer): AnswerSet => {
+      const byType = new Map<number, Prebuilt>();
+      for (const t of types.keys()) byType.set(t, encode(name, t, Class.IN, sign(resolve(zone, name, t))));
+      if (signed) byType.set(Type.RRSIG, encode(name, Type.RRSIG, Class.IN, rrsigAnswer(signed, name)));
+      return {
+        byType,
+        nodata: encode(name, NODATA_PROBE, Class.IN, sign(resolve(zone, name, NODATA_PROBE))),
+        any: encode(name, Type.ANY, Class.IN, sign(resolve(zone, name, Type.ANY))),
+      };
+    };
+    const plain = answers((a) => a);
+    const internal = hasInternal && isInZone(name, internalApex);
+    names.set(nameToWire(name), signed ? { ...plain, internal, signed: answers((a) => signAnswer(signed, name, a)) } : { ...plain, internal });
   }
   const chaos = new NameTable<NameAnswers>();
   if (opts.identity !== undefined) {
@@ -95,7 +115,23 @@ export function compile(zone: ZoneData, opts: CompileOptions): AnswerTable {
     internal: hasInternal
       ? { wire: nameToWire(internalApex), from: opts.internalFrom === undefined ? undefined : new ClientPrefixes(opts.internalFrom) }
       : undefined,
+    ...(signed ? { signedNxdomain: nxdomainProofs(signed, prebuild(zone.apex, Type.A, Class.IN, sections(nx), true)) } : {}),
   };
+}
+
+/** Every (predecessor, closest encloser) pair: the encloser is the predecessor or one of its ancestors. */
+function nxdomainProofs(s: SignedZone, fallback: Prebuilt): NxdomainProofs {
+  const bodies = new Map<string, Prebuilt>();
+  for (const predecessor of s.order) {
+    for (let e = predecessor; ; e = e.slice(e.indexOf('.') + 1)) {
+      if (s.zone.names.has(e)) {
+        const a = nxdomainProof(s, predecessor, e);
+        bodies.set(NxdomainProofs.key(predecessor, e), prebuild(s.zone.apex, Type.A, Class.IN, sections(a), true));
+      }
+      if (e === s.zone.apex || !e.includes('.')) break;
+    }
+  }
+  return new NxdomainProofs(s.order, bodies, fallback);
 }
 
 function encode(name: string, qtype: number, qclass: number, a: Answer): Prebuilt {

@@ -74,7 +74,24 @@ function rdataText(d: RecordData): string {
       return `${d.srv.priority} ${d.srv.weight} ${d.srv.port} ${absolute(d.srv.target)}`;
     case Type.TXT:
       return d.texts.map(quoted).join(' ');
+    case Type.DNSKEY:
+    case Type.CDNSKEY:
+      return `${d.key.flags} ${d.key.protocol} ${d.key.algorithm} ${Buffer.from(d.key.publicKey).toString('base64')}`;
+    case Type.DS:
+    case Type.CDS:
+      return `${d.ds.keyTag} ${d.ds.algorithm} ${d.ds.digestType} ${Buffer.from(d.ds.digest).toString('hex').toUpperCase()}`;
+    case Type.NSEC:
+      return [absolute(d.next), ...d.types.map(typeName)].join(' ');
+    case Type.RRSIG: {
+      const g = d.sig;
+      return `${typeName(g.typeCovered)} ${g.algorithm} ${g.labels} ${g.originalTtl} ${sigTime(g.expiration)} ${sigTime(g.inception)} ${g.keyTag} ${absolute(g.signer)} ${Buffer.from(g.signature).toString('base64')}`;
+    }
   }
+}
+
+/** RFC 4034 §3.2: YYYYMMDDHHmmSS in UTC. */
+function sigTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
 function className(c: number): string {

@@ -9,7 +9,7 @@ export interface QueryOptions {
 }
 
 /** One non-recursive question to the parent's primary; the decoded answer, whatever its rcode. */
-export async function query(opts: QueryOptions, name: string, type: 'SOA' | 'NS' | 'A' | 'AAAA'): Promise<dnsPacket.DecodedPacket> {
+export async function query(opts: QueryOptions, name: string, type: 'SOA' | 'NS' | 'A' | 'AAAA' | 'DS'): Promise<dnsPacket.DecodedPacket> {
   const id = randomInt(0, 0x10000);
   const message = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ name, type, class: 'IN' }] });
   const raw = await exchange(opts.server, message, { timeoutMs: opts.timeoutMs, failCode: 'PARENT_READ', what: `query ${name} ${type}` });

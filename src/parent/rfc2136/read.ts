@@ -8,9 +8,20 @@ type Rcode = string | undefined;
 const rcodeOf = (p: dnsPacket.DecodedPacket): Rcode => (p as unknown as { rcode?: string }).rcode;
 
 function records(section: readonly dnsPacket.Answer[] | undefined, name: string, type: DelegationType): RRset | undefined {
-  const rrs = (section ?? []).filter((a) => a.type === type && canonicalName(a.name) === name) as Array<{ ttl?: number; data: string }>;
+  const rrs = (section ?? []).filter((a) => a.type === type && canonicalName(a.name) === name) as Array<{ ttl?: number; data: string | DsData }>;
   if (rrs.length === 0) return undefined;
-  return rrset(name, type, Math.min(...rrs.map((r) => r.ttl ?? 0)), rrs.map((r) => r.data));
+  return rrset(name, type, Math.min(...rrs.map((r) => r.ttl ?? 0)), rrs.map((r) => (typeof r.data === 'string' ? r.data : dsText(r.data))));
+}
+
+interface DsData {
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  digest: Buffer;
+}
+
+function dsText(d: DsData): string {
+  return `${d.keyTag} ${d.algorithm} ${d.digestType} ${d.digest.toString('hex')}`;
 }
 
 /** The parent must answer its own SOA authoritatively, or it is the wrong server or zone. */
@@ -36,6 +47,11 @@ export async function readDelegation(opts: QueryOptions, zone: string, hosts: re
   expectOk(opts, nsAnswer, `${zone} NS`);
   const ns = records(nsAnswer.answers, zone, 'NS') ?? records(nsAnswer.authorities, zone, 'NS');
   if (ns) out.push(ns);
+  // The DS set is the parent's own data at the cut: an authoritative answer, whether a delegation exists or not.
+  const dsAnswer = await query(opts, zone, 'DS');
+  expectOk(opts, dsAnswer, `${zone} DS`);
+  const ds = records(dsAnswer.answers, zone, 'DS');
+  if (ds) out.push(ds);
   const all = [...new Set([...hosts, ...(ns?.values ?? []).filter((v) => v.endsWith(`.${zone}`))])];
   for (const host of all) {
     for (const type of ['A', 'AAAA'] as const) {

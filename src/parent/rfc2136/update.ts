@@ -10,13 +10,22 @@ import type { DelegationType, RRset } from '../records';
  * canonical (parent/records.ts) and written uncompressed.
  */
 
-const TYPE: Record<DelegationType, number> = { A: Type.A, NS: Type.NS, AAAA: Type.AAAA };
+const TYPE: Record<DelegationType, number> = { A: Type.A, NS: Type.NS, AAAA: Type.AAAA, DS: Type.DS };
 
 /** Empty for the prerequisite and delete forms. */
 function rdata(type: DelegationType, value: string | undefined): Uint8Array {
   if (value === undefined) return new Uint8Array(0);
   if (type === 'A') return ipv4Bytes(value);
   if (type === 'AAAA') return ipv6Bytes(value);
+  if (type === 'DS') {
+    // Canonical form (parent/records.ts): `tag alg digest-type HEX`.
+    const [tag, alg, digestType, digest] = value.split(' ');
+    const fixed = Buffer.alloc(4);
+    fixed.writeUInt16BE(Number(tag), 0);
+    fixed[2] = Number(alg);
+    fixed[3] = Number(digestType);
+    return Buffer.concat([fixed, Buffer.from(digest, 'hex')]);
+  }
   return nameToWire(value);
 }
 
@@ -58,7 +67,7 @@ export function updateSections(plan: Plan): UpdateSections {
   const updates: Buffer[] = [];
   for (const c of plan.changes) {
     if (c.before && c.type !== 'NS') prerequisites.push(...exactly(c.before));
-    if (c.action === 'create' && c.type !== 'NS' && visible(c.name)) prerequisites.push(absent(c.name, c.type));
+    if (c.action === 'create' && c.type !== 'NS' && (c.type === 'DS' || visible(c.name))) prerequisites.push(absent(c.name, c.type));
     updates.push(deleteSet(c.name, c.type));
     if (c.after) updates.push(...add(c.after));
   }

@@ -137,7 +137,7 @@ export function route53Provider(opts: Route53Options): ParentZoneProvider {
           break;
         }
         // Alias and routing-policy records are someone's deliberate setup, never a plain delegation.
-        if (s.AliasTarget || s.SetIdentifier || !(s.Type === 'NS' || s.Type === 'A' || s.Type === 'AAAA')) continue;
+        if (s.AliasTarget || s.SetIdentifier || !(s.Type === 'NS' || s.Type === 'A' || s.Type === 'AAAA' || (s.Type === 'DS' && name === zone))) continue;
         out.push(rrset(name, s.Type, s.TTL ?? 0, (s.ResourceRecords ?? []).map((v) => v.Value ?? '')));
       }
       if (past || !r.IsTruncated) return out;
