@@ -1,0 +1,254 @@
+// The lab's scenarios. Each one breaks the cluster in one way for a bounded time, undoes it, and
+// returns the ground truth the invariants are checked against (see invariants.mjs). `setup` and
+// `teardown` run outside the checked window (e.g. restarting a node under a fake clock and back);
+// the runner waits for the whole cluster to answer normally before every scenario.
+//
+// `knownDefect`: the scenario finds a defect of the current code that another branch fixes; it is
+// expected to fail until that branch is merged (listed in test/lab/README.md). The invariants are
+// not relaxed for it.
+import { sleep, TIMING } from './netlab.mjs';
+
+const { interval, downAfter, upAfter } = TIMING;
+
+/** After a fault ends: long enough for a hold-down to pass and its end to be seen. */
+const settleAfterHeal = upAfter + 2000;
+
+/** The node a scenario targets in a trial (rotates so trials do not all hit node1). */
+const target = (lab, trial, k = 0) => lab.nodes[(trial + k) % lab.size].name;
+
+export const SCENARIOS = [
+  {
+    id: 'start',
+    title: 'cold start of every agent, polled from the first answer',
+    knownDefect: 'start/restart: an agent serves before it has a verdict on every node (failover targets for healthy nodes)',
+    coldStart: true,
+    async run(lab) {
+      await lab.startAgents();
+      await lab.waitSettled(30_000);
+      await sleep(1000);
+      return { faulted: [] };
+    },
+  },
+  {
+    id: 'kill',
+    title: 'kill -9 of a node (agent and Redis) for 4 s, then restart',
+    knownDefect: 'start/restart: the restarted agent answers failover targets for healthy nodes before it has a verdict',
+    async run(lab, { trial }) {
+      const x = target(lab, trial);
+      const at = lab.kill(x);
+      await sleep(4000);
+      const { listeningAt } = await lab.restart(x);
+      const holdDownMs = lab.holdDownOf(x);
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
+    },
+  },
+  {
+    id: 'pause-0.5s',
+    title: 'SIGSTOP of an agent for 0.5 s',
+    async run(lab, { trial }) {
+      const x = target(lab, trial);
+      lab.pause(x);
+      await sleep(500);
+      lab.resume(x);
+      await sleep(3000);
+      return { faulted: [] };
+    },
+  },
+  {
+    id: 'pause-5s',
+    title: 'SIGSTOP of an agent for 5 s, then SIGCONT',
+    async run(lab, { trial }) {
+      const x = target(lab, trial);
+      const at = lab.pause(x);
+      await sleep(4800);
+      const holdDownMs = lab.holdDownOf(x);
+      const back = lab.resume(x);
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back, holdDownMs }], client: [{ node: x, at }] };
+    },
+  },
+  {
+    id: 'isolate',
+    title: 'one node cut off from its peers and the client for 5 s, then healed',
+    knownDefect: 'heal after isolation: the rejoining node answers its own name with its own address during its hold-down while the majority answers the failover target',
+    async run(lab, { trial }) {
+      const x = target(lab, trial);
+      const at = lab.partition([x]);
+      await sleep(4800);
+      const holdDownMs = lab.holdDownOf(x);
+      const healed = lab.heal();
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      return {
+        faulted: [x],
+        unreachable: [{ node: x, from: at, to: healed }],
+        minority: [{ node: x, from: at, to: healed }],
+        failovers: [{ node: x, at }],
+        heals: [{ node: x, at: healed, holdDownMs }],
+        client: [{ node: x, at }],
+      };
+    },
+  },
+  {
+    id: 'split-2+3',
+    title: 'a 2+3 split for 5 s, then healed',
+    sizes: [5],
+    knownDefect: 'heal after split: a rejoining node answers its own name with its own address during its hold-down',
+    async run(lab, { trial }) {
+      const side = [target(lab, trial), target(lab, trial, 1)];
+      const at = lab.partition(side);
+      await sleep(4800);
+      const holdDowns = side.map((n) => lab.holdDownOf(n));
+      const healed = lab.heal();
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      return {
+        faulted: side,
+        unreachable: side.map((node) => ({ node, from: at, to: healed })),
+        minority: side.map((node) => ({ node, from: at, to: healed })),
+        failovers: side.map((node) => ({ node, at })),
+        heals: side.map((node, k) => ({ node, at: healed, holdDownMs: holdDowns[k] })),
+        client: side.map((node) => ({ node, at })),
+      };
+    },
+  },
+  {
+    id: 'one-way',
+    title: 'one-way link for 6 s: A→B dropped, B→A fine',
+    knownDefect: 'one-way link visibility: no log line or metric says that B does not hear A',
+    async run(lab, { trial }) {
+      const from = target(lab, trial);
+      const to = target(lab, trial, 1);
+      lab.oneWay(from, to);
+      await sleep(4000);
+      // Visibility, read while the link is broken: a log line or a metric naming both ends.
+      const metrics = lab.nodes.map((n) => lab.metrics(n.name)).join('\n');
+      await sleep(2000);
+      lab.heal();
+      await sleep(2000);
+      const logs = lab.nodes.map((n) => lab.agentLog(n.name)).join('\n');
+      return { faulted: [], oneWay: { from, to, metrics, logs } };
+    },
+  },
+  ...[10, 20, 30].map((pct) => ({
+    id: `loss-${pct}%`,
+    title: `${pct} % loss on every peer link (nftables numgen), then healed`,
+    async run(lab, { lossSeconds }) {
+      lab.loss(pct);
+      await sleep(lossSeconds * 1000);
+      lab.heal();
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
+      return { faulted: [], assertNoFalseFailover: pct <= 20 };
+    },
+  })),
+  ...[
+    ['clock-ahead-5min', '+300s'],
+    ['clock-behind-5min', '-300s'],
+  ].map(([id, clock]) => ({
+    id,
+    title: `one node restarted with its clock ${clock} (faketime); then another node is killed and restarted`,
+    knownDefect: clock.startsWith('-') ? 'issue 8 item 2: incarnations are wall-clock time, so a node restarted with its clock behind its previous boot is dropped as a replay' : undefined,
+    async setup(lab, { trial }) {
+      const x = target(lab, trial);
+      lab.kill(x, { redis: false });
+      await lab.restart(x, { clock });
+      await lab.waitSettled(30_000);
+    },
+    async run(lab, { trial }) {
+      const y = target(lab, trial, 1);
+      await sleep(2000);
+      const at = lab.kill(y);
+      await sleep(3000);
+      const { listeningAt } = await lab.restart(y);
+      const holdDownMs = lab.holdDownOf(y);
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      const soa = lab.nodes.map((n) => [n.name, lab.status(n.name)?.serial ?? null]);
+      return { faulted: [y], unreachable: [{ node: y, from: at, to: listeningAt }], failovers: [{ node: y, at }], heals: [{ node: y, at: listeningAt, holdDownMs }], client: [{ node: y, at }], soa };
+    },
+    async teardown(lab, { trial }) {
+      const x = target(lab, trial);
+      lab.kill(x, { redis: false });
+      await lab.restart(x);
+    },
+  })),
+  {
+    id: 'clock-step',
+    title: 'wall clock of one agent stepped +5 min, then -10 min, then back, while it runs',
+    async setup(lab, { trial, dir }) {
+      const x = target(lab, trial);
+      this.file = `${dir}/faketime-${x}`;
+      (await import('node:fs')).writeFileSync(this.file, '+0\n');
+      lab.kill(x, { redis: false });
+      await lab.restart(x, { clockFile: this.file });
+      await lab.waitSettled(30_000);
+    },
+    async run(lab, { trial }) {
+      const { writeFileSync } = await import('node:fs');
+      const x = target(lab, trial);
+      await sleep(1000);
+      for (const step of ['+300s', '-300s', '+0']) {
+        writeFileSync(this.file, `${step}\n`);
+        lab.mark('clock step', { node: x, to: step });
+        await sleep(4000);
+      }
+      return { faulted: [] };
+    },
+    async teardown(lab, { trial }) {
+      const x = target(lab, trial);
+      lab.kill(x, { redis: false });
+      await lab.restart(x);
+    },
+  },
+  {
+    id: 'restart-storm',
+    title: 'restart storm: 5 kills -9 of one node in about 20 s, each late in its hold-down',
+    knownDefect: 'restart storm: a hold-down finishes after the node was killed (it still counts as heard within downAfter), so majority agents switch to the dead address',
+    async run(lab, { trial }) {
+      const x = target(lab, trial);
+      const unreachable = [];
+      let at = lab.kill(x);
+      // The first kill is detected; the next ones land 0.5 s before the restarted node's hold-down
+      // would end, inside the downAfter in which it still counts as heard.
+      await sleep(downAfter + 500);
+      for (let k = 1; k < 5; k++) {
+        const { listeningAt } = await lab.restart(x);
+        unreachable.push({ node: x, from: at, to: listeningAt });
+        await sleep(Math.max(0, listeningAt + interval + upAfter - 500 - Date.now()));
+        at = lab.kill(x);
+        await sleep(downAfter + 200);
+      }
+      const { listeningAt } = await lab.restart(x);
+      unreachable.push({ node: x, from: at, to: listeningAt });
+      await lab.waitSettled(60_000);
+      await sleep(500);
+      // Several faults in a row: (6)'s single-fault bound does not apply; the outage is reported.
+      return { faulted: [x], unreachable, failovers: [{ node: x, at: unreachable[0].from }], client: [{ node: x, at: unreachable[0].from }], assertClient: false };
+    },
+  },
+  {
+    id: 'dns-flood',
+    title: 'DNS flood at one agent (dnsperf, unthrottled, 8 s)',
+    async run(lab, { trial, dir }) {
+      const x = target(lab, trial);
+      const { writeFileSync } = await import('node:fs');
+      const qfile = `${dir}/flood-queries`;
+      writeFileSync(qfile, lab.nodes.map((n) => `${n.name}.cluster.lab.example A\n`).join(''));
+      lab.mark('flood', { node: x });
+      const r = await lab.runIn(lab.ns.obs, ['dnsperf', '-s', lab.node(x).addr, '-d', qfile, '-l', '8', '-c', '4', '-q', '200', '-t', '1'], 20_000);
+      lab.mark('flood end', { node: x });
+      const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.out)?.[1] ?? NaN);
+      await sleep(2000);
+      return { faulted: [], flood: { node: x, qps } };
+    },
+  },
+];
+
+export function scenariosFor(size, only) {
+  return SCENARIOS.filter((s) => (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)));
+}
