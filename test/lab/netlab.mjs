@@ -536,8 +536,13 @@ export class Lab {
     return trySh('ip', ['netns', 'exec', this.ns.obs, process.execPath, '-e', `fetch('http://${this.node(name).addr}:8053/metrics').then(r=>r.text()).then(t=>process.stdout.write(t)).catch(()=>{})`]);
   }
 
-  agentLog(name) {
-    return this.agents.get(name)?.proc.out ?? '';
+  /** The agent's output so far, from character `from` on (see logMark). */
+  agentLog(name, from = 0) {
+    return (this.agents.get(name)?.proc.out ?? '').slice(from);
+  }
+
+  logMark() {
+    return Object.fromEntries(this.nodes.map((n) => [n.name, this.agentLog(n.name).length]));
   }
 
   /** What `agent` answers for `name` now (latest poller value). */
@@ -565,6 +570,31 @@ export class Lab {
       }
       await sleep(50);
     }
+  }
+
+  /** Like waitSettled, but says whether it settled instead of throwing. */
+  async settled(ms) {
+    try {
+      await this.waitSettled(ms);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Restarts every agent with its real clock (Redis keeps running). The peers forget what they
+   * accepted from earlier boots, so this also ends a replay lock-out left by a node that ran with
+   * its clock ahead.
+   */
+  async restartAllAgents() {
+    this.mark('restart all agents');
+    for (const a of this.agents.values()) {
+      a.proc.signal('SIGCONT');
+      a.proc.signal('SIGKILL');
+    }
+    await Promise.all([...this.agents.values()].map((a) => Promise.race([a.proc.done, sleep(5000)])));
+    await this.startAgents();
   }
 
   /** Runs a command in a namespace to completion (bounded), e.g. dnsperf. */

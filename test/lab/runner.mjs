@@ -40,9 +40,12 @@ export class LabSession {
     lab.heal();
     for (const [name, a] of lab.agents) {
       a.proc.signal('SIGCONT');
+      if (lab.redis.get(name)?.exited) lab.startRedis(name);
       if (a.proc.exited) await lab.restart(name);
-      else if (lab.redis.get(name)?.exited) lab.startRedis(name);
     }
+    if (await lab.settled(20_000)) return;
+    // Last resort: a node locked out by its peers' replay marks comes back only with fresh peers.
+    await lab.restartAllAgents();
     await lab.waitSettled(60_000);
   }
 
@@ -94,6 +97,7 @@ export class LabSession {
       if (truth.flood) result.figures.floodQps = truth.flood.qps;
       if (scenario.teardown) await scenario.teardown(lab, ctx);
     } catch (e) {
+      if (scenario.teardown) await scenario.teardown(lab, ctx).catch(() => undefined);
       result.error = String(e?.stack ?? e);
       this.log(`scenario ${scenario.id} failed to run: ${e?.message ?? e}`);
       try {
@@ -116,7 +120,8 @@ export class LabSession {
 export function oneWayVisible({ from, to, metrics, logs }) {
   const both = (s) => s.includes(from) && s.includes(to);
   const metric = metrics.split('\n').some((l) => !l.startsWith('#') && /one_?way|asymmetr/i.test(l) && both(l) && !/\s0$/.test(l.trim()));
-  const log = logs.split('\n').some((l) => /one[- ]?way|asymmetr|does not hear|doesn't hear|not heard by|cannot hear/i.test(l) && both(l));
+  // ("not heard by" is the down verdict's reason, not a report of a one-way link.)
+  const log = logs.split('\n').some((l) => /one[- ]?way|asymmetr|does not hear|doesn't hear|cannot hear/i.test(l) && both(l));
   return metric || log;
 }
 
