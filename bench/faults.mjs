@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { labUnavailable, REPO } from '../test/lab/netlab.mjs';
+import { labUnavailable, netemAvailable, REPO } from '../test/lab/netlab.mjs';
 import { failureText, LabSession, markdownTable, summarize } from '../test/lab/runner.mjs';
-import { scenariosFor } from '../test/lab/scenarios.mjs';
+import { scenariosFor, unavailableScenarios } from '../test/lab/scenarios.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,12 +41,14 @@ const only = args.only?.split(',');
 const log = args.quiet ? () => undefined : (s) => process.stderr.write(`${s}\n`);
 const results = [];
 const started = new Date();
+const netem = netemAvailable();
+const notRun = unavailableScenarios({ netem });
 
 for (const size of sizes) {
   const session = new LabSession({ size, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
   try {
     await session.open();
-    for (const s of scenariosFor(size, only)) {
+    for (const s of scenariosFor(size, only, { netem })) {
       const n = s.coldStart ? 1 : trials;
       for (let trial = 0; trial < n && !session.broken; trial++) {
         log(`\n=== ${s.id} on ${size} nodes, trial ${trial + 1}/${n}`);
@@ -64,9 +66,9 @@ const rows = summarize(results);
 const table = markdownTable(rows);
 mkdirSync(args.out, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-const md = `# Fault lab, ${started.toISOString()}\n\n${trials} trial(s) per scenario (cold start: 1), sizes ${sizes.join(', ')}, loss held ${args['loss-seconds']} s; commit ${gitHead()}.\n\n${table}\n`;
+const md = `# Fault lab, ${started.toISOString()}\n\n${trials} trial(s) per scenario (cold start: 1), sizes ${sizes.join(', ')}, loss held ${args['loss-seconds']} s; commit ${gitHead()}.\n\n${table}\n${notRun.map((u) => `\nNot run: ${u.id} (${u.title}): ${u.reason}.`).join('')}\n`;
 writeFileSync(join(args.out, `faults-${stamp}.md`), md);
-writeFileSync(join(args.out, `faults-${stamp}.json`), JSON.stringify({ started: started.toISOString(), commit: gitHead(), trials, sizes, rows, results }, null, 1));
+writeFileSync(join(args.out, `faults-${stamp}.json`), JSON.stringify({ started: started.toISOString(), commit: gitHead(), trials, sizes, netem, notRun, rows, results }, null, 1));
 console.log(md);
 console.log(`written: ${join(args.out, `faults-${stamp}.md`)} and .json`);
 process.exit(rows.every((r) => r.passed === r.trials) ? 0 : 1);

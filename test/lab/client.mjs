@@ -3,7 +3,7 @@
 // from /etc/netns/<ns>/resolv.conf) names the lab's unbound: so every dns.lookup() here goes through
 // getaddrinfo and the recursive resolver exactly as an application's would. For each name it keeps
 // one Redis connection, writes SET every --every-ms, and on an error or a reply later than
-// --timeout-ms drops the connection and resolves the name again. Prints NDJSON on stdout:
+// --timeout-ms drops the connection and resolves the name again (and on SIGUSR2, below). Prints NDJSON on stdout:
 // {"t":ms,"n":name,"ok":true,"addr":ip} per successful write, {"t","n","ok":false,"err"} per failure.
 //   node client.mjs --zone Z --names node1,node2 [--every-ms 100] [--timeout-ms 500]
 import dns from 'node:dns';
@@ -69,12 +69,23 @@ function setOnce(s, key, value) {
   });
 }
 
+// SIGUSR2: drop every connection and resolve again (the lab does it before each scenario, so the
+// client writes to each name's own node, not to where an earlier failover left it).
+let generation = 0;
+process.on('SIGUSR2', () => generation++);
+
 async function loop(name) {
   const host = `${name}.${o.zone}`;
   let s = null;
   let addr = '';
+  let gen = generation;
   for (let i = 0; ; i++) {
     const started = Date.now();
+    if (gen !== generation) {
+      gen = generation;
+      s?.destroy();
+      s = null;
+    }
     try {
       if (!s) {
         addr = await lookup(host);

@@ -64,7 +64,11 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
   /** The changes of these keys and the lab's events around `t`, as lines relative to the window. */
   const timeline = (keys, t, before = 2000, after = 2000) => {
     const rows = [];
-    for (const [a, n] of keys) for (const [tc, v] of series(a, n)) if (tc >= t - before && tc <= t + after) rows.push([tc, `${a.padEnd(6)} ${n.padEnd(6)} ${v}`]);
+    for (const [a, n] of keys) {
+      const was = valueAt(a, n, t - before);
+      if (was !== undefined) rows.push([t - before - 1, `${a.padEnd(6)} ${n.padEnd(6)} ${was}  (already)`]);
+      for (const [tc, v] of series(a, n)) if (tc >= t - before && tc <= t + after) rows.push([tc, `${a.padEnd(6)} ${n.padEnd(6)} ${v}`]);
+    }
     for (const e of events) if (e.t >= t - before && e.t <= t + after) rows.push([e.t, `** ${e.what} ${JSON.stringify({ ...e, t: undefined, what: undefined })}`]);
     rows.sort((x, y) => x[0] - y[0]);
     const shown = rows.length > 80 ? [...rows.slice(0, 40), [0, `… ${rows.length - 80} more …`], ...rows.slice(-40)] : rows;

@@ -248,7 +248,8 @@ export class Lab {
     this.ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
   }
 
-  async up() {
+  /** `services: false`: agents only (no parent NSD, unbound, Redis or client), for bench:scale. */
+  async up({ services = true } = {}) {
     hookExit();
     sweepStale();
     live.add(this);
@@ -271,11 +272,12 @@ export class Lab {
     writeFileSync(`/etc/netns/${this.ns.cli}/resolv.conf`, `nameserver ${RESOLVER_ADDR}\noptions timeout:1 attempts:3\n`);
 
     this.writeConfig();
-    await this.startParent();
-    await this.startResolver();
-    for (const n of this.nodes) this.startRedis(n.name);
-    this.startPoller();
-    await this.poller.waitFor(/"ready":true/, 10_000);
+    if (services) {
+      await this.startParent();
+      await this.startResolver();
+      for (const n of this.nodes) this.startRedis(n.name);
+    }
+    await this.startPoller();
   }
 
   writeConfig() {
@@ -379,12 +381,13 @@ export class Lab {
     return p;
   }
 
-  startPoller() {
-    const names = this.nodes.flatMap((n, k) => [n.name, `ns${k + 1}`]);
+  /** (Re)starts the poller: by default every agent × every node and name-server name at 20 Hz. */
+  async startPoller({ names = this.nodes.flatMap((n, k) => [n.name, `ns${k + 1}`]), hz = POLL_HZ } = {}) {
+    await this.stopPoller();
     this.poller = this.start(
       'poller',
       this.ns.obs,
-      [process.execPath, join(HERE, 'poller.mjs'), '--zone', ZONE, '--agents', this.nodes.map((n) => `${n.name}=${n.addr}`).join(','), '--names', names.join(','), '--hz', String(POLL_HZ)],
+      [process.execPath, join(HERE, 'poller.mjs'), '--zone', ZONE, '--agents', this.nodes.map((n) => `${n.name}=${n.addr}`).join(','), '--names', names.join(','), '--hz', String(hz)],
       {
         onLine: (l) => {
           const e = JSON.parse(l);
@@ -396,6 +399,14 @@ export class Lab {
         },
       },
     );
+    await this.poller.waitFor(/"ready":true/, 10_000);
+  }
+
+  async stopPoller() {
+    if (!this.poller) return;
+    this.poller.killGroup('SIGKILL');
+    await Promise.race([this.poller.done, sleep(3000)]);
+    this.poller = undefined;
   }
 
   startClient() {
@@ -408,6 +419,19 @@ export class Lab {
         arr.push({ t: e.t, ok: e.ok, addr: e.addr });
       },
     });
+  }
+
+  /** Makes the client reconnect every name afresh; waits until each writes to its own node again. */
+  async clientReconnect(ms = 8000) {
+    if (!this.client) return false;
+    const t = Date.now();
+    this.client.signal('SIGUSR2');
+    const end = t + ms;
+    while (Date.now() < end) {
+      if (this.nodes.every((n) => (this.writes.get(n.name) ?? []).some((w) => w.t > t && w.ok && w.addr === n.addr))) return true;
+      await sleep(50);
+    }
+    return false;
   }
 
   /**
@@ -496,24 +520,18 @@ export class Lab {
 
   heal() {
     for (const n of this.nodes) this.rules(n.name, {});
+    if (this.jittered) {
+      for (const n of this.nodes) trySh('ip', ['netns', 'exec', n.ns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
+      this.jittered = false;
+    }
     return this.mark('heal');
   }
 
-  /** netem works on this kernel (probed in a throwaway namespace, never assumed). */
-  netemAvailable() {
-    const ns = `${this.prefix}-probe`;
-    try {
-      this.addNs(ns);
-      this.ip(['-n', ns, 'link', 'add', 'd0', 'type', 'dummy']);
-      this.ip(['-n', ns, 'link', 'set', 'd0', 'up']);
-      this.ip(['-n', ns, 'qdisc', 'add', 'dev', 'd0', 'root', 'netem', 'delay', '10ms']);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      trySh('ip', ['netns', 'del', ns]);
-      this.created = this.created.filter((x) => x !== ns);
-    }
+  /** netem on every node's eth0: delay ± jitter (only where netemAvailable(); never emulated). */
+  jitter(delayMs, jitterMs) {
+    this.jittered = true;
+    for (const n of this.nodes) this.nsExec(n.ns, ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', `${delayMs}ms`, `${jitterMs}ms`]);
+    return this.mark('jitter', { delayMs, jitterMs });
   }
 
   /** One agent's status document (GET /v1/status), fetched from inside the observer namespace. */
@@ -629,6 +647,22 @@ export class Lab {
     rmSync(`/etc/netns/${this.ns.cli}`, { recursive: true, force: true });
     if (!this.keep) rmSync(this.dir, { recursive: true, force: true });
     live.delete(this);
+  }
+}
+
+/** netem works on this kernel: probed in a throwaway namespace with a dummy link, never assumed. */
+export function netemAvailable() {
+  const ns = `cdl-${process.pid}-probe${Math.random().toString(36).slice(2, 6)}`;
+  try {
+    sh('ip', ['netns', 'add', ns]);
+    sh('ip', ['-n', ns, 'link', 'add', 'd0', 'type', 'dummy']);
+    sh('ip', ['-n', ns, 'link', 'set', 'd0', 'up']);
+    sh('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'd0', 'root', 'netem', 'delay', '10ms']);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    trySh('ip', ['netns', 'del', ns]);
   }
 }
 

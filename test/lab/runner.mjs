@@ -64,6 +64,9 @@ export class LabSession {
         await this.ensureCluster();
         await lab.waitSettled(60_000);
         if (scenario.setup) await scenario.setup(lab, ctx);
+        // Otherwise the client may still write where an earlier failover sent it, and (6) would
+        // not see the fault at all.
+        if (!(await lab.clientReconnect())) throw new Error('the client did not reconnect to every node\'s own address within 8 s');
         from = lab.mark(`scenario ${scenario.id}`, { trial });
       }
       const truth = await scenario.run(lab, ctx);

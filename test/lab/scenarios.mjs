@@ -241,6 +241,19 @@ export const SCENARIOS = [
     },
   },
   {
+    id: 'jitter-200ms',
+    title: 'netem delay 100 ms ± 100 ms on every node for 10 s (only where the kernel has netem)',
+    requires: 'netem',
+    async run(lab) {
+      lab.jitter(100, 100);
+      await sleep(10_000);
+      lab.heal();
+      await lab.waitSettled(20_000);
+      await sleep(500);
+      return { faulted: [] };
+    },
+  },
+  {
     id: 'dns-flood',
     title: 'DNS flood at one agent (dnsperf, unthrottled, 8 s)',
     async run(lab, { trial, dir }) {
@@ -258,6 +271,12 @@ export const SCENARIOS = [
   },
 ];
 
-export function scenariosFor(size, only) {
-  return SCENARIOS.filter((s) => (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)));
+/** The scenarios for a cluster size; `netem`: whether the kernel can delay packets. */
+export function scenariosFor(size, only, { netem = false } = {}) {
+  return SCENARIOS.filter((s) => (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)) && (s.requires !== 'netem' || netem));
+}
+
+/** Scenarios this machine cannot run, with the reason (reported, never emulated). */
+export function unavailableScenarios({ netem }) {
+  return netem ? [] : SCENARIOS.filter((s) => s.requires === 'netem').map((s) => ({ id: s.id, title: s.title, reason: 'this kernel has no netem qdisc (tc qdisc add … netem fails)' }));
 }
