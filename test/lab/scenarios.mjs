@@ -8,7 +8,7 @@
 // not relaxed for it.
 import { sleep, TIMING } from './netlab.mjs';
 
-const { downAfter } = TIMING;
+const { downAfter, upAfter } = TIMING;
 
 
 /** The node a scenario targets in a trial (rotates so trials do not all hit node1). */
@@ -219,16 +219,18 @@ export const SCENARIOS = [
       const x = target(lab, trial);
       const unreachable = [];
       let at = lab.kill(x);
-      // The first kill is detected. Each later one comes 2.5–3.1 s after the restarted agent
-      // listens: its hold-down (3 s, counted from when a majority first hears it, about one or
-      // two intervals after it listens) would end 0.15–1 s after the kill, inside the downAfter in
-      // which a killed node still counts as heard. Ascending, so the early kills are not preceded
-      // by a completed hold-down (which would count as a flap and double the next one).
+      // The first kill is detected. Each later one comes shortly before the restarted agent's
+      // hold-down (as a peer reports it once the node is down; 3 s unless earlier flaps doubled it,
+      // counted from when a majority first hears the agent, an interval or two after it listens)
+      // would end: that end then falls 0.15–1 s after the kill, inside the downAfter in which a
+      // killed node still counts as heard. Ascending, so the early kills are not preceded by a
+      // completed hold-down (which would count as a flap and double the next one).
       await sleep(downAfter + 500);
-      for (const after of [2500, 2700, 2900, 3100]) {
+      const holdDown = lab.holdDownOf(x) ?? upAfter;
+      for (const lead of [500, 300, 100, -100]) {
         const { listeningAt } = await lab.restart(x);
         unreachable.push({ node: x, from: at, to: listeningAt });
-        await sleep(Math.max(0, listeningAt + after - Date.now()));
+        await sleep(Math.max(0, listeningAt + holdDown - lead - Date.now()));
         at = lab.kill(x);
         await sleep(downAfter + 200);
       }
