@@ -6,8 +6,9 @@
 //   - failover for one kill -9 (median of --kills): → every survivor answers the node's name with
 //     a live address (that name polled at 20 Hz on every agent);
 //   - at rest (no poller, --rest-seconds): CPU % of one core and RSS per agent (/proc), peer bytes/s
-//     per agent and the largest heartbeat (UDP payload to the peer port), both captured on the
-//     bridge with an AF_PACKET socket (python3).
+//     per agent and the largest heartbeat (UDP payload to the peer port), both captured in the
+//     bridge's namespace with an AF_PACKET socket on every port (python3); each frame is counted
+//     once, as it enters the bridge (copies leaving it are PACKET_OUTGOING and skipped).
 // Writes a markdown table and JSON to bench/results/. Root only.
 //
 //   npm run bench:scale [-- --sizes 3,9,17 --kills 3 --rest-seconds 10]
@@ -66,7 +67,6 @@ function capture(lab, seconds) {
   const py = `
 import socket, struct, time, json
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(3))
-s.bind(('br0', 0))
 s.settimeout(0.2)
 end = time.time() + ${seconds}
 total = packets = largest = 0
@@ -78,7 +78,7 @@ while time.time() < end:
     if addr[2] == socket.PACKET_OUTGOING or len(f) < 42 or f[12:14] != b'\\x08\\x00' or f[23] != 17:
         continue
     ihl = (f[14] & 15) * 4
-    dport, ulen = struct.unpack('!H2xH', f[14 + ihl + 2:14 + ihl + 8])
+    dport, ulen = struct.unpack('!HH', f[14 + ihl + 2:14 + ihl + 6])
     if dport != ${PEER_PORT}:
         continue
     total += ulen - 8; packets += 1; largest = max(largest, ulen - 8)

@@ -12,8 +12,7 @@ const TRIALS = Number(process.env.LAB_TRIALS ?? 1);
 const ONLY = process.env.LAB_ONLY?.split(',');
 const LOSS_SECONDS = Number(process.env.LAB_LOSS_SECONDS ?? 10);
 const NETEM = !labUnavailable() && netemAvailable();
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const results: any[] = [];
+const results: object[] = [];
 
 describe('fault lab', () => {
   // Never a skip: a machine that cannot run the lab fails it with the reason (CI runs as root).
