@@ -101,3 +101,15 @@ describe('lab invariants', () => {
     expect(r.violations[0].message).toMatch(/could not write to node1 for 5\d\d\d ms/);
   });
 });
+
+describe('one-way link visibility check', () => {
+  it('accepts a log line or a non-zero metric naming both ends, not a down verdict', async () => {
+    const { oneWayVisible } = await import('./runner.mjs');
+    const base = { from: 'node1', to: 'node2', metrics: '', logs: '' };
+    expect(oneWayVisible(base)).toBe(false);
+    expect(oneWayVisible({ ...base, logs: '{"msg":"node1 down: not heard by node2, node3 for 1.0 s"}' })).toBe(false);
+    expect(oneWayVisible({ ...base, logs: '{"event":"one-way link","msg":"node2 does not hear node1; node1 hears node2"}' })).toBe(true);
+    expect(oneWayVisible({ ...base, metrics: 'clusterdns_peer_one_way{from="node1",to="node2"} 0' })).toBe(false);
+    expect(oneWayVisible({ ...base, metrics: 'clusterdns_peer_one_way{from="node1",to="node2"} 1' })).toBe(true);
+  });
+});
