@@ -113,3 +113,15 @@ describe('one-way link visibility check', () => {
     expect(oneWayVisible({ ...base, metrics: 'clusterdns_peer_one_way{from="node1",to="node2"} 1' })).toBe(true);
   });
 });
+
+describe('lab invariants: a heal that does not last', () => {
+  it('(5) a node answered with its own address for a moment, then failed over for good', () => {
+    const m = healthy();
+    for (const a of ['node2', 'node3']) set(m, a, 'node1', 2000, A(2));
+    set(m, 'node1', 'node1', 2000, A(2));
+    const truth = { faulted: ['node1'], heals: [{ node: 'node1', at: T0, holdDownMs: 3000 }] };
+    const r = check({ nodes, answers: m, writes: new Map(), timing, window, truth });
+    expect(r.violations.map((v: { invariant: number }) => v.invariant)).toEqual([5]);
+    expect(r.violations[0].message).toMatch(/still not answered with its own address/);
+  });
+});
