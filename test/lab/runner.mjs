@@ -16,6 +16,7 @@ export class LabSession {
     this.lossSeconds = lossSeconds;
     this.dir = mkdtempSync(join(tmpdir(), 'cdl-scenario-'));
     this.started = false;
+    this.seq = 0;
   }
 
   async open() {
@@ -43,7 +44,7 @@ export class LabSession {
       if (lab.redis.get(name)?.exited) lab.startRedis(name);
       if (a.proc.exited) await lab.restart(name);
     }
-    if (await lab.settled(20_000)) return;
+    if (await lab.settled(75_000)) return;
     // Last resort: a node locked out by its peers' replay marks comes back only with fresh peers.
     await lab.restartAllAgents();
     await lab.waitSettled(60_000);
@@ -52,7 +53,7 @@ export class LabSession {
   /** Runs one trial of a scenario; returns { id, size, trial, violations, figures, error? }. */
   async run(scenario, trial = 0) {
     const lab = this.lab;
-    const ctx = { trial, dir: this.dir, lossSeconds: this.lossSeconds };
+    const ctx = { trial, seq: this.seq++, dir: this.dir, lossSeconds: this.lossSeconds };
     const result = { id: scenario.id, size: this.size, trial, knownDefect: scenario.knownDefect ?? null, violations: [], figures: {} };
     let from;
     try {

@@ -11,8 +11,15 @@ import { sleep, TIMING } from './netlab.mjs';
 const { downAfter, upAfter } = TIMING;
 
 
-/** The node a scenario targets in a trial (rotates so trials do not all hit node1). */
-const target = (lab, trial, k = 0) => lab.nodes[(trial + k) % lab.size].name;
+/**
+ * The node a run targets: rotates with every scenario run of the session, so faults spread over
+ * the nodes and flap damping (a hold-down doubled for a node that fails again within maxUpAfter)
+ * does not pile up on one node.
+ */
+const target = (lab, seq, k = 0) => lab.nodes[(seq + k) % lab.size].name;
+
+/** Bound for the cluster to be whole again: a hold-down can have grown to maxUpAfter (60 s). */
+const SETTLE_MS = 75_000;
 
 export const SCENARIOS = [
   {
@@ -22,7 +29,7 @@ export const SCENARIOS = [
     coldStart: true,
     async run(lab) {
       await lab.startAgents();
-      await lab.waitSettled(30_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(1000);
       return { faulted: [] };
     },
@@ -31,13 +38,13 @@ export const SCENARIOS = [
     id: 'kill',
     title: 'kill -9 of a node (agent and Redis) for 4 s, then restart',
     knownDefect: 'start/restart: the restarted agent answers failover targets for healthy nodes before it has a verdict',
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
       const at = lab.kill(x);
       await sleep(4000);
       const { listeningAt } = await lab.restart(x);
       const holdDownMs = lab.holdDownOf(x);
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
     },
@@ -45,8 +52,8 @@ export const SCENARIOS = [
   {
     id: 'pause-0.5s',
     title: 'SIGSTOP of an agent for 0.5 s',
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
       lab.pause(x);
       await sleep(500);
       lab.resume(x);
@@ -57,13 +64,13 @@ export const SCENARIOS = [
   {
     id: 'pause-5s',
     title: 'SIGSTOP of an agent for 5 s, then SIGCONT',
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
       const at = lab.pause(x);
       await sleep(4800);
       const holdDownMs = lab.holdDownOf(x);
       const back = lab.resume(x);
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back, holdDownMs }], client: [{ node: x, at }] };
     },
@@ -72,13 +79,13 @@ export const SCENARIOS = [
     id: 'isolate',
     title: 'one node cut off from its peers and the client for 5 s, then healed',
     knownDefect: 'heal after isolation: the rejoining node answers its own name with its own address during its hold-down while the majority answers the failover target',
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
       const at = lab.partition([x]);
       await sleep(4800);
       const holdDownMs = lab.holdDownOf(x);
       const healed = lab.heal();
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       return {
         faulted: [x],
@@ -95,13 +102,13 @@ export const SCENARIOS = [
     title: 'a 2+3 split for 5 s, then healed',
     sizes: [5],
     knownDefect: 'heal after split: a rejoining node answers its own name with its own address during its hold-down',
-    async run(lab, { trial }) {
-      const side = [target(lab, trial), target(lab, trial, 1)];
+    async run(lab, { seq }) {
+      const side = [target(lab, seq), target(lab, seq, 1)];
       const at = lab.partition(side);
       await sleep(4800);
       const holdDowns = side.map((n) => lab.holdDownOf(n));
       const healed = lab.heal();
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       return {
         faulted: side,
@@ -117,9 +124,9 @@ export const SCENARIOS = [
     id: 'one-way',
     title: 'one-way link for 6 s: A→B dropped, B→A fine',
     knownDefect: 'one-way link visibility: no log line or metric says that B does not hear A',
-    async run(lab, { trial }) {
-      const from = target(lab, trial);
-      const to = target(lab, trial, 1);
+    async run(lab, { seq }) {
+      const from = target(lab, seq);
+      const to = target(lab, seq, 1);
       const mark = lab.logMark();
       lab.oneWay(from, to);
       await sleep(4000);
@@ -139,7 +146,7 @@ export const SCENARIOS = [
       lab.loss(pct);
       await sleep(lossSeconds * 1000);
       lab.heal();
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
       return { faulted: [], assertNoFalseFailover: pct <= 20 };
@@ -155,20 +162,20 @@ export const SCENARIOS = [
       'start/restart: restarted agents answer failover targets for healthy nodes',
       ...(clock.startsWith('-') ? ['issue 8 item 2: incarnations are wall-clock time, so a node restarted with its clock behind its previous boot is dropped as a replay'] : []),
     ].join('; '),
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
-      const y = target(lab, trial, 1);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
+      const y = target(lab, seq, 1);
       const at = lab.kill(x, { redis: false });
       const { listeningAt } = await lab.restart(x, { clock });
       const truth = { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], heals: [{ node: x, at: listeningAt, holdDownMs: lab.holdDownOf(x) }] };
       // A node that does not come back is reported by (5) with its timeline.
-      if (!(await lab.settled(15_000))) return truth;
+      if (!(await lab.settled((truth.heals[0].holdDownMs ?? upAfter) + 12_000))) return truth;
       await sleep(1000);
       const at2 = lab.kill(y);
       await sleep(3000);
       const r = await lab.restart(y);
       const holdDownMs = lab.holdDownOf(y);
-      await lab.settled(20_000);
+      await lab.settled(SETTLE_MS);
       await sleep(500);
       truth.faulted.push(y);
       truth.unreachable.push({ node: y, from: at2, to: r.listeningAt });
@@ -186,17 +193,17 @@ export const SCENARIOS = [
   {
     id: 'clock-step',
     title: 'wall clock of one agent stepped +5 min, then -10 min, then back, while it runs',
-    async setup(lab, { trial, dir }) {
-      const x = target(lab, trial);
+    async setup(lab, { seq, dir }) {
+      const x = target(lab, seq);
       this.file = `${dir}/faketime-${x}`;
       (await import('node:fs')).writeFileSync(this.file, '+0\n');
       lab.kill(x, { redis: false });
       await lab.restart(x, { clockFile: this.file });
-      await lab.waitSettled(30_000);
+      await lab.waitSettled(SETTLE_MS);
     },
-    async run(lab, { trial }) {
+    async run(lab, { seq }) {
       const { writeFileSync } = await import('node:fs');
-      const x = target(lab, trial);
+      const x = target(lab, seq);
       await sleep(1000);
       for (const step of ['+300s', '-300s', '+0']) {
         writeFileSync(this.file, `${step}\n`);
@@ -205,8 +212,8 @@ export const SCENARIOS = [
       }
       return { faulted: [] };
     },
-    async teardown(lab, { trial }) {
-      const x = target(lab, trial);
+    async teardown(lab, { seq }) {
+      const x = target(lab, seq);
       lab.kill(x, { redis: false });
       await lab.restart(x);
     },
@@ -215,8 +222,8 @@ export const SCENARIOS = [
     id: 'restart-storm',
     title: 'restart storm: 5 kills -9 of one node in about 20 s, each late in the restarted node\'s hold-down',
     knownDefect: 'restart storm: a hold-down finishes after the node was killed (it still counts as heard within downAfter), so majority agents switch to the dead address',
-    async run(lab, { trial }) {
-      const x = target(lab, trial);
+    async run(lab, { seq }) {
+      const x = target(lab, seq);
       const unreachable = [];
       let at = lab.kill(x);
       // The first kill is detected. Each later one comes shortly before the restarted agent's
@@ -236,7 +243,7 @@ export const SCENARIOS = [
       }
       const { listeningAt } = await lab.restart(x);
       unreachable.push({ node: x, from: at, to: listeningAt });
-      await lab.waitSettled(60_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       // Several faults in a row: (6)'s single-fault bound does not apply; the outage is reported.
       return { faulted: [x], unreachable, failovers: [{ node: x, at: unreachable[0].from }], client: [{ node: x, at: unreachable[0].from }], assertClient: false };
@@ -250,7 +257,7 @@ export const SCENARIOS = [
       lab.jitter(100, 100);
       await sleep(10_000);
       lab.heal();
-      await lab.waitSettled(20_000);
+      await lab.waitSettled(SETTLE_MS);
       await sleep(500);
       return { faulted: [] };
     },
@@ -258,8 +265,8 @@ export const SCENARIOS = [
   {
     id: 'dns-flood',
     title: 'DNS flood at one agent (dnsperf, unthrottled, 8 s)',
-    async run(lab, { trial, dir }) {
-      const x = target(lab, trial);
+    async run(lab, { seq, dir }) {
+      const x = target(lab, seq);
       const { writeFileSync } = await import('node:fs');
       const qfile = `${dir}/flood-queries`;
       writeFileSync(qfile, lab.nodes.map((n) => `${n.name}.cluster.lab.example A\n`).join(''));
