@@ -10,7 +10,6 @@ import { sleep, TIMING } from './netlab.mjs';
 
 const { downAfter, upAfter } = TIMING;
 
-
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
  * the nodes and flap damping (a hold-down doubled for a node that fails again within maxUpAfter)
