@@ -518,13 +518,19 @@ export class Lab {
     return this.mark('loss', { pct });
   }
 
+  /**
+   * Removes every fault. Returns when it began: rules go node by node, so some links work again
+   * before the last one is flushed, and a node's minority ends with the first.
+   */
   heal() {
+    const t = Date.now();
     for (const n of this.nodes) this.rules(n.name, {});
     if (this.jittered) {
       for (const n of this.nodes) trySh('ip', ['netns', 'exec', n.ns, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'root']);
       this.jittered = false;
     }
-    return this.mark('heal');
+    this.mark('heal', { tookMs: Date.now() - t });
+    return t;
   }
 
   /** netem on every node's eth0: delay ± jitter (only where netemAvailable(); never emulated). */
@@ -544,7 +550,10 @@ export class Lab {
     }
   }
 
-  /** The hold-down a peer currently applies to `name` (status API), or undefined. */
+  /**
+   * The hold-down a peer applies to `name` (status API), or undefined. Read it once the node is
+   * back: a verdict keeps the hold-down it last applied, so this is the one the recovery waited.
+   */
   holdDownOf(name) {
     const peer = this.nodes.find((n) => n.name !== name && this.agents.get(n.name) && !this.agents.get(n.name).proc.exited);
     return peer ? this.status(peer.name)?.nodes?.find((n) => n.name === name)?.holdDownMs : undefined;
