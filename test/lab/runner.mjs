@@ -97,7 +97,21 @@ export class LabSession {
           });
         }
       }
-      if (truth.soa) result.figures.soaSerials = Object.fromEntries(truth.soa);
+      if (truth.soa) {
+        result.figures.soaSerials = Object.fromEntries(truth.soa);
+        // The zone's serial must not follow one node's fast clock (issue 10): whatever its scheme
+        // (time or counter), no agent's serial may be ahead of the real clock.
+        const limit = Math.floor(Date.now() / 1000) + 60;
+        const ahead = truth.soa.filter(([, serial]) => serial !== null && serial > limit);
+        if (ahead.length) {
+          result.violations.push({
+            invariant: 'S',
+            name: 'soa-serial-not-ahead',
+            message: `SOA serials ahead of the real clock (now ${limit - 60}) after a node ran ${scenario.id}: ${ahead.map(([n, v]) => `${n}=${v} (+${v - (limit - 60)} s)`).join(', ')}`,
+            timeline: '',
+          });
+        }
+      }
       if (truth.flood) result.figures.floodQps = truth.flood.qps;
       if (scenario.teardown) await scenario.teardown(lab, ctx);
     } catch (e) {
