@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Fault-lab report: runs the lab's scenarios (test/lab/scenarios.mjs) on real agents in network
+// namespaces, several trials each, and writes a markdown table and the raw figures as JSON to
+// bench/results/. Needs root, iproute2, nftables, unbound, nsd, redis-server, dnsperf, faketime.
+//
+//   npm run bench:faults [-- --sizes 3,5 --trials 3 --loss-seconds 60 --only kill,isolate --keep]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { labUnavailable, netemAvailable, REPO } from '../test/lab/netlab.mjs';
+import { failureText, LabSession, markdownTable, summarize } from '../test/lab/runner.mjs';
+import { scenariosFor, unavailableScenarios } from '../test/lab/scenarios.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '3,5' },
+    trials: { type: 'string', default: '3' },
+    'loss-seconds': { type: 'string', default: '60' },
+    only: { type: 'string' },
+    out: { type: 'string', default: join(REPO, 'bench/results') },
+    keep: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench:faults [-- --sizes 3,5 --trials 3 --loss-seconds 60 --only kill,isolate --out DIR --keep --quiet]');
+  process.exit(0);
+}
+if (!existsSync(join(REPO, 'dist/cli/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+const why = labUnavailable();
+if (why) {
+  console.error(`bench:faults: ${why}`);
+  process.exit(2);
+}
+
+const sizes = args.sizes.split(',').map(Number);
+const trials = Number(args.trials);
+const only = args.only?.split(',');
+const log = args.quiet ? () => undefined : (s) => process.stderr.write(`${s}\n`);
+const results = [];
+const started = new Date();
+const netem = netemAvailable();
+const notRun = unavailableScenarios({ netem });
+
+for (const size of sizes) {
+  const session = new LabSession({ size, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
+  try {
+    await session.open();
+    for (const s of scenariosFor(size, only, { netem })) {
+      const n = s.coldStart ? 1 : trials;
+      for (let trial = 0; trial < n && !session.broken; trial++) {
+        log(`\n=== ${s.id} on ${size} nodes, trial ${trial + 1}/${n}`);
+        const r = await session.run(s, trial);
+        results.push(r);
+        log(r.error || r.violations.length ? `FAIL\n${failureText(r)}` : `ok ${JSON.stringify(r.figures)}`);
+      }
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+const rows = summarize(results);
+const table = markdownTable(rows);
+mkdirSync(args.out, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+const md = `# Fault lab, ${started.toISOString()}\n\n${trials} trial(s) per scenario (cold start: 1), sizes ${sizes.join(', ')}, loss held ${args['loss-seconds']} s; commit ${gitHead()}.\n\n${table}\n${notRun.map((u) => `\nNot run: ${u.id} (${u.title}): ${u.reason}.`).join('')}\n`;
+writeFileSync(join(args.out, `faults-${stamp}.md`), md);
+writeFileSync(join(args.out, `faults-${stamp}.json`), JSON.stringify({ started: started.toISOString(), commit: gitHead(), trials, sizes, netem, notRun, rows, results }, null, 1));
+console.log(md);
+console.log(`written: ${join(args.out, `faults-${stamp}.md`)} and .json`);
+process.exit(rows.every((r) => r.passed === r.trials) ? 0 : 1);
+
+function gitHead() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,66 @@
+// The fault lab on 3 and 5 nodes (npm run test:faults; root). Each scenario is one test: it breaks
+// the cluster, undoes the fault, and fails with the invariant and the timeline that broke it.
+// Scenarios marked "known defect" find defects of the current code that other branches fix; they
+// are expected to fail until those branches are merged (test/lab/README.md).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { etcNetnsLeft, labNamespaces, labUnavailable, netemAvailable } from './netlab.mjs';
+import { failureText, LabSession, markdownTable, summarize } from './runner.mjs';
+import { scenariosFor, unavailableScenarios } from './scenarios.mjs';
+
+const SIZES = (process.env.LAB_SIZES ?? '3,5').split(',').map(Number);
+const TRIALS = Number(process.env.LAB_TRIALS ?? 1);
+const ONLY = process.env.LAB_ONLY?.split(',');
+const LOSS_SECONDS = Number(process.env.LAB_LOSS_SECONDS ?? 10);
+const NETEM = !labUnavailable() && netemAvailable();
+const results: object[] = [];
+
+describe('fault lab', () => {
+  // Never a skip: a machine that cannot run the lab fails it with the reason (CI runs as root).
+  it('can run here (root, ip netns, nft, unbound, nsd, redis-server, dnsperf, faketime)', () => {
+    expect(labUnavailable()).toBeUndefined();
+  });
+
+  for (const size of SIZES) {
+    describe(`${size} nodes`, () => {
+      let session: LabSession;
+      beforeAll(async () => {
+        const why = labUnavailable();
+        if (why) throw new Error(why);
+        session = new LabSession({ size, log: process.env.LAB_VERBOSE ? (s: string) => console.log(s) : () => undefined, lossSeconds: LOSS_SECONDS });
+        await session.open();
+      });
+      afterAll(async () => {
+        const prefix = session?.lab.prefix;
+        await session?.close();
+        if (prefix) {
+          expect(labNamespaces(prefix), 'namespaces left behind').toEqual([]);
+          expect(etcNetnsLeft(prefix), '/etc/netns entries left behind').toEqual([]);
+        }
+      });
+
+      // Delay and jitter need netem; where the kernel lacks it the scenario is listed as not run
+      // (never emulated).
+      for (const u of unavailableScenarios({ netem: NETEM })) it.skip(`${u.id}: ${u.title} — not run: ${u.reason}`, () => undefined);
+
+      for (const s of scenariosFor(size, ONLY, { netem: NETEM })) {
+        const title = `${s.id}: ${s.title}${s.knownDefect ? ` [known defect, fails until fixed: ${s.knownDefect}]` : ''}`;
+        it(title, async () => {
+          if (session.broken) throw new Error('an earlier scenario left the lab broken');
+          const n = s.coldStart ? 1 : TRIALS;
+          const failures: string[] = [];
+          for (let trial = 0; trial < n; trial++) {
+            const r = await session.run(s, trial);
+            results.push(r);
+            const text = failureText(r);
+            if (text) failures.push(`trial ${trial + 1}/${n}:\n${text}`);
+          }
+          if (failures.length) throw new Error(`${s.id} on ${size} nodes\n${failures.join('\n\n')}`);
+        });
+      }
+    });
+  }
+
+  afterAll(() => {
+    if (results.length) console.log(`\n${markdownTable(summarize(results))}\n`);
+  });
+});
