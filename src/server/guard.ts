@@ -28,6 +28,12 @@ export interface GuardOptions {
   readonly secrets: readonly string[];
   /** Milliseconds since the epoch; RFC 9018 timestamps are wall-clock seconds. */
   readonly now?: () => number;
+  /**
+   * Milliseconds on a monotonic scale, for the rate table's refill (default: `now` when given, else
+   * performance.now()). Never the wall clock: a clock stepped back would stop the refill, and every
+   * answer to every client would be limited until it caught up again.
+   */
+  readonly monotonic?: () => number;
   /** Slots in the rate table (a power of two). */
   readonly tableSize?: number;
 }
@@ -77,6 +83,7 @@ export class Guard {
   private readonly keys: Buffer[];
   private readonly hashInput = Buffer.alloc(32);
   private readonly now: () => number;
+  private readonly elapsed: () => number;
 
   private readonly rate: number;
   private readonly slip: number;
@@ -98,6 +105,7 @@ export class Guard {
   ) {
     this.keys = opts.secrets.map(cookieSecret);
     this.now = opts.now ?? Date.now;
+    this.elapsed = opts.monotonic ?? opts.now ?? (() => performance.now());
     const rl = opts.rateLimit;
     this.rate = rl.responsesPerSecond;
     this.slip = rl.slip;
@@ -165,7 +173,7 @@ export class Guard {
     else for (let i = 0; i < 4; i++) h = mix(h ^ 0x6b, s[i] & this.masks[1 + i]);
     const slot = h & this.mask;
     const check = (mix(h, 0x85ebca6b) | 1) >>> 0;
-    const now = this.now();
+    const now = this.elapsed();
     if (this.check[slot] !== check) {
       this.check[slot] = check;
       this.credit[slot] = this.rate;

@@ -10,9 +10,9 @@ import { QueryParser } from '../../src/wire/query';
 const RL: RateLimitConfig = { responsesPerSecond: 100, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, exempt: [] };
 const SECRET = 'guard-test-secret-guard-test-secret-0123';
 
-function guard(opts: { rateLimit?: Partial<RateLimitConfig>; now?: () => number; secrets?: string[] } = {}) {
+function guard(opts: { rateLimit?: Partial<RateLimitConfig>; now?: () => number; monotonic?: () => number; secrets?: string[] } = {}) {
   const stats = new QueryStats();
-  const g = new Guard({ rateLimit: { ...RL, ...opts.rateLimit }, secrets: opts.secrets ?? [SECRET], now: opts.now }, stats);
+  const g = new Guard({ rateLimit: { ...RL, ...opts.rateLimit }, secrets: opts.secrets ?? [SECRET], now: opts.now, monotonic: opts.monotonic }, stats);
   return { g, stats };
 }
 
@@ -107,6 +107,18 @@ describe('response-rate limiting', () => {
     expect(stats.rateLimited).toEqual({ dropped: 100, slipped: 100 });
     now += 500; // half a second: 50 more
     expect(Array.from({ length: 100 }, () => g.limit(r.out, r.p)).filter((v) => v === Limit.Answer)).toHaveLength(50);
+  });
+
+  it('a wall clock stepped back (NTP, a restored snapshot) does not stop the refill: it runs on the monotonic clock', () => {
+    let wall = 1_800_000_000_000;
+    let mono = 1_000;
+    const { g } = guard({ now: () => wall, monotonic: () => mono });
+    const r = response('node1.cluster.test', 'A', 0, 1);
+    for (let i = 0; i < 100; i++) g.limit(r.out, r.p);
+    expect(g.limit(r.out, r.p)).not.toBe(Limit.Answer);
+    wall -= 600_000; // ten minutes back
+    mono += 1_000; // one real second later: a second's credit again
+    expect(Array.from({ length: 100 }, () => g.limit(r.out, r.p)).filter((v) => v === Limit.Answer)).toHaveLength(100);
   });
 
   it('counts by identity: other names, types and classes, and other prefixes, have their own credit', () => {
