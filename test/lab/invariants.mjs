@@ -4,7 +4,7 @@
 // carrying the part of the timeline that broke it — and the scenario's figures.
 //
 // Timeline: answers: Map<`${agent}|${name}`, [t, value][]> (changes only, value = sorted addresses
-// joined by ",", an rcode name, NODATA or TIMEOUT); writes: Map<name, {t, ok, addr}[]>.
+// joined by ",", an rcode name, NODATA, TRUNCATED or TIMEOUT); writes: Map<name, {t, ok, addr}[]>.
 //
 // Truth (all times in ms since the epoch, intervals half-open [from, to)):
 //   unreachable: [{ node, from, to }]   the majority cannot reach the node (killed, paused, cut off)
@@ -24,7 +24,7 @@ export const INVARIANTS = {
   6: 'client-writes: the Redis client resolving through the system resolver writes again within detection + TTL + 1 s',
 };
 
-const BAD = new Set(['REFUSED', 'SERVFAIL', 'TIMEOUT']);
+const BAD = new Set(['REFUSED', 'SERVFAIL', 'TIMEOUT', 'TRUNCATED']);
 const isAddr = (v) => v !== undefined && /^\d/.test(v);
 
 export function check({ nodes, answers, writes, events = [], timing, window, truth, pollMs = 50 }) {
@@ -101,7 +101,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
             violate(1, `${a.name} switches ${n} to ${v}, the address of ${u.node}, ${tc - u.from} ms after it became unreachable`, agentsFor(n), tc);
             reported = true;
           }
-          if (v !== 'TIMEOUT') prev = v;
+          if (v !== 'TIMEOUT' && v !== 'TRUNCATED') prev = v;
         }
       }
     }

@@ -2,7 +2,7 @@
 // Runs inside the lab's observer namespace: asks every agent for every node and name-server name
 // (A) at a fixed rate over one UDP socket and prints, as NDJSON on stdout, every change of what an
 // agent answers for a name: {"t":ms,"a":agent,"n":name,"v":value}. `v` is the sorted addresses
-// joined by ",", an rcode name (REFUSED, SERVFAIL, NXDOMAIN), NODATA, or TIMEOUT. A round's answers
+// joined by ",", an rcode name (REFUSED, SERVFAIL, NXDOMAIN), NODATA, TRUNCATED, or TIMEOUT. A round's answers
 // are stamped with the round's send time; a late answer never overwrites a newer round's.
 //   node poller.mjs --zone Z --agents node1=198.51.100.11,... --names node1,ns1,... [--hz 20] [--timeout-ms 250]
 import { createRequire } from 'node:module';
@@ -46,6 +46,9 @@ function emit(key, r, t, v) {
 }
 
 function valueOf(res) {
+  // TC=1 with no records is rate limiting's "retry over TCP" (a flood from this namespace shares
+  // the poller's client prefix), not an answer: no data either way, like a timeout.
+  if (res.flag_tc) return 'TRUNCATED';
   if (res.rcode !== 'NOERROR') return res.rcode;
   const as = res.answers.filter((x) => x.type === 'A').map((x) => x.data).sort();
   return as.length ? as.join(',') : 'NODATA';
