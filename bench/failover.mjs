@@ -7,7 +7,7 @@
 //   npm run bench:failover [-- --trials 20 --sizes 3,5 --rest-seconds 10]
 import { spawn, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,12 +45,18 @@ process.on('SIGINT', () => process.exit(130));
 
 const address = (i) => `127.0.13.${i + 1}`;
 
+/** The running cluster's folder: its config and each agent's log (kept when a trial fails). */
+let logDir = '';
+
 function startAgent(dir, name) {
+  // Each agent's log is kept next to the config: a trial that does not converge says why there.
+  const log = openSync(join(dir, `${name}.log`), 'a');
   const child = spawn(process.execPath, [CLI, 'agent', '--config', join(dir, 'cluster.yaml'), '--node', name], {
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     detached: true,
     env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' },
   });
+  closeSync(log);
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -93,7 +99,7 @@ async function until(servers, name, ok, since, limitMs = 20_000) {
   for (;;) {
     const answers = await Promise.all(servers.map((s) => ask(s, name)));
     if (answers.every(ok)) return performance.now() - since;
-    if (performance.now() - since > limitMs) throw new Error(`${name}: no convergence in ${limitMs} ms: ${JSON.stringify(answers)}`);
+    if (performance.now() - since > limitMs) throw new Error(`${name}: no convergence in ${limitMs} ms: ${JSON.stringify(answers)} (agents' logs: ${logDir})`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -106,6 +112,7 @@ const stats = (xs) => {
 
 async function runCluster(size) {
   const dir = mkdtempSync(join(tmpdir(), 'clusterdns-bench-failover-'));
+  logDir = dir;
   const names = Array.from({ length: size }, (_, i) => `node${i + 1}`);
   writeFileSync(
     join(dir, 'cluster.yaml'),
