@@ -280,18 +280,13 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   /**
-   * SIGHUP: applies an already validated config. Timings, services, checks and TTLs apply at once;
-   * a changed node list or ports need a restart (said in the log).
+   * SIGHUP: applies an already validated config. What the bound listeners cannot take (see
+   * needsRestart) is returned as a note for the log.
    */
   reloadConfig(config: ClusterConfig): string[] {
     const notes: string[] = [];
-    const listenChanged =
-      config.dns.port !== this.config.dns.port ||
-      config.peer.port !== this.config.peer.port ||
-      config.http.port !== this.config.http.port ||
-      config.http.enabled !== this.config.http.enabled ||
-      JSON.stringify(config.http.listen) !== JSON.stringify(this.config.http.listen);
-    if (listenChanged) notes.push('dns.port, peer.port and http changes take effect after a restart');
+    const pending = needsRestart(this.config, config, this.node.name);
+    if (pending.length) notes.push(`${pending.join(', ')} changed: takes effect after a restart (the running listeners keep the old values)`);
     if (!config.nodes.some((n) => n.name === this.node.name)) {
       notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
       return notes;
@@ -326,6 +321,33 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+/**
+ * What a reload cannot apply: the sockets are bound at start, and the listeners keep their address,
+ * port and TCP limits. Everything else (TTLs, services, checks, timings, secrets, rateLimit,
+ * internalFrom, DNSSEC keys and times, the discovery password) applies at once.
+ */
+function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): string[] {
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  const mine = (c: ClusterConfig) => {
+    const n = c.nodes.find((x) => x.name === self);
+    return n && { listen: n.listen, peerAddress: n.peerAddress, apiListen: n.apiListen };
+  };
+  const fields: [string, unknown, unknown][] = [
+    ['dns.port', old.dns.port, next.dns.port],
+    ['dns.tcpIdleTimeout', old.dns.tcpIdleTimeoutMs, next.dns.tcpIdleTimeoutMs],
+    ['dns.tcpMaxConnections', old.dns.tcpMaxConnections, next.dns.tcpMaxConnections],
+    ['dns.tcpMaxConnectionsPerSource', old.dns.tcpMaxConnectionsPerSource, next.dns.tcpMaxConnectionsPerSource],
+    ['peer.port', old.peer.port, next.peer.port],
+    ['http.port', old.http.port, next.http.port],
+    ['http.enabled', old.http.enabled, next.http.enabled],
+    ['http.listen', old.http.listen, next.http.listen],
+    ['discovery.port', old.discovery.port, next.discovery.port],
+    ['discovery.enabled', old.discovery.enabled, next.discovery.enabled],
+    [`this node's addresses (listen, peerAddress, privateAddress)`, mine(old), mine(next)],
+  ];
+  return fields.filter(([, a, b]) => differs(a, b)).map(([f, a, b]) => (typeof a === 'object' ? f : `${f} (${String(a)} → ${String(b)})`));
 }
 
 function settledWithin(p: Promise<void>, ms: number): Promise<void> {
