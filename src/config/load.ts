@@ -246,6 +246,14 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     });
   });
 
+  // http.listen is one list for every node: an address that belongs to one node cannot be bound on the others.
+  (c.http.listen ?? []).forEach((a, i) => {
+    const owner = c.nodes.find((n) => [...nodeAddresses(n), ...privateAddresses(n), n.peerAddress, ...(n.listen ?? [])].includes(a));
+    if (owner && c.nodes.length > 1)
+      problems.push(
+        `http.listen[${i}]: ${a} is ${owner.name}'s address, and every node listens on http.listen, so the others cannot start — leave listen out (each node's API then listens on its own private address) or list an address every node has, such as 127.0.0.1`,
+      );
+  });
   problems.push(...tooLongNames(c, nsCount));
   const dnssec = c.dnssec ? readDnssecKeys(c.dnssec, c.zone, baseDir, problems) : undefined;
 

@@ -62,6 +62,7 @@ const bad: [string, () => string, RegExp][] = [
   ['http.listen a string', () => 'http: { listen: "10.0.0.1" }', /http\.listen: .*expected array/],
   ['http.listen not an address', () => 'http: { listen: [localhost] }', /http\.listen\[0\]: must be an IPv4 or IPv6 address/],
   ['http.listen empty', () => 'http: { listen: [] }', /http\.listen: list at least one address/],
+  ['http.listen on one node\'s address, with two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.2 }\nhttp: { port: 5302, listen: [10.0.0.1] }', /http\.listen\[0\]: 10\.0\.0\.1 is a's address, and every node listens on http\.listen, so the others cannot start/],
   ['http.port on the DNS port (TCP on the private address)', () => 'http: { port: 5300 }', /http\.port: 5300 is also dns\.port, and node a would listen on both at 10\.0\.0\.1 \(TCP\)/],
   ['peer.port on the DNS port (UDP)', () => 'peer: { port: 5300 }', /peer\.port: 5300 is also dns\.port, .*\(UDP\)/],
   ['secret an empty list', () => 'SECRET:[]', /secret: list at least one secret/],
@@ -143,6 +144,7 @@ describe('config check on the new keys', () => {
     ['rate limiting off, the lowest validity', () => `dns: { port: 5300, rateLimit: { responsesPerSecond: 0 } }\ndnssec: { keys: ["${keys.csk}.key"], validity: 3h }`],
     ['a KSK and a ZSK', () => `dnssec: { keys: ["${keys.csk}", "${keys.zsk}"] }`],
     ['discovery on the peer port (TCP beside UDP)', () => 'discovery: { enabled: true, port: 5301 }'],
+    ['http.listen on an address no node owns, with two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.2 }\nhttp: { port: 5302, listen: [127.0.0.53] }'],
     ['discovery on the DNS port but off', () => 'discovery: { enabled: false, port: 5300 }'],
     ['secret files in a rotation', () => 'SECRETFILE:[secret-a]'],
   ])('%s: exit 0', async (name, extra) => {
