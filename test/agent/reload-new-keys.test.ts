@@ -6,6 +6,7 @@ import { SECRET, TestCluster } from '../helpers/cluster';
 import { encodeQuery, udpQuery } from '../helpers/dns';
 import { fullConfigYaml, makeKey, type FullConfig } from '../helpers/full-config';
 import type { Started } from '../helpers/proc';
+import { poll } from '../helpers/poll';
 
 /**
  * SIGHUP on an agent with every feature on, changing the keys added since 0.1: what can be applied
@@ -21,15 +22,6 @@ let agent: Started;
 let base: FullConfig;
 
 const DO = { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: packet.DNSSEC_OK, options: [] } as unknown as packet.Answer;
-
-async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Sends SIGHUP with `c` written and returns the reload log line. */
 async function reload(c: FullConfig): Promise<string> {
