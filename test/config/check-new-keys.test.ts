@@ -152,4 +152,11 @@ describe('config check on the new keys', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/: ok — zone c\.test/);
   });
+
+  it('a refresh of seconds is run, with a warning naming the field', async () => {
+    const r = await checkCase('refresh', `dnssec: { keys: ["${keys.csk}"], refresh: 1 }`);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/warning: dnssec\.refresh: signatures are remade every 1 s, so the agent re-signs the whole zone that often — write a unit/);
+    expect((await checkCase('refresh-default', `dnssec: { keys: ["${keys.csk}"] }`)).out).not.toMatch(/warning/);
+  });
 });
