@@ -56,6 +56,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private readonly zoneSerial: ZoneSerial;
   private signer: Signer | undefined;
   private resignTimer: NodeJS.Timeout | undefined;
+  /** No SEP key active at the last look (see watchSigningKeys). */
+  private signingLapsed = false;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -134,9 +136,25 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.log.info({ event: 'dnssec', keys: d.keyPaths }, `signing ${config.zone} with ${keys.join(', ')}; signatures valid ${d.validity} s, remade at ${d.refresh} s`);
     // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
     this.resignTimer = setInterval(() => {
+      this.watchSigningKeys();
       if (this.server) this.server.setTable(this.compileTable());
     }, Math.min(d.refresh * 250, RESIGN_CHECK_MAX_MS));
     this.resignTimer.unref();
+  }
+
+  /**
+   * A key's Inactive or Delete time can pass while the agent runs (`config check` and start only
+   * see the keys as they are then): with no SEP key active the zone goes out unsigned, which
+   * validating resolvers reject. Said once when it starts and once when it ends.
+   */
+  private watchSigningKeys(): void {
+    const unsigned = this.signer !== undefined && this.signer.secureEntryKeys(Math.floor(Date.now() / 1000)).length === 0;
+    if (unsigned === this.signingLapsed) return;
+    this.signingLapsed = unsigned;
+    const message = unsigned
+      ? `no DNSSEC key with the SEP flag is active any more (their Inactive or Delete time has passed): ${this.config.zone} goes out without signatures and validating resolvers will answer SERVFAIL — add an active key to dnssec.keys and send SIGHUP`
+      : `a DNSSEC key with the SEP flag is active again: ${this.config.zone} is signed`;
+    this.record('dnssec-keys', message, 'warn', { signing: !unsigned });
   }
 
   /** Checks of `config` for this node; `previous` (a reload) lends the results of unchanged checks. */

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster';
 import { fullConfigYaml, makeKey } from '../helpers/full-config';
@@ -27,8 +28,10 @@ beforeAll(async () => {
   );
   await cluster.startAgent('solo');
 });
+let lapsing: TestCluster | undefined;
 afterAll(async () => {
   await cluster?.cleanup();
+  await lapsing?.cleanup();
 });
 
 /** `YYYYMMDDHHMMSS` (RFC 4034 §3.2) to Unix seconds. */
@@ -66,5 +69,23 @@ describe('the DNSSEC re-sign timer', () => {
     const expirations = [...seen.keys()].sort((a, b) => a - b);
     expect(expirations.length, `expirations seen: ${expirations.join(', ')}`).toBeGreaterThanOrEqual(3);
     expect(expirations[expirations.length - 1] - expirations[0]).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('a key that goes inactive while the agent runs', () => {
+  it('is reported once, as a warning saying what to do', async () => {
+    lapsing = new TestCluster('');
+    const key = await makeKey(lapsing.dir);
+    // BIND's timing field: the key stops signing 3 s from now (config check and start see it active).
+    const t = new Date(Date.now() + 3000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    appendFileSync(`${key}.private`, `Inactive: ${t}\n`);
+    lapsing.write(
+      fullConfigYaml({ address: '127.0.122.2', privateAddress: '127.0.122.12', dnsPort: 5435, peerPort: 5436, httpPort: 5437, discoveryPort: 5438, keys: [key], validity: '3h', refresh: String(REFRESH) }),
+    );
+    const agent = await lapsing.startAgent('solo');
+    expect(agent.stdout).not.toMatch(/"event":"dnssec-keys"/);
+    await agent.waitForOutput(/"event":"dnssec-keys".*no DNSSEC key with the SEP flag is active any more.*add an active key to dnssec\.keys and send SIGHUP/, 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(agent.stdout.match(/"event":"dnssec-keys"/g)).toHaveLength(1);
   });
 });
