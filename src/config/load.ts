@@ -24,7 +24,7 @@ const NAME_SERVER_NAME = /^ns[1-9][0-9]*$/;
 const MAX_NAME_CHARS = 253;
 
 /** Reads, interpolates, validates and normalises a config file. Throws ClusterDnsError (exit 2). */
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, opts: { withoutDnssec?: boolean } = {}): ClusterConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -33,10 +33,14 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
       details: ['give the path of the cluster YAML file with --config'],
     });
   }
-  return parseConfig(text, { path, env });
+  return parseConfig(text, { path, env, ...opts });
 }
 
-export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.ProcessEnv } = {}): ClusterConfig {
+/**
+ * `withoutDnssec`: the config as if it had no `dnssec` section, for `dnssec keygen`, which must
+ * run when the listed keys are missing or expired: making the key is how the operator fixes that.
+ */
+export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.ProcessEnv; withoutDnssec?: boolean } = {}): ClusterConfig {
   const where = opts.path ?? 'config';
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -48,6 +52,7 @@ export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.Pr
   const problems: string[] = [];
   const interpolated = interpolate(raw, opts.env ?? process.env, [], problems);
   if (problems.length) throw invalid(where, problems);
+  if (opts.withoutDnssec && interpolated && typeof interpolated === 'object') delete (interpolated as { dnssec?: unknown }).dnssec;
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) throw invalid(where, parsed.error.issues.map(describeIssue));
   const config = normalise(parsed.data, where, opts.path ? dirname(resolve(opts.path)) : process.cwd());
