@@ -209,7 +209,8 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   c.nodes.forEach((n, i) => {
     if (names.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is also nodes[${names.get(n.name)}].name — node names must be unique`);
     names.set(n.name, i);
-    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n)])) {
+    // The peer address too: heartbeats are sent to it and sources are told apart by it.
+    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n), peerAddressOf(n)])) {
       const other = addresses.get(a);
       if (other) problems.push(`nodes[${i}]: address ${a} is also used by ${other} — every node needs its own address`);
       addresses.set(a, n.name);

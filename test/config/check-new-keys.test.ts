@@ -59,6 +59,7 @@ const bad: [string, () => string, RegExp][] = [
   ['privateAddress not IPv4', () => '', /nodes\[0\]\.privateAddress: must be an IPv4 address/],
   ['privateAddress6 not IPv6', () => '', /nodes\[0\]\.privateAddress6: must be an IPv6 address/],
   ['privateAddress shared by two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.1 }\n', /nodes\[1\]: address 10\.0\.0\.1 is also used by a/],
+  ['a peerAddress that is another node\'s privateAddress', () => '  - { name: b, address: 127.0.0.2, peerAddress: 10.0.0.1 }\n', /nodes\[1\]: address 10\.0\.0\.1 is also used by a — every node needs its own address/],
   ['http.listen a string', () => 'http: { listen: "10.0.0.1" }', /http\.listen: .*expected array/],
   ['http.listen not an address', () => 'http: { listen: [localhost] }', /http\.listen\[0\]: must be an IPv4 or IPv6 address/],
   ['http.listen empty', () => 'http: { listen: [] }', /http\.listen: list at least one address/],
