@@ -48,7 +48,15 @@ export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.Pr
       details: doc.errors.map((e) => e.message.split('\n')[0]),
     });
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are expanded here: the yaml library refuses a document that expands too far.
+    raw = doc.toJS();
+  } catch (e) {
+    throw new ClusterDnsError('CONFIG_PARSE', `${where} is not a usable YAML document`, {
+      details: [`${e instanceof Error ? e.message : String(e)} — write the values out instead of through nested aliases (&name / *name)`],
+    });
+  }
   const problems: string[] = [];
   const interpolated = interpolate(raw, opts.env ?? process.env, [], problems);
   if (problems.length) throw invalid(where, problems);

@@ -154,6 +154,16 @@ describe('config check on the new keys', () => {
     expect(r.out).toMatch(/: ok — zone c\.test/);
   });
 
+  it('a YAML alias bomb: exit 2 with the reason, no stack trace', async () => {
+    const level = (n: number) => `l${n}: &l${n} [${Array.from({ length: 9 }, () => (n === 0 ? '"x"' : `*l${n - 1}`)).join(', ')}]`;
+    const path = join(dir, 'bomb.yaml');
+    writeFileSync(path, `${Array.from({ length: 7 }, (_, n) => level(n)).join('\n')}\n${BASE}`);
+    const r = await run(process.execPath, [CLI, 'config', 'check', '--config', path], { timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/bomb\.yaml is not a usable YAML document[\s\S]*Excessive alias count.* — write the values out/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('a refresh of seconds is run, with a warning naming the field', async () => {
     const r = await checkCase('refresh', `dnssec: { keys: ["${keys.csk}"], refresh: 1 }`);
     expect(r.code, r.out).toBe(0);
