@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { ClusterConfig, NodeConfig } from '../config/types';
 import { configWarnings } from '../config/warnings';
 import { failoverTarget } from '../failover/rendezvous';
-import { DiscoveryServer, discoveryAddresses } from '../discovery/server';
+import { discoveryAddresses } from '../discovery/addresses';
+import { DiscoveryServer } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
 import { realClock, type Clock } from '../membership/clock';
@@ -55,6 +56,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private readonly zoneSerial: ZoneSerial;
   private signer: Signer | undefined;
   private resignTimer: NodeJS.Timeout | undefined;
+  /** No SEP key active at the last look (see watchSigningKeys). */
+  private signingLapsed = false;
   /** Nodes declared down since start (each is a failover of its names). */
   failovers = 0;
 
@@ -133,9 +136,25 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.log.info({ event: 'dnssec', keys: d.keyPaths }, `signing ${config.zone} with ${keys.join(', ')}; signatures valid ${d.validity} s, remade at ${d.refresh} s`);
     // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
     this.resignTimer = setInterval(() => {
+      this.watchSigningKeys();
       if (this.server) this.server.setTable(this.compileTable());
     }, Math.min(d.refresh * 250, RESIGN_CHECK_MAX_MS));
     this.resignTimer.unref();
+  }
+
+  /**
+   * A key's Inactive or Delete time can pass while the agent runs (`config check` and start only
+   * see the keys as they are then): with no SEP key active the zone goes out unsigned, which
+   * validating resolvers reject. Said once when it starts and once when it ends.
+   */
+  private watchSigningKeys(): void {
+    const unsigned = this.signer !== undefined && this.signer.secureEntryKeys(Math.floor(Date.now() / 1000)).length === 0;
+    if (unsigned === this.signingLapsed) return;
+    this.signingLapsed = unsigned;
+    const message = unsigned
+      ? `no DNSSEC key with the SEP flag is active any more (their Inactive or Delete time has passed): ${this.config.zone} goes out without signatures and validating resolvers will answer SERVFAIL — add an active key to dnssec.keys and send SIGHUP`
+      : `a DNSSEC key with the SEP flag is active again: ${this.config.zone} is signed`;
+    this.record('dnssec-keys', message, 'warn', { signing: !unsigned });
   }
 
   /** Checks of `config` for this node; `previous` (a reload) lends the results of unchanged checks. */
@@ -279,18 +298,13 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   }
 
   /**
-   * SIGHUP: applies an already validated config. Timings, services, checks and TTLs apply at once;
-   * a changed node list or ports need a restart (said in the log).
+   * SIGHUP: applies an already validated config. What the bound listeners cannot take (see
+   * needsRestart) is returned as a note for the log.
    */
   reloadConfig(config: ClusterConfig): string[] {
     const notes: string[] = [];
-    const listenChanged =
-      config.dns.port !== this.config.dns.port ||
-      config.peer.port !== this.config.peer.port ||
-      config.http.port !== this.config.http.port ||
-      config.http.enabled !== this.config.http.enabled ||
-      JSON.stringify(config.http.listen) !== JSON.stringify(this.config.http.listen);
-    if (listenChanged) notes.push('dns.port, peer.port and http changes take effect after a restart');
+    const pending = needsRestart(this.config, config, this.node.name);
+    if (pending.length) notes.push(`${pending.join(', ')} changed: takes effect after a restart (the running listeners keep the old values)`);
     if (!config.nodes.some((n) => n.name === this.node.name)) {
       notes.push(`this node (${this.node.name}) is not in the new config: keeping the old one`);
       return notes;
@@ -325,6 +339,33 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     await this.server?.close();
     this.server = undefined;
   }
+}
+
+/**
+ * What a reload cannot apply: the sockets are bound at start, and the listeners keep their address,
+ * port and TCP limits. Everything else (TTLs, services, checks, timings, secrets, rateLimit,
+ * internalFrom, DNSSEC keys and times, the discovery password) applies at once.
+ */
+function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): string[] {
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  const mine = (c: ClusterConfig) => {
+    const n = c.nodes.find((x) => x.name === self);
+    return n && { listen: n.listen, peerAddress: n.peerAddress, apiListen: n.apiListen };
+  };
+  const fields: [string, unknown, unknown][] = [
+    ['dns.port', old.dns.port, next.dns.port],
+    ['dns.tcpIdleTimeout', old.dns.tcpIdleTimeoutMs, next.dns.tcpIdleTimeoutMs],
+    ['dns.tcpMaxConnections', old.dns.tcpMaxConnections, next.dns.tcpMaxConnections],
+    ['dns.tcpMaxConnectionsPerSource', old.dns.tcpMaxConnectionsPerSource, next.dns.tcpMaxConnectionsPerSource],
+    ['peer.port', old.peer.port, next.peer.port],
+    ['http.port', old.http.port, next.http.port],
+    ['http.enabled', old.http.enabled, next.http.enabled],
+    ['http.listen', old.http.listen, next.http.listen],
+    ['discovery.port', old.discovery.port, next.discovery.port],
+    ['discovery.enabled', old.discovery.enabled, next.discovery.enabled],
+    [`this node's addresses (listen, peerAddress, privateAddress)`, mine(old), mine(next)],
+  ];
+  return fields.filter(([, a, b]) => differs(a, b)).map(([f, a, b]) => (typeof a === 'object' ? f : `${f} (${String(a)} → ${String(b)})`));
 }
 
 function settledWithin(p: Promise<void>, ms: number): Promise<void> {

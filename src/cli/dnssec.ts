@@ -24,7 +24,8 @@ export function registerDnssec(program: Command): void {
     .option('-K, --directory <dir>', 'where to write the two files', '.')
     .option('--activate <time>', 'publish now but sign only from this time on (YYYYMMDDHHMMSS UTC, or +<n>d / +<n>h): the pre-publication of a rollover')
     .action((opts: { config: string; algorithm: string; zsk: boolean; directory: string; activate?: string }) => {
-      const config = loadConfig(opts.config);
+      // Only the zone name is needed, and the keys the config lists may be the ones being replaced.
+      const config = loadConfig(opts.config, process.env, { withoutDnssec: true });
       const algorithm = ALGORITHMS[opts.algorithm.toLowerCase()];
       if (algorithm === undefined) throw new ClusterDnsError('USAGE', `--algorithm ${opts.algorithm}: give 13 (ECDSAP256SHA256) or 15 (ED25519)`);
       const now = Math.floor(Date.now() / 1000);

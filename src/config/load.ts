@@ -14,6 +14,8 @@ import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, priva
 import { heartbeatBound } from '../membership/messages';
 import { parsePrefix } from '../net/prefix';
 import { isSep, KeyFormatError, parseKeyFiles, type KeyFiles } from '../dnssec/keys';
+import { discoveryAddresses } from '../discovery/addresses';
+import { Signer } from '../dnssec/signer';
 
 const MIN_SECRET = 32;
 /** The generated name-server names (same pattern as parent/records.ts isManagedNameServer). */
@@ -22,7 +24,7 @@ const NAME_SERVER_NAME = /^ns[1-9][0-9]*$/;
 const MAX_NAME_CHARS = 253;
 
 /** Reads, interpolates, validates and normalises a config file. Throws ClusterDnsError (exit 2). */
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, opts: { withoutDnssec?: boolean } = {}): ClusterConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -31,10 +33,14 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
       details: ['give the path of the cluster YAML file with --config'],
     });
   }
-  return parseConfig(text, { path, env });
+  return parseConfig(text, { path, env, ...opts });
 }
 
-export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.ProcessEnv } = {}): ClusterConfig {
+/**
+ * `withoutDnssec`: the config as if it had no `dnssec` section, for `dnssec keygen`, which must
+ * run when the listed keys are missing or expired: making the key is how the operator fixes that.
+ */
+export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.ProcessEnv; withoutDnssec?: boolean } = {}): ClusterConfig {
   const where = opts.path ?? 'config';
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -42,10 +48,19 @@ export function parseConfig(text: string, opts: { path?: string; env?: NodeJS.Pr
       details: doc.errors.map((e) => e.message.split('\n')[0]),
     });
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Aliases are expanded here: the yaml library refuses a document that expands too far.
+    raw = doc.toJS();
+  } catch (e) {
+    throw new ClusterDnsError('CONFIG_PARSE', `${where} is not a usable YAML document`, {
+      details: [`${e instanceof Error ? e.message : String(e)} — write the values out instead of through nested aliases (&name / *name)`],
+    });
+  }
   const problems: string[] = [];
   const interpolated = interpolate(raw, opts.env ?? process.env, [], problems);
   if (problems.length) throw invalid(where, problems);
+  if (opts.withoutDnssec && interpolated && typeof interpolated === 'object') delete (interpolated as { dnssec?: unknown }).dnssec;
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) throw invalid(where, parsed.error.issues.map(describeIssue));
   const config = normalise(parsed.data, where, opts.path ? dirname(resolve(opts.path)) : process.cwd());
@@ -66,6 +81,34 @@ function assertServable(config: ClusterConfig, where: string): void {
     compile(buildZone(config, inputs), { identity: config.dns.chaos ? longest : undefined, unavailable: config.dns.minority, internalFrom: config.dns.internalFrom });
   } catch (e) {
     throw invalid(where, [`zone: the cluster zone cannot be built from this config (${e instanceof Error ? e.message : String(e)}) — shorten the zone, node or service names`]);
+  }
+  if (config.dnssec) assertSignable(config, inputs, longest, where);
+}
+
+/**
+ * The signed zone as the agent compiles it now: a key set that cannot sign today (every SEP key
+ * not yet active, retired or deleted) would serve a zone of unsigned RRsets, which validators
+ * reject as bogus, and a key that the crypto library refuses would fail the agent's first compile.
+ */
+function assertSignable(config: ClusterConfig, inputs: ReturnType<typeof allUpInputs>, identity: string, where: string): void {
+  const d = config.dnssec!;
+  const now = Math.floor(Date.now() / 1000);
+  let signer: Signer;
+  try {
+    signer = new Signer(config.zone, d.keys, { validity: d.validity, refresh: d.refresh });
+    if (signer.secureEntryKeys(now).length === 0)
+      throw invalid(where, [
+        `dnssec.keys: no SEP key (a CSK or KSK) is active now, so nothing would sign the zone and validators would reject it — list a key whose Activate time has passed and whose Inactive/Delete times have not (clusterdns dnssec keygen makes one)`,
+      ]);
+    compile(buildZone(config, inputs), {
+      identity: config.dns.chaos ? identity : undefined,
+      unavailable: config.dns.minority,
+      internalFrom: config.dns.internalFrom,
+      dnssec: { signer, now },
+    });
+  } catch (e) {
+    if (e instanceof ClusterDnsError) throw e;
+    throw invalid(where, [`dnssec.keys: the zone cannot be signed with these keys (${e instanceof Error ? e.message : String(e)}) — make new ones with: clusterdns dnssec keygen --config <file>`]);
   }
 }
 
@@ -174,7 +217,8 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   c.nodes.forEach((n, i) => {
     if (names.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is also nodes[${names.get(n.name)}].name — node names must be unique`);
     names.set(n.name, i);
-    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n)])) {
+    // The peer address too: heartbeats are sent to it and sources are told apart by it.
+    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n), peerAddressOf(n)])) {
       const other = addresses.get(a);
       if (other) problems.push(`nodes[${i}]: address ${a} is also used by ${other} — every node needs its own address`);
       addresses.set(a, n.name);
@@ -216,6 +260,14 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     });
   });
 
+  // http.listen is one list for every node: an address that belongs to one node cannot be bound on the others.
+  (c.http.listen ?? []).forEach((a, i) => {
+    const owner = c.nodes.find((n) => [...nodeAddresses(n), ...privateAddresses(n), n.peerAddress, ...(n.listen ?? [])].includes(a));
+    if (owner && c.nodes.length > 1)
+      problems.push(
+        `http.listen[${i}]: ${a} is ${owner.name}'s address, and every node listens on http.listen, so the others cannot start — leave listen out (each node's API then listens on its own private address) or list an address every node has, such as 127.0.0.1`,
+      );
+  });
   problems.push(...tooLongNames(c, nsCount));
   const dnssec = c.dnssec ? readDnssecKeys(c.dnssec, c.zone, baseDir, problems) : undefined;
 
@@ -302,8 +354,39 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     })),
     ...(dnssec ? { dnssec } : {}),
   };
+  const clashes = portClashes(body);
+  if (clashes.length) throw invalid(where, clashes);
   return deepFreeze({ ...body, secret: secrets![0], secrets: secrets!, hash: configHash(body, secrets![0]) });
 }
+
+/**
+ * Two listeners of one agent on the same protocol, port and address: the second bind fails with
+ * EADDRINUSE at start, so `config check` must say so first. DNS is UDP and TCP; the peer port UDP;
+ * the HTTP API and discovery TCP. Addresses as `normalise` gives them to the agent.
+ */
+function portClashes(c: Pick<ClusterConfig, 'dns' | 'peer' | 'http' | 'discovery' | 'nodes'>): string[] {
+  const problems: string[] = [];
+  for (const n of c.nodes) {
+    const serves = n.role !== 'witness';
+    const listeners: { field: string; proto: 'udp' | 'tcp'; port: number; addresses: readonly string[] }[] = [
+      ...(serves ? (['udp', 'tcp'] as const).map((proto) => ({ field: 'dns.port', proto, port: c.dns.port, addresses: n.listen })) : []),
+      { field: 'peer.port', proto: 'udp', port: c.peer.port, addresses: [n.peerAddress] },
+      ...(c.http.enabled ? [{ field: 'http.port', proto: 'tcp' as const, port: c.http.port, addresses: n.apiListen }] : []),
+      ...(serves && c.discovery.enabled ? [{ field: 'discovery.port', proto: 'tcp' as const, port: c.discovery.port, addresses: discoveryAddresses(n) }] : []),
+    ];
+    listeners.forEach((a, i) => {
+      for (const b of listeners.slice(0, i)) {
+        if (a.proto !== b.proto || a.port !== b.port || a.field === b.field) continue;
+        const shared = a.addresses.find((x) => b.addresses.some((y) => x === y || isAny(x) || isAny(y)));
+        if (shared !== undefined && !problems.some((p) => p.startsWith(`${a.field}: ${a.port} is also ${b.field}`)))
+          problems.push(`${a.field}: ${a.port} is also ${b.field}, and node ${n.name} would listen on both at ${shared} (${a.proto.toUpperCase()}) — give them different ports`);
+      }
+    });
+  }
+  return problems;
+}
+
+const isAny = (a: string) => a === '0.0.0.0' || a === '::';
 
 /**
  * The hash peers compare. The secrets are not in the hashed content: whether peers share one shows
@@ -322,6 +405,7 @@ function configHash(body: object, secret: string): string {
  */
 function readDnssecKeys(d: NonNullable<RawConfig['dnssec']>, zone: string, baseDir: string, problems: string[]): DnssecConfig | undefined {
   const keys: KeyFiles[] = [];
+  const seen = new Map<string, number>();
   d.keys.forEach((path, i) => {
     const base = resolve(baseDir, path.replace(/\.(key|private)$/, ''));
     const field = `dnssec.keys[${i}]`;
@@ -337,8 +421,14 @@ function readDnssecKeys(d: NonNullable<RawConfig['dnssec']>, zone: string, baseD
     }
     try {
       const k = parseKeyFiles(keyText, privateText);
+      const twin = seen.get(`${k.algorithm}/${k.publicKey}`);
       if (k.zone !== zone) problems.push(`${field}: ${path} is a key for ${k.zone}, not for ${zone} — make one with: clusterdns dnssec keygen --config <file>`);
-      else keys.push(k);
+      // The DNSKEY set would hold the same record twice, and the key would sign every RRset twice.
+      else if (twin !== undefined) problems.push(`${field}: ${path} is the same key as dnssec.keys[${twin}] — list each key once`);
+      else {
+        seen.set(`${k.algorithm}/${k.publicKey}`, i);
+        keys.push(k);
+      }
     } catch (e) {
       if (!(e instanceof KeyFormatError)) throw e;
       problems.push(`${field}: ${path}: ${e.message}`);

@@ -172,6 +172,8 @@ const signatureTime = z
     return Number(m[1]) * SIGNATURE_UNITS[m[2] || 's'];
   });
 
+const MAX_SIGNATURE_VALIDITY = 3660 * 86400;
+
 /** DNSSEC: the zone's keys (BIND file base names) and how long signatures live. */
 const dnssecSchema = z
   .object({
@@ -184,6 +186,10 @@ const dnssecSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.validity < 3 * 3600) ctx.addIssue({ code: 'custom', path: ['validity'], message: 'must be at least 3h: signatures start an hour early for clocks behind' });
+    // RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): a longer validity wraps the expiration
+    // into the past. BIND's sig-validity-interval stops at 3660 days too.
+    if (d.validity > MAX_SIGNATURE_VALIDITY)
+      ctx.addIssue({ code: 'custom', path: ['validity'], message: `must be at most 3660d (${MAX_SIGNATURE_VALIDITY} s): RRSIG times are 32-bit and a longer validity wraps into the past — 14d is usual` });
     if (d.refresh !== undefined && (d.refresh <= 0 || d.refresh >= d.validity))
       ctx.addIssue({ code: 'custom', path: ['refresh'], message: 'must be shorter than validity (default: half of it)' });
   });
@@ -195,7 +201,11 @@ export const configSchema = z
     negativeTtl: ttl(86400).default(5),
     // A list during a rotation: the first signs, every one is accepted (README, "Rotating the secret").
     secret: z.union([secretString, z.array(secretString).min(1, { message: 'list at least one secret' })], { error: 'secret must be a string or a list of strings' }).optional(),
-    secretFile: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, { message: 'list at least one file' })]).optional(),
+    secretFile: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1, { message: 'list at least one file' })], {
+        error: 'secretFile must be a file name, or a list of file names during a rotation',
+      })
+      .optional(),
     dns: z
       .object({
         port: port.default(53),

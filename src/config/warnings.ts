@@ -23,5 +23,16 @@ export function configWarnings(config: ClusterConfig): string[] {
           `give ${publicOnly.length > 1 ? 'them' : 'it'} privateAddress (or privateAddress6) if clients inside reach ${publicOnly.length > 1 ? 'them' : 'it'} privately`,
       );
   }
+  if (config.dnssec && config.dnssec.refresh < MIN_QUIET_REFRESH_S) {
+    // Legitimate in a test, but in production a refresh read as minutes or days (`refresh: 1`)
+    // makes the agent re-sign the whole zone about every second.
+    warnings.push(
+      `dnssec.refresh: signatures are remade every ${config.dnssec.refresh} s, so the agent re-signs the whole zone that often — ` +
+        `write a unit (refresh: 7d) or leave refresh out (half of validity)`,
+    );
+  }
   return warnings;
 }
+
+/** Below this, `dnssec.refresh` is worth a warning. */
+const MIN_QUIET_REFRESH_S = 3600;

@@ -18,3 +18,9 @@ export function addressOf(node: NodeConfig, scope: AddressScope): string {
   // An IPv6-only node's public address is its address6.
   return scope === 'private' ? node.peerAddress : nodeAddresses(node)[0];
 }
+
+/** The discovery listeners: the node's listen addresses, plus its private one (see scopeFor). */
+export function discoveryAddresses(self: NodeConfig): string[] {
+  const wildcard = self.listen.some((a) => a === '0.0.0.0' || a === '::');
+  return wildcard || self.listen.includes(self.peerAddress) ? [...self.listen] : [...self.listen, self.peerAddress];
+}

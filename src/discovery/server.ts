@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { ClusterConfig, NodeConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import type { ZoneInputs } from '../zone/inputs';
-import { addressOf, scopeFor } from './addresses';
+import { addressOf, discoveryAddresses, scopeFor } from './addresses';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
 import { type Context, execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
 
@@ -262,11 +262,6 @@ export class DiscoveryServer {
   }
 }
 
-/** The discovery listeners: the node's listen addresses, plus its private one (see addresses.ts). */
-export function discoveryAddresses(self: NodeConfig): string[] {
-  const wildcard = self.listen.some((a) => a === '0.0.0.0' || a === '::');
-  return wildcard || self.listen.includes(self.peerAddress) ? [...self.listen] : [...self.listen, self.peerAddress];
-}
 
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): ClusterDnsError {
   const hint =

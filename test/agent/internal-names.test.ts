@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, SECRET, TestCluster } from '../helpers/cluster';
+import { unboundConf } from '../helpers/lab-servers';
 import { run } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 
@@ -69,30 +70,13 @@ async function startUnbound(address: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'unbound.conf'),
-    `server:
-  interface: ${address}
-  port: ${RESOLVER_PORT}
-  outgoing-interface: ${address}
-  do-ip6: no
-  do-not-query-localhost: no
-  module-config: "iterator"
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  infra-host-ttl: 2
-  access-control: 127.0.0.0/8 allow
-  # test. is a special-use name (RFC 6761) that unbound answers itself unless told not to.
-  local-zone: "test." nodefault
-stub-zone:
-  name: "cluster.test"
-${[1, 2, 3].map((i) => `  stub-addr: ${priv(i)}@${PORT}`).join('\n')}
-remote-control:
-  control-enable: no
-`,
+    unboundConf({
+      dir,
+      address,
+      port: RESOLVER_PORT,
+      server: [`outgoing-interface: ${address}`, 'module-config: "iterator"', 'infra-host-ttl: 2'],
+      tail: `stub-zone:\n  name: "cluster.test"\n${[1, 2, 3].map((i) => `  stub-addr: ${priv(i)}@${PORT}\n`).join('')}`,
+    }),
   );
   cluster.procs.start(requireTool('unbound'), ['-d', '-c', join(dir, 'unbound.conf')]);
   await until('unbound up', 10_000, () => dig(address, RESOLVER_PORT, 'cluster.test', 'SOA', { rd: true, from: address }), (r) => r.status === 'NOERROR');

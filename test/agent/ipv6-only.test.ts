@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, SECRET, TestCluster } from '../helpers/cluster';
 import { run } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
+import { poll } from '../helpers/poll';
 
 /**
  * A node with only an IPv6 address (::1) next to two IPv4 nodes, on real agents, asked with dig
@@ -35,15 +36,6 @@ async function digShort(args: string[]): Promise<string[]> {
   return r.stdout.trim().split('\n').filter(Boolean).sort();
 }
 
-async function until(get: () => Promise<string[]>, want: string[], ms: number): Promise<string[]> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await get();
-    if (got.join() === want.join() || Date.now() > end) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   dig = requireTool('dig');
   // Every node's check connects to its own listen address (::1 for node3): this listens on all of them.
@@ -65,10 +57,10 @@ afterAll(async () => {
 
 describe('an IPv6-only node', () => {
   it('answers over IPv6 (dig -6) with its AAAA; its own names and the apex carry ::1, and A is NODATA', async () => {
-    expect(await until(() => digShort(['-6', '@::1', 'node3.cluster.test', 'AAAA']), ['::1'], 10_000)).toEqual(['::1']);
+    expect(await poll(() => digShort(['-6', '@::1', 'node3.cluster.test', 'AAAA']), (got) => got.join() === '::1', 10_000, 100)).toEqual(['::1']);
     for (const server of ['@::1', '@127.0.52.1']) {
       expect(await digShort([server, 'ns3.cluster.test', 'AAAA'])).toEqual(['::1']);
-      expect(await until(() => digShort([server, 'cluster.test', 'AAAA']), ['::1'], 5000)).toEqual(['::1']);
+      expect(await poll(() => digShort([server, 'cluster.test', 'AAAA']), (got) => got.join() === '::1', 5000, 100)).toEqual(['::1']);
       expect(await digShort([server, 'cluster.test', 'A'])).toEqual(['127.0.52.1', '127.0.52.2']);
       const a = await run(dig, [server, '-p', String(PORT), '+norec', 'node3.cluster.test', 'A', '+time=1', '+tries=1']);
       expect(a.stdout).toMatch(/status: NOERROR/);

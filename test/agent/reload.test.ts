@@ -2,21 +2,13 @@ import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { udpQuery } from '../helpers/dns';
+import { poll } from '../helpers/poll';
 
 /** SIGHUP reloads a validated config; a bad one is refused and the running one kept. Block 127.0.14.0/24. */
 
 const PORT = 5314;
 const nodes = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `127.0.14.${i}` }));
 let cluster: TestCluster;
-
-async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const soaSerial = async () => ((await udpQuery('127.0.14.1', PORT, 'cluster.test', 'SOA')).answers?.[0]?.data as packet.SoaData | undefined)?.serial ?? 0;
 

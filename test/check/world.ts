@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as packet from 'dns-packet';
 import { udpExchange, encodeQuery } from '../helpers/dns';
+import { nsdConf, unboundConf, waitForDns } from '../helpers/lab-servers';
 import { Processes, type Started } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 
@@ -40,16 +41,6 @@ export function parentZone(zone: string, d: Delegation): string {
   ].join('\n');
 }
 
-/** Resolves when `host` answers a query on port 53, or throws after `ms`. */
-async function waitForDns(host: string, name: string, started: Started, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (started.child.exitCode !== null) throw new Error(`server on ${host} exited (${started.child.exitCode}):\n${started.stdout}\n${started.stderr}`);
-    if (await udpExchange(host, 53, encodeQuery(name, 'SOA'), 200)) return;
-  }
-  throw new Error(`nothing answers on ${host}:53 after ${ms} ms:\n${started.stdout}\n${started.stderr}`);
-}
-
 export class World {
   readonly dir = mkdtempSync(join(tmpdir(), 'clusterdns-world-'));
   readonly procs = new Processes();
@@ -61,27 +52,7 @@ export class World {
     const dir = join(this.dir, name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'zone'), text);
-    writeFileSync(
-      join(dir, 'nsd.conf'),
-      `server:
-  ip-address: ${address}
-  port: 53
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  zonelistfile: "${dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "${zone}"
-  zonefile: "${dir}/zone"
-`,
-    );
+    writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, address, zone, `${dir}/zone`));
     const started = this.procs.start(nsd, ['-d', '-c', join(dir, 'nsd.conf')]);
     await waitForDns(address, zone, started);
     return started;
@@ -107,29 +78,11 @@ zone:
     writeFileSync(join(dir, 'root.hints'), `. 3600 IN NS rootns.\nrootns. 3600 IN A ${ROOT}\n`);
     writeFileSync(
       join(dir, 'unbound.conf'),
-      `server:
-  interface: ${RESOLVER}
-  port: 53
-  do-ip6: no
-  do-not-query-localhost: no
-  module-config: "iterator"
-  root-hints: "${dir}/root.hints"
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  cache-max-ttl: 60
-  cache-max-negative-ttl: 1
-  infra-host-ttl: 2
-  access-control: 127.0.0.0/8 allow
-  # test. is a special-use name (RFC 6761) that unbound answers itself unless told not to.
-  local-zone: "test." nodefault
-remote-control:
-  control-enable: no
-`,
+      unboundConf({
+        dir,
+        address: RESOLVER,
+        server: ['module-config: "iterator"', `root-hints: "${dir}/root.hints"`, 'cache-max-ttl: 60', 'cache-max-negative-ttl: 1', 'infra-host-ttl: 2'],
+      }),
     );
     this.unbound = this.procs.start(unbound, ['-d', '-c', join(dir, 'unbound.conf')]);
     await waitForDns(RESOLVER, 'test', this.unbound);

@@ -7,6 +7,7 @@ import { requireTool } from '../helpers/tools';
 import { clusterdns } from '../parent/cli';
 import { exec } from '../parent/exec';
 import { RESOLVER, SignedWorld } from './world';
+import { poll } from '../helpers/poll';
 
 /**
  * End to end through a validating resolver: signed root and parent (NSD, dnssec-signzone), unbound
@@ -42,16 +43,6 @@ async function resolve(name: string, type: string): Promise<{ rcode: string; ad:
   };
 }
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last = await f();
-  while (!ok(last) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await f();
-  }
-  return last;
-}
-
 beforeAll(async () => {
   world = new SignedWorld();
   cluster = new TestCluster(clusterYaml({ zone: ZONE, dnsPort: 53, peerPort: 7102, httpPort: 8102, nodes: NODES, extra: 'services:\n  - { name: redis, port: 6379 }' }));
@@ -62,7 +53,7 @@ beforeAll(async () => {
   await world.start(await delegation(keyBase));
   await world.startUnbound();
   await Promise.all(NODES.map((n) => cluster.startAgent(n.name)));
-  await until(() => resolve(ZONE, 'A'), (r) => r.answers.length === NODES.length, 10_000);
+  await poll(() => resolve(ZONE, 'A'), (r) => r.answers.length === NODES.length, 10_000, 200);
 }, 60_000);
 
 afterAll(async () => {
@@ -157,7 +148,7 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
     await world.restartParent(await delegation(`${cluster.dir}/${other.stdout.trim()}`));
     await world.startUnbound();
     // unbound tries every name server before it gives up on bogus data: allow it the time.
-    const r = await until(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.rcode !== 'TIMEOUT', 20_000);
+    const r = await poll(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.rcode !== 'TIMEOUT', 20_000, 200);
     expect(r.rcode, world.unbound!.stderr.slice(-3000)).toBe('SERVFAIL');
     expect(r.answers).toEqual([]);
     const checked = await clusterdns(['check', ZONE, '--config', cluster.configPath, '--parent', '127.0.102.11', '--json']);
@@ -166,15 +157,16 @@ describe('a validating resolver trusts the cluster zone from the root down', () 
     expect(mismatch).toHaveLength(3);
     await world.restartParent(await delegation(keyBase));
     await world.startUnbound();
-    expect((await until(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.ad, 10_000)).ad).toBe(true);
+    expect((await poll(() => resolve(`node1.${ZONE}`, 'A'), (x) => x.ad, 10_000, 200)).ad).toBe(true);
   });
 
   it('a failed-over node: node2 killed, its name answers with a live node, still with AD', async () => {
     cluster.agents.get('node2')!.kill('SIGKILL');
-    const r = await until(
+    const r = await poll(
       () => resolve(`node2.${ZONE}`, 'A'),
       (x) => x.answers.length === 1 && x.answers[0] !== '127.0.102.22',
       10_000,
+      200,
     );
     expect(r.answers).toHaveLength(1);
     expect(['127.0.102.21', '127.0.102.23']).toContain(r.answers[0]);

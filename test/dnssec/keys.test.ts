@@ -112,6 +112,19 @@ describe('clusterdns dnssec keygen', () => {
     expect(ourDs(config.dnssec!.keys[0])).toBe(await bindDs(`${base}.key`));
   });
 
+  it('runs when the config lists keys that are missing or no longer sign: making one is the fix', async () => {
+    const dir = tmp();
+    const retired = generateKey(ZONE, 13, 257, { inactive: Math.floor(Date.now() / 1000) - 60 });
+    writeFileSync(join(dir, 'r.key'), formatKeyFiles(retired).key);
+    writeFileSync(join(dir, 'r.private'), formatKeyFiles(retired).private);
+    for (const listed of [[join(dir, 'Kmissing')], [join(dir, 'r')]]) {
+      writeFileSync(join(dir, 'c.yaml'), configText(listed));
+      const r = await clusterdns(['dnssec', 'keygen', '--config', join(dir, 'c.yaml'), '--directory', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parseConfig(configText([r.stdout.trim()])).dnssec!.keys).toHaveLength(1);
+    }
+  });
+
   it('config errors name the field: missing files, a key of another zone, no SEP key', async () => {
     const dir = tmp();
     expect(() => formatted(() => parseConfig(configText([join(dir, 'Knope')])))).toThrow(/dnssec\.keys\[0\]: cannot read .*Knope\.key/);

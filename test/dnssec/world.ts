@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { udpExchange, encodeQuery } from '../helpers/dns';
+import { nsdConf, unboundConf, waitForDns } from '../helpers/lab-servers';
 import { Processes, type Started } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 import { exec } from '../parent/exec';
@@ -19,15 +19,6 @@ async function run(tool: string, args: string[], cwd?: string): Promise<string> 
   const r = await exec(requireTool(tool), cwd ? args.map((a) => a.replace('{dir}', cwd)) : args);
   if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
-}
-
-async function waitForDns(host: string, name: string, started: Started, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (started.child.exitCode !== null) throw new Error(`server on ${host} exited (${started.child.exitCode}):\n${started.stdout}\n${started.stderr}`);
-    if (await udpExchange(host, 53, encodeQuery(name, 'SOA'), 200)) return;
-  }
-  throw new Error(`nothing answers on ${host}:53 after ${ms} ms:\n${started.stdout}\n${started.stderr}`);
 }
 
 export class SignedWorld {
@@ -59,27 +50,7 @@ export class SignedWorld {
 
   private async nsd(name: string, address: string, zone: string, zonefile: string): Promise<void> {
     const dir = join(this.dir, name);
-    writeFileSync(
-      join(dir, 'nsd.conf'),
-      `server:
-  ip-address: ${address}
-  port: 53
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  zonelistfile: "${dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "${zone}"
-  zonefile: "${zonefile}"
-`,
-    );
+    writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, address, zone, zonefile));
     const old = this.servers.get(name);
     if (old) {
       old.kill('SIGTERM');
@@ -134,30 +105,19 @@ zone:
     writeFileSync(join(dir, 'root.key'), `${this.rootKey}\n`);
     writeFileSync(
       join(dir, 'unbound.conf'),
-      `server:
-  interface: ${RESOLVER}
-  port: 53
-  do-ip6: no
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  trust-anchor-file: "${dir}/root.key"
-  root-hints: "${dir}/root.hints"
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  val-log-level: 2
-  cache-max-ttl: 1
-  cache-max-negative-ttl: 1
-  infra-host-ttl: 2
-  access-control: 127.0.0.0/8 allow
-  local-zone: "test." nodefault
-remote-control:
-  control-enable: no
-`,
+      unboundConf({
+        dir,
+        address: RESOLVER,
+        server: [
+          'module-config: "validator iterator"',
+          `trust-anchor-file: "${dir}/root.key"`,
+          `root-hints: "${dir}/root.hints"`,
+          'val-log-level: 2',
+          'cache-max-ttl: 1',
+          'cache-max-negative-ttl: 1',
+          'infra-host-ttl: 2',
+        ],
+      }),
     );
     this.unbound = this.procs.start(requireTool('unbound'), ['-d', '-c', join(dir, 'unbound.conf')]);
     await waitForDns(RESOLVER, 'test', this.unbound);

@@ -1,11 +1,11 @@
 import dgram from 'node:dgram';
-import net from 'node:net';
-import { resolve } from 'node:path';
+import type net from 'node:net';
 import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/membership/prng';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { encodeQuery } from '../helpers/dns';
+import { frame, garbage, mangled as mangledQuery, sendRaw as sendRawTo, sleep, withTcp as withTcpTo, type RawDatagram } from '../helpers/fuzz';
 import { run, type Started } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 
@@ -22,7 +22,6 @@ const SPOOF = '127.0.20.9';
 const DNS = 5420;
 const PEER = 5421;
 const HTTP = 5422;
-const RAW_UDP = resolve(__dirname, '../helpers/raw-udp.py');
 
 let cluster: TestCluster;
 let agent: Started;
@@ -55,16 +54,6 @@ async function stillServing(): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Datagrams with hand-made UDP headers (any source port), sent by the raw-socket helper. */
-async function sendRaw(datagrams: { src: string; sport: number; dport: number; payload: Buffer }[]): Promise<void> {
-  const input = datagrams.map((d) => `${d.src} ${A} ${d.sport} ${d.dport} ${d.payload.toString('hex')}`).join('\n');
-  const r = await run(python, [RAW_UDP], { input, timeoutMs: 20_000 });
-  expect(r.stderr).toBe('');
-  expect(Number(r.stdout.trim())).toBe(datagrams.length);
-}
-
 /**
  * Sends datagrams from one ordinary socket, paced so the kernel queue holds them. To the peer port
  * they come from the node's own address, the one peer address of this one-node cluster, so they
@@ -83,6 +72,10 @@ async function sendUdp(port: number, payloads: Buffer[]): Promise<void> {
   s.close();
 }
 
+const sendRaw = (datagrams: Omit<RawDatagram, 'dst'>[]) => sendRawTo(python, datagrams.map((d) => ({ ...d, dst: A })));
+const mangled = (rand: () => number) => mangledQuery(rand, 'solo.cluster.test');
+const withTcp = (port: number, f: (s: net.Socket) => Promise<void> | void) => withTcpTo(A, port, f);
+
 async function metric(name: string, labels?: string): Promise<number> {
   const text = await (await fetch(`http://${A}:${HTTP}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
@@ -97,48 +90,6 @@ async function metricSum(name: string): Promise<number> {
     .filter((l) => l.startsWith(`${name}{`))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
-
-function garbage(rand: () => number, maxLen: number): Buffer {
-  return Buffer.from(Array.from({ length: Math.floor(rand() * maxLen) }, () => Math.floor(rand() * 256)));
-}
-
-/** A query with random bytes written over random places: close enough to DNS to get deep in. */
-function mangled(rand: () => number): Buffer {
-  const q = encodeQuery('solo.cluster.test', rand() < 0.5 ? 'A' : 'NS', { id: Math.floor(rand() * 65536), edns: rand() < 0.5 });
-  for (let n = 1 + Math.floor(rand() * 4); n > 0; n--) q[Math.floor(rand() * q.length)] = Math.floor(rand() * 256);
-  return rand() < 0.2 ? q.subarray(0, Math.floor(rand() * q.length)) : q;
-}
-
-/** Opens a TCP connection to `port`, runs `f` on it, and always destroys it. */
-async function withTcp(port: number, f: (s: net.Socket) => Promise<void> | void): Promise<void> {
-  const s = net.connect({ host: A, port });
-  s.on('error', () => undefined);
-  try {
-    await new Promise<void>((r, j) => {
-      s.once('connect', () => r());
-      s.once('error', j);
-    });
-    await f(s);
-  } finally {
-    s.destroy();
-  }
-}
-
-/** Resolves once the server closed `s`, or with false after `ms`. */
-function closedWithin(s: net.Socket, ms: number): Promise<boolean> {
-  return new Promise((r) => {
-    if (s.destroyed || s.readableEnded) return r(true);
-    const t = setTimeout(() => r(false), ms);
-    const done = () => {
-      clearTimeout(t);
-      r(true);
-    };
-    s.once('close', done);
-    s.once('end', done);
-  });
-}
-
-const frame = (m: Buffer) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
 
 describe('a live agent under hostile packets', () => {
   it('UDP queries from source port 0 get silence, are counted, and the agent keeps answering', async () => {
