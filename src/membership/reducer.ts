@@ -263,7 +263,8 @@ function evaluate(step: Step, now: number, full = false): Step {
     if (after !== before) changed = true;
 
     const was = state.published.get(n.name);
-    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), now);
+    const recent = assessment.kind === 'heard' && !assessment.stale;
+    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), recent, now);
     if (next) published.set(n.name, next);
     if (next !== was) {
       publishedChanged = true;
@@ -341,8 +342,15 @@ function calmRow(row: Row, config: ClusterConfig): boolean {
  * heard it is answered with its own address for at most downAfter, the exposure of any new failure.
  * Not serving until every node is decided would instead keep a restarted agent silent for downAfter
  * whenever one node is really down.
+ *
+ * `recent`: a majority heard the node within 2.5 intervals now. Coming back up from a hold-down
+ * needs it at the moment of publishing, not only when this agent's own hold-down ended: the last
+ * holder is often the node itself (a restarted node records itself down from the peers' first
+ * rows, so its hold-down of itself ends a round trip after theirs), and a node killed in that gap
+ * stops holding itself down only when its last row goes stale, downAfter after the kill (issue 10,
+ * restart storm: a dead address published 1.08 s after the kill).
  */
-function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
+function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], recent: boolean, now: number): Published | undefined {
   if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
   if (holders.length > 0) {
     const reason = `${node} held down: ${holders.join(', ')} still hold it down`;
@@ -352,6 +360,7 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
   if (was?.up && (unassessed || !was.unassessed)) return was;
   if (was?.up) return { up: true, reason: v.reason, since: was.since };
   if (unassessed) return { up: true, reason: `${node} not assessed yet: answered as up until it is (unknown is not failed)`, since: now, unassessed };
+  if (was && !recent) return was;
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
 }
