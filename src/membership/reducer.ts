@@ -247,7 +247,12 @@ function evaluate(step: Step, now: number, full = false): Step {
     effects.push({ type: 'quorum', hasMajority, reason });
   }
 
-  // Verdicts kept through a spell in the minority are stale: rejoining, as at start, re-derives them.
+  // Verdicts kept through a spell in the minority are stale: rejoining, as at start, re-derives them:
+  // a node heard again comes up without a hold-down of this agent's (peers still in one hold it
+  // down). A node found down is not re-derived from 'unknown': up → down is a failure like any
+  // other, counted as a flap by the flap history this agent kept, as its peers count it, and down
+  // stays down with the hold-down it has. Re-deriving it from scratch gave this agent a shorter
+  // hold-down than its peers', which the cluster then waited for anyway (issue 10, lab: isolate).
   const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
   const verdicts = new Map<string, NodeVerdict>();
@@ -257,7 +262,7 @@ function evaluate(step: Step, now: number, full = false): Step {
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
     const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
-    const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
+    const from: NodeVerdict = rejoined && assessment.kind === 'heard' ? { ...before, state: 'unknown' } : before;
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
