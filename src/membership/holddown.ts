@@ -45,7 +45,9 @@ export function applyAssessment(v: NodeVerdict, a: Assessment, now: number, timi
     }
     case 'heard': {
       if (v.state === 'up') return v.heardSince === undefined ? v : { ...v, heardSince: undefined };
-      if (v.state === 'unknown') return { state: 'up', since: now, reason: a.reason, holdDownMs: v.holdDownMs };
+      // recoveredAt kept: an agent back from the minority re-derives its verdicts from 'unknown', and
+      // forgetting a node's recent recovery there would give it a shorter hold-down than its peers.
+      if (v.state === 'unknown') return { state: 'up', since: now, reason: a.reason, holdDownMs: v.holdDownMs, recoveredAt: v.recoveredAt };
       const heardSince = v.heardSince ?? now;
       // Stale: still heard within downAfter but not lately, perhaps dead; the count goes on, the end waits.
       if (now - heardSince < v.holdDownMs || a.stale) return v.heardSince === heardSince ? v : { ...v, heardSince };

@@ -247,7 +247,12 @@ function evaluate(step: Step, now: number, full = false): Step {
     effects.push({ type: 'quorum', hasMajority, reason });
   }
 
-  // Verdicts kept through a spell in the minority are stale: rejoining, as at start, re-derives them.
+  // Verdicts kept through a spell in the minority are stale: rejoining, as at start, re-derives them:
+  // a node heard again comes up without a hold-down of this agent's (peers still in one hold it
+  // down). A node found down is not re-derived from 'unknown': up → down is a failure like any
+  // other, counted as a flap by the flap history this agent kept, as its peers count it, and down
+  // stays down with the hold-down it has. Re-deriving it from scratch gave this agent a shorter
+  // hold-down than its peers', which the cluster then waited for anyway (issue 10, lab: isolate).
   const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
   const verdicts = new Map<string, NodeVerdict>();
@@ -257,13 +262,14 @@ function evaluate(step: Step, now: number, full = false): Step {
   for (const n of config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
     const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
-    const from: NodeVerdict = rejoined && assessment.kind !== 'undecided' ? { ...before, state: 'unknown' } : before;
+    const from: NodeVerdict = rejoined && assessment.kind === 'heard' ? { ...before, state: 'unknown' } : before;
     const after = applyAssessment(from, assessment, now, config.peer);
     verdicts.set(n.name, after);
     if (after !== before) changed = true;
 
     const was = state.published.get(n.name);
-    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), now);
+    const recent = assessment.kind === 'heard' && !assessment.stale;
+    const next = publish(n.name, after, was, holdersDown(matrix, state.self, n.name), recent, now);
     if (next) published.set(n.name, next);
     if (next !== was) {
       publishedChanged = true;
@@ -341,8 +347,15 @@ function calmRow(row: Row, config: ClusterConfig): boolean {
  * heard it is answered with its own address for at most downAfter, the exposure of any new failure.
  * Not serving until every node is decided would instead keep a restarted agent silent for downAfter
  * whenever one node is really down.
+ *
+ * `recent`: a majority heard the node within 2.5 intervals now. Coming back up from a hold-down
+ * needs it at the moment of publishing, not only when this agent's own hold-down ended: the last
+ * holder is often the node itself (a restarted node records itself down from the peers' first
+ * rows, so its hold-down of itself ends a round trip after theirs), and a node killed in that gap
+ * stops holding itself down only when its last row goes stale, downAfter after the kill (issue 10,
+ * restart storm: a dead address published 1.08 s after the kill).
  */
-function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], now: number): Published | undefined {
+function publish(node: string, v: NodeVerdict, was: Published | undefined, holders: readonly string[], recent: boolean, now: number): Published | undefined {
   if (v.state === 'down') return was && !was.up && was.reason === v.reason ? was : { up: false, reason: v.reason, since: v.since };
   if (holders.length > 0) {
     const reason = `${node} held down: ${holders.join(', ')} still hold it down`;
@@ -352,6 +365,7 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
   if (was?.up && (unassessed || !was.unassessed)) return was;
   if (was?.up) return { up: true, reason: v.reason, since: was.since };
   if (unassessed) return { up: true, reason: `${node} not assessed yet: answered as up until it is (unknown is not failed)`, since: now, unassessed };
+  if (was && !recent) return was;
   const waited = was?.heldBy ? `; waited for ${was.heldBy.join(', ')} to end the hold-down` : '';
   return { up: true, reason: `${v.reason}${waited}`, since: now };
 }

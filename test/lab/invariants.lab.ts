@@ -114,6 +114,29 @@ describe('one-way link visibility check', () => {
   });
 });
 
+describe('lab invariants: a heal followed by another fault', () => {
+  it('(5) an agent killed after the heal does not count against it; its own restart is judged by its own heal', () => {
+    // node1 restarted at 0.3 s and never failed over; node3 killed at 2.2 s, back at 5.2 s, answering
+    // at 5.5 s (the clock scenarios). node1 healed at once; node3's heal is its own.
+    const m = healthy();
+    for (const n of ['node1', 'node2', 'node3']) set(m, 'node3', n, 2200, 'TIMEOUT');
+    for (const a of ['node1', 'node2']) set(m, a, 'node3', 3300, A(1));
+    for (const n of ['node1', 'node2', 'node3']) set(m, 'node3', n, 5500, A(Number(n.slice(4))));
+    for (const a of ['node1', 'node2']) set(m, a, 'node3', 8000, A(3));
+    const truth = {
+      faulted: ['node1', 'node3'],
+      unreachable: [{ node: 'node1', from: T0, to: T0 + 300 }, { node: 'node3', from: T0 + 2200, to: T0 + 5200 }],
+      heals: [{ node: 'node1', at: T0 + 300, holdDownMs: 3000 }, { node: 'node3', at: T0 + 5200, holdDownMs: 3000 }],
+    };
+    expect(run(m, truth).violations.filter((v: { invariant: number }) => v.invariant === 5)).toEqual([]);
+    // node3's own heal is still judged by every agent: answered with its own address too late, it breaks (5).
+    for (const a of ['node1', 'node2']) set(m, a, 'node3', 8000, A(1));
+    for (const a of ['node1', 'node2']) set(m, a, 'node3', 9500, A(3));
+    const r = run(m, truth).violations.filter((v: { invariant: number }) => v.invariant === 5);
+    expect(r.map((v: { message: string }) => v.message.split(' healed')[0])).toEqual(['node3']);
+  });
+});
+
 describe('lab invariants: a heal that does not last', () => {
   it('(5) a node answered with its own address for a moment, then failed over for good', () => {
     const m = healthy();

@@ -200,7 +200,12 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
   for (const h of truth.heals ?? []) {
     const bound = (h.holdDownMs ?? upAfter) + 1000;
     const own = addrOf.get(h.node);
-    const self = (t) => nodes.every((a) => valueAt(a.name, h.node, t) === own && valueAt(a.name, nsOf.get(h.node), t) === own);
+    // Judged by the agents the scenario leaves running after the heal: one it kills later (the clock
+    // scenarios kill a second node 1 s after the first came back) answers nothing, and its own
+    // restart is a heal of its own; counting its silence here reported a restart that no agent
+    // ever failed over as a 5 s re-admission (the killed agent's restart plus its start).
+    const judges = nodes.filter((a) => a.name === h.node || !unreachable.some((u) => u.node === a.name && (u.to ?? Infinity) > h.at));
+    const self = (t) => judges.every((a) => valueAt(a.name, h.node, t) === own && valueAt(a.name, nsOf.get(h.node), t) === own);
     let at;
     for (let i = grid.length - 1; i >= 0 && grid[i] >= h.at && self(grid[i]); i--) at = grid[i];
     figures.recoveryMs.push(at === undefined ? null : at - h.at);

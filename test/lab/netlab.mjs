@@ -551,12 +551,16 @@ export class Lab {
   }
 
   /**
-   * The hold-down a peer applies to `name` (status API), or undefined. Read it once the node is
-   * back: a verdict keeps the hold-down it last applied, so this is the one the recovery waited.
+   * The hold-down the cluster applies to `name`: the longest any running peer reports (status API),
+   * or undefined. Flap histories differ between agents (a restarted agent has none), and an agent
+   * publishes a node up only once no peer still holds it down, so the longest is the one every
+   * agent's answers wait for; one peer's may be shorter. Read it once the node is back: a verdict
+   * keeps the hold-down it last applied, so this is the one the recovery waited.
    */
   holdDownOf(name) {
-    const peer = this.nodes.find((n) => n.name !== name && this.agents.get(n.name) && !this.agents.get(n.name).proc.exited);
-    return peer ? this.status(peer.name)?.nodes?.find((n) => n.name === name)?.holdDownMs : undefined;
+    const peers = this.nodes.filter((n) => n.name !== name && this.agents.get(n.name) && !this.agents.get(n.name).proc.exited);
+    const all = peers.map((p) => this.status(p.name)?.nodes?.find((n) => n.name === name)?.holdDownMs).filter((ms) => typeof ms === 'number');
+    return all.length ? Math.max(...all) : undefined;
   }
 
   metrics(name) {

@@ -226,7 +226,6 @@ export const SCENARIOS = [
   {
     id: 'restart-storm',
     title: 'restart storm: 5 kills -9 of one node in about 20 s, each late in the restarted node\'s hold-down',
-    knownDefect: 'restart storm: a hold-down finishes after the node was killed (it still counts as heard within downAfter), so majority agents switch to the dead address',
     async run(lab, { seq }) {
       const x = target(lab, seq);
       const unreachable = [];
