@@ -1,7 +1,7 @@
 // The fault lab on 3 and 5 nodes (npm run test:faults; root). Each scenario is one test: it breaks
 // the cluster, undoes the fault, and fails with the invariant and the timeline that broke it.
-// Scenarios marked "known defect" find defects of the current code that other branches fix; they
-// are expected to fail until those branches are merged (test/lab/README.md).
+// Scenarios marked "regression" found a defect of an earlier version and keep guarding its fix
+// (test/lab/README.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcNetnsLeft, labNamespaces, labUnavailable, netemAvailable } from './netlab.mjs';
 import { failureText, LabSession, markdownTable, summarize } from './runner.mjs';
@@ -43,7 +43,7 @@ describe('fault lab', () => {
       for (const u of unavailableScenarios({ netem: NETEM })) it.skip(`${u.id}: ${u.title} — not run: ${u.reason}`, () => undefined);
 
       for (const s of scenariosFor(size, ONLY, { netem: NETEM })) {
-        const title = `${s.id}: ${s.title}${s.knownDefect ? ` [known defect, fails until fixed: ${s.knownDefect}]` : ''}`;
+        const title = `${s.id}: ${s.title}${s.regressionOf ? ` [regression: ${s.regressionOf}]` : ''}`;
         it(title, async () => {
           if (session.broken) throw new Error('an earlier scenario left the lab broken');
           const n = s.coldStart ? 1 : TRIALS;

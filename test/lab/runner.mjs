@@ -54,7 +54,7 @@ export class LabSession {
   async run(scenario, trial = 0) {
     const lab = this.lab;
     const ctx = { trial, seq: this.seq++, dir: this.dir, lossSeconds: this.lossSeconds };
-    const result = { id: scenario.id, size: this.size, trial, knownDefect: scenario.knownDefect ?? null, violations: [], figures: {} };
+    const result = { id: scenario.id, size: this.size, trial, regressionOf: scenario.regressionOf ?? null, violations: [], figures: {} };
     let from;
     try {
       if (scenario.coldStart) {
@@ -165,7 +165,7 @@ export function summarize(results) {
   for (const r of results) {
     const key = `${r.id}|${r.size}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { scenario: r.id, size: r.size, trials: 0, passed: 0, knownDefect: r.knownDefect, failover: [], falseFailovers: 0, disagreements: 0, longestDisagreementMs: 0, refusedAfter: [], majorityRefusedMs: 0, clientOutage: [], recovery: [], broken: new Set(), errors: 0, extra: {} }));
+    if (!row) rows.set(key, (row = { scenario: r.id, size: r.size, trials: 0, passed: 0, regressionOf: r.regressionOf, failover: [], falseFailovers: 0, disagreements: 0, longestDisagreementMs: 0, refusedAfter: [], majorityRefusedMs: 0, clientOutage: [], recovery: [], broken: new Set(), errors: 0, extra: {} }));
     row.trials++;
     if (!r.error && r.violations.length === 0) row.passed++;
     if (r.error) row.errors++;
@@ -191,7 +191,7 @@ export function summarize(results) {
     trials: r.trials,
     passed: r.passed,
     errors: r.errors,
-    knownDefect: r.knownDefect,
+    regressionOf: r.regressionOf,
     brokenInvariants: [...r.broken].sort(),
     failoverMedianMs: med(r.failover),
     failoverWorstMs: max(r.failover),
@@ -218,9 +218,9 @@ export function markdownTable(rows) {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario}${r.knownDefect ? ' ¹' : ''} | ${r.size} | ${r.passed}/${r.trials}${r.errors ? ` (${r.errors} errors)` : ''} | ${r.brokenInvariants.join(', ') || '–'} | ${ms(r.failoverMedianMs)} / ${ms(r.failoverWorstMs)}${r.failoverMissed ? ` (${r.failoverMissed} never)` : ''} | ${r.falseFailovers} | ${r.disagreementWindows} (${r.disagreementWindowsBroken}, ${ms(r.longestDisagreementMs)}) | ${ms(r.refusedAfterMedianMs)} / ${ms(r.refusedAfterWorstMs)} | ${ms(r.majorityRefusedMs)} | ${ms(r.clientOutageMedianMs)} / ${ms(r.clientOutageWorstMs)} | ${ms(r.recoveryWorstMs)} |`,
+      `| ${r.scenario}${r.regressionOf ? ' ¹' : ''} | ${r.size} | ${r.passed}/${r.trials}${r.errors ? ` (${r.errors} errors)` : ''} | ${r.brokenInvariants.join(', ') || '–'} | ${ms(r.failoverMedianMs)} / ${ms(r.failoverWorstMs)}${r.failoverMissed ? ` (${r.failoverMissed} never)` : ''} | ${r.falseFailovers} | ${r.disagreementWindows} (${r.disagreementWindowsBroken}, ${ms(r.longestDisagreementMs)}) | ${ms(r.refusedAfterMedianMs)} / ${ms(r.refusedAfterWorstMs)} | ${ms(r.majorityRefusedMs)} | ${ms(r.clientOutageMedianMs)} / ${ms(r.clientOutageWorstMs)} | ${ms(r.recoveryWorstMs)} |`,
     );
   }
-  lines.push('', '¹ finds a defect of the current code that another branch fixes (test/lab/README.md).');
+  lines.push('', '¹ the regression test of a defect it found in an earlier version (test/lab/README.md).');
   return lines.join('\n');
 }

@@ -3,9 +3,8 @@
 // `teardown` run outside the checked window (e.g. restarting a node under a fake clock and back);
 // the runner waits for the whole cluster to answer normally before every scenario.
 //
-// `knownDefect`: the scenario finds a defect of the current code that another branch fixes; it is
-// expected to fail until that branch is merged (listed in test/lab/README.md). The invariants are
-// not relaxed for it.
+// `regressionOf`: the defect this scenario found in an earlier version (fixed since); it stays as
+// the regression test for it (listed in test/lab/README.md).
 import { sleep, TIMING } from './netlab.mjs';
 
 const { downAfter, upAfter } = TIMING;
@@ -24,7 +23,7 @@ export const SCENARIOS = [
   {
     id: 'start',
     title: 'cold start of every agent, polled from the first answer',
-    knownDefect: 'start/restart: an agent serves before it has a verdict on every node (failover targets for healthy nodes)',
+    regressionOf: 'start/restart: an agent serves before it has a verdict on every node (failover targets for healthy nodes)',
     coldStart: true,
     async run(lab) {
       await lab.startAgents();
@@ -36,7 +35,7 @@ export const SCENARIOS = [
   {
     id: 'kill',
     title: 'kill -9 of a node (agent and Redis) for 4 s, then restart',
-    knownDefect: 'start/restart: the restarted agent answers failover targets for healthy nodes before it has a verdict',
+    regressionOf: 'start/restart: the restarted agent answers failover targets for healthy nodes before it has a verdict',
     async run(lab, { seq }) {
       const x = target(lab, seq);
       const at = lab.kill(x);
@@ -77,7 +76,7 @@ export const SCENARIOS = [
   {
     id: 'isolate',
     title: 'one node cut off from its peers and the client for 5 s, then healed',
-    knownDefect: 'heal after isolation: the rejoining node answers its own name with its own address during its hold-down while the majority answers the failover target',
+    regressionOf: 'heal after isolation: the rejoining node answers its own name with its own address during its hold-down while the majority answers the failover target',
     async run(lab, { seq }) {
       const x = target(lab, seq);
       const at = lab.partition([x]);
@@ -100,7 +99,7 @@ export const SCENARIOS = [
     id: 'split-2+3',
     title: 'a 2+3 split for 5 s, then healed',
     sizes: [5],
-    knownDefect: 'heal after split: a rejoining node answers its own name with its own address during its hold-down',
+    regressionOf: 'heal after split: a rejoining node answers its own name with its own address during its hold-down',
     async run(lab, { seq }) {
       const side = [target(lab, seq), target(lab, seq, 1)];
       const at = lab.partition(side);
@@ -122,7 +121,7 @@ export const SCENARIOS = [
   {
     id: 'one-way',
     title: 'one-way link for 6 s: A→B dropped, B→A fine',
-    knownDefect: 'one-way link visibility: no log line or metric says that B does not hear A',
+    regressionOf: 'one-way link visibility: no log line or metric says that B does not hear A',
     async run(lab, { seq }) {
       const from = target(lab, seq);
       const to = target(lab, seq, 1);
@@ -157,10 +156,10 @@ export const SCENARIOS = [
   ].map(([id, clock]) => ({
     id,
     title: `one agent restarted with its clock ${clock} (faketime); then another node is killed and restarted`,
-    knownDefect: [
-      'start/restart: restarted agents answer failover targets for healthy nodes',
-      ...(clock.startsWith('+') ? ['the SOA serial follows the fast clock (issue 10)'] : []),
-      ...(clock.startsWith('-') ? ['issue 8 item 2: incarnations are wall-clock time, so a node restarted with its clock behind its previous boot is dropped as a replay'] : []),
+    regressionOf: [
+      'start/restart: restarted agents answered failover targets for healthy nodes',
+      ...(clock.startsWith('+') ? ['the SOA serial followed the fast clock (issue 10)'] : []),
+      ...(clock.startsWith('-') ? ['issue 8 item 2: incarnations were wall-clock time, so a node restarted with its clock behind its previous boot was dropped as a replay'] : []),
     ].join('; '),
     async run(lab, { seq }) {
       const x = target(lab, seq);
