@@ -12,11 +12,18 @@
 // Writes a markdown table and JSON to bench/results/. Root only.
 //
 //   npm run bench:scale [-- --sizes 3,9,17 --kills 3 --rest-seconds 10]
+//   npm run bench:scale -- --sim [...]   the simulated sizes instead: bench/scale-sim.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, labUnavailable, REPO, sleep } from '../test/lab/netlab.mjs';
+
+// --sim: the simulated half (33 and 64 nodes in one process, virtual clock; no root, no lab).
+if (process.argv.includes('--sim')) {
+  const r = spawnSync(process.execPath, [join(REPO, 'bench/scale-sim.mjs'), ...process.argv.slice(2).filter((a) => a !== '--sim')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -72,3 +72,38 @@ describe('the largest heartbeat', () => {
     expect(sent[0]).toBeLessThan(MAX_HEARTBEAT_LENGTH);
   });
 });
+
+/**
+ * Issue 10's goal at the largest size the config allows: a 64-node cluster forms and fails over
+ * within 1.5 s (LAN profile). bench/scale-sim.mjs measures the same with the starts out of phase.
+ */
+describe('64 nodes, simulated', () => {
+  it('form, and fail over one killed node in every survivor’s view and zone inputs, within 1.5 s', () => {
+    const c = new SimCluster(makeConfig(64), { delayMs: 1 });
+    c.startAll();
+    const all = () =>
+      c.live().every((a) => {
+        const v = c.view(a);
+        return v.serving && v.nodes.every((n) => n.up);
+      });
+    const formMs = c.runUntil(all, 5000, 25); // 64 views per check: coarse steps keep the test quick
+    expect(formMs).toBeDefined();
+    expect(formMs!).toBeLessThanOrEqual(1500);
+    c.run(4000); // at rest: no hold-down or startup state left
+    expect(all()).toBe(true);
+    c.run(137); // kill mid-interval rather than on a tick
+    c.kill('node7');
+    const failoverMs = c.runUntil(
+      () =>
+        c.live().every((a) => {
+          const target = new Map(c.inputs(a).nodeTargets).get('node7');
+          return c.state(a, 'node7') !== 'up' && c.view(a).nodes.find((n) => n.name === 'node7')!.up === false && target !== undefined && target !== 'node7';
+        }),
+      5000,
+      25,
+    );
+    expect(failoverMs).toBeDefined();
+    expect(failoverMs!).toBeLessThanOrEqual(1500);
+    c.stopAll();
+  }, 60_000);
+});
