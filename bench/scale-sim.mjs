@@ -8,7 +8,8 @@
 //     and → every survivor's zone inputs (failover/zone-inputs.ts) answer its name with a live node;
 //   - at rest (--seconds virtual seconds, --repeats times): CPU per agent as a share of one core
 //     (process CPU time / (virtual time × N); the range over the repeats, since the machine may be
-//     loaded), peer bytes per agent per second, and the largest heartbeat seen on any run.
+//     loaded), peer bytes per agent per second, and the largest heartbeat seen on any run; then CPU
+//     per agent with one node down (--down-seconds virtual seconds, once).
 // The config refuses more than 64 nodes (a heartbeat must fit 1,200 bytes), so 65 and 129 are
 // reported as refused. Writes a markdown table and JSON to bench/results/.
 //
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '30' },
     repeats: { type: 'string', default: '3' },
+    'down-seconds': { type: 'string', default: '2' },
     step: { type: 'string', default: '5' },
     out: { type: 'string', default: join(root, 'bench/results') },
     json: { type: 'boolean', default: false },
@@ -34,7 +36,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:scale:sim [-- --sizes 17,33,64,65,129 --kills 3 --seconds 30 --repeats 3 --step 5 --out DIR --json]');
+  console.log('usage: npm run bench:scale:sim [-- --sizes 17,33,64,65,129 --kills 3 --seconds 30 --repeats 3 --down-seconds 2 --step 5 --out DIR --json]');
   process.exit(0);
 }
 if (!existsSync(join(root, 'dist/membership/runtime.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
@@ -140,8 +142,19 @@ function run(n) {
     cpu.push((100 * (c.user + c.system)) / 1000 / (SECONDS * 1000 * n));
     bps.push(bytes / SECONDS / n);
   }
+  // The same with one node down (stopped, its verdict long settled): the reducer's calm path, which
+  // skips the verdicts while every node is up and heard, no longer applies.
+  members[n - 1].stop();
+  clock.advance(cfg.peer.downAfterMs + 2000);
+  const DOWN = Number(args['down-seconds']);
+  const d0 = process.cpuUsage();
+  clock.advance(DOWN * 1000);
+  const d = process.cpuUsage(d0);
+  const cpuOneDown = +((100 * (d.user + d.system)) / 1000 / (DOWN * 1000 * (n - 1))).toFixed(2);
+  log(`${n} nodes: CPU per agent with one node down ${cpuOneDown} %`);
   for (const m of members) m.stop();
   return {
+    cpuPercentPerAgentOneDown: cpuOneDown,
     nodes: n,
     intervalMs: interval,
     downAfterMs: cfg.peer.downAfterMs,
@@ -160,12 +173,12 @@ const results = args.sizes.split(',').map(Number).map(run);
 const s2 = (ms) => (ms === null || ms === undefined ? 'never' : `${(ms / 1000).toFixed(3)} s`);
 const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 const table = [
-  '| nodes | formation | failover: down in every view (median; each kill) | failover: answered elsewhere (median) | CPU % of a core per agent at rest (range) | bytes/s per agent | largest heartbeat |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| nodes | formation | failover: down in every view (median; each kill) | failover: answered elsewhere (median) | CPU % of a core per agent at rest (range) | … with one node down | bytes/s per agent | largest heartbeat |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map((r) =>
     r.refused
-      ? `| ${r.nodes} | refused by the config: ${r.refused} | | | | | |`
-      : `| ${r.nodes} | ${s2(r.formMs)} | ${s2(r.failoverDownMedianMs)} (${r.failovers.map((f) => f.downMs ?? 'never').join(', ')} ms) | ${s2(r.failoverAnsweredMedianMs)} | ${range(r.cpuPercentPerAgent)} | ${r.bytesPerAgentPerSecond} | ${r.largestHeartbeat} B |`,
+      ? `| ${r.nodes} | refused by the config: ${r.refused} | | | | | | |`
+      : `| ${r.nodes} | ${s2(r.formMs)} | ${s2(r.failoverDownMedianMs)} (${r.failovers.map((f) => f.downMs ?? 'never').join(', ')} ms) | ${s2(r.failoverAnsweredMedianMs)} | ${range(r.cpuPercentPerAgent)} | ${r.cpuPercentPerAgentOneDown} | ${r.bytesPerAgentPerSecond} | ${r.largestHeartbeat} B |`,
   ),
 ].join('\n');
 const started = new Date().toISOString();
