@@ -179,7 +179,10 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
 
   discoveryMetrics(registry, () => src.discoveryStats?.());
 
-  collectDefaultMetrics({ register: registry });
+  // Node's event-loop delay histogram samples with a libuv timer every `eventLoopMonitoringPrecision`
+  // ms; prom-client's default of 10 ms woke an idle agent 100 times a second, more than 17 peers'
+  // heartbeats do (issue 10: CPU at rest). 100 ms still catches any stall that long or longer.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   return registry;
 }
 

@@ -7,6 +7,13 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Where now falls in a period of `periodMs` that every node's clock shares (the wall clock modulo
+   * the period), in [0, periodMs). Only lines heartbeats up (see runtime.ts tickDelay); it orders
+   * nothing, so a clock that is off or steps costs alignment, never correctness. Optional: virtual
+   * clocks leave it out and tick every interval from their start.
+   */
+  phase?(periodMs: number): number;
 }
 
 /** Opaque to callers; each clock knows what its handles are. */
@@ -21,6 +28,7 @@ export const realClock: Clock = {
     return t;
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  phase: (periodMs) => ((Date.now() % periodMs) + periodMs) % periodMs,
 };
 
 interface FakeTimer {

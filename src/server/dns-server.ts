@@ -4,6 +4,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClusterDnsError } from '../errors';
 import type { AnswerTable } from '../zone/compile';
+import { literalLookup } from '../net/literal-lookup';
 import { Guard, type RateLimitConfig } from './guard';
 import { Responder, type Transport } from './responder';
 import { LATENCY_SAMPLE_EVERY, QueryStats } from './stats';
@@ -231,10 +232,6 @@ export class DnsServer {
  * Replies go to the address a query came from, always an IP literal: answering the lookup at once
  * saves the default lookup's deferred callback on every send.
  */
-function literalLookup(address: string, _opts: unknown, cb: (err: null, address: string, family: number) => void): void {
-  cb(null, address, isIPv6(address) ? 6 : 4);
-}
-
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): ClusterDnsError {
   const hint =
     err.code === 'EADDRINUSE'

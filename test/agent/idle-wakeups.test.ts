@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterYaml, TestCluster } from '../helpers/cluster';
+
+/**
+ * What an idle agent costs is mostly waking up (issue 10: 2.4 % of a core per agent at rest at 17
+ * nodes, nearly all of it outside the protocol). Two things woke it needlessly: prom-client's
+ * event-loop-delay histogram sampling every 10 ms (100 wake-ups a second), and heartbeats arriving
+ * one at a time at random phases (one wake-up per peer per interval). Now the histogram samples
+ * every 100 ms and agents send on the shared clock's interval boundaries (runtime.ts tickDelay), so
+ * a receiver reads its peers' heartbeats in a burst. Counted here as the main thread's context
+ * switches (/proc), which no load on the machine can make fewer of than the work needs.
+ * Five agents on 127.0.140.1–5.
+ */
+
+const PORT = 5740;
+const nodes = [1, 2, 3, 4, 5].map((i) => ({ name: `node${i}`, address: `127.0.140.${i}` }));
+let cluster: TestCluster;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function allUp(address: string): Promise<boolean> {
+  const text = await (await fetch(`http://${address}:${PORT + 2}/metrics`)).text();
+  return nodes.every((n) => text.includes(`clusterdns_node_up{node="${n.name}"} 1`));
+}
+
+/** Voluntary + involuntary context switches of a process's main thread. */
+function switches(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]);
+}
+
+beforeAll(async () => {
+  cluster = new TestCluster(clusterYaml({ dnsPort: PORT, nodes }));
+  await Promise.all(nodes.map((n) => cluster.startAgent(n.name)));
+  const end = Date.now() + 20_000;
+  while (!(await Promise.all(nodes.map((n) => allUp(n.address))).catch(() => [false])).every(Boolean)) {
+    if (Date.now() > end) throw new Error('the cluster did not come up');
+    await sleep(100);
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await cluster?.cleanup();
+});
+
+describe('an idle agent', () => {
+  it('wakes up about a dozen times a second with four peers, not a hundred', async () => {
+    await sleep(2000); // formation's extra heartbeats are over
+    const pids = nodes.map((n) => cluster.agents.get(n.name)!.pid);
+    const before = pids.map(switches);
+    const t0 = performance.now();
+    await sleep(5000);
+    const seconds = (performance.now() - t0) / 1000;
+    const perSecond = pids.map((p, i) => (switches(p) - before[i]) / seconds).sort((a, b) => a - b);
+    // 4 ticks + 10 delay samples + a few bursts of 4 heartbeats a second; before: 100 + 16 + 4.
+    expect(perSecond[2], `main-thread wake-ups per second, per agent: ${perSecond.map((x) => x.toFixed(0)).join(', ')}`).toBeLessThan(40);
+    // Still every heartbeat arrives: nothing was saved by not listening.
+    expect((await Promise.all(nodes.map((n) => allUp(n.address)))).every(Boolean)).toBe(true);
+  }, 20_000);
+});
