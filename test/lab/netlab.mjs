@@ -8,13 +8,19 @@
 // Faults are nftables rules in the nodes' namespaces (one `inet cdlab` table per node with an input
 // and an output chain) and signals to the agents' processes; heal() flushes every rule.
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, appendFileSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(REPO, 'bin/clusterdns.js');
+/**
+ * The Node flags of the installed command's shebang (`#!/usr/bin/env -S node …`), which
+ * deploy/clusterdns.service runs with too: lab agents run as deployed, so bench:scale's RSS is what
+ * a user gets (without the young-generation cap, formation on a busy machine grew it ~15 MB).
+ */
+const NODE_FLAGS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((w) => w.startsWith('--'));
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const ZONE = 'cluster.lab.example';
@@ -447,7 +453,7 @@ export class Lab {
       if (clock) env.FAKETIME = clock;
       if (clockFile) Object.assign(env, { FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1' });
     }
-    const p = this.start(`agent-${name}`, n.ns, [process.execPath, CLI, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
+    const p = this.start(`agent-${name}`, n.ns, [process.execPath, ...NODE_FLAGS, CLI, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
     const rec = { proc: p, startedAt: this.mark('agent start', { node: name, clock: clock ?? (clockFile ? 'file' : undefined) }), listeningAt: undefined };
     this.agents.set(name, rec);
     await p.waitFor(/"event":"listening"/, 15_000);
