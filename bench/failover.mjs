@@ -139,6 +139,10 @@ async function runCluster(size) {
     const victim = Math.floor(Math.random() * size);
     const name = names[victim];
     const survivors = all.filter((_, i) => i !== victim);
+    // Failures do not wait for a heartbeat: kill at a random moment of the interval. Agents send on
+    // the shared clock's interval boundaries and the recovery just seen ended on one, so killing at
+    // once would always kill just after a heartbeat (the slowest case).
+    await new Promise((r) => setTimeout(r, Math.random() * 1000));
     const killedAt = performance.now();
     process.kill(-agents.get(name).pid, 'SIGKILL');
     failover.push(await until(survivors, `${name}.cluster.test`, (a) => a?.length === 1 && survivors.includes(a[0]), killedAt));

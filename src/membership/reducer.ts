@@ -14,6 +14,8 @@ import { assess, majorityOf } from './verdict';
 
 export type MembershipEvent =
   | { readonly type: 'tick' }
+  /** Half an interval after each tick: what time alone changed, found away from the send burst (runtime.ts). */
+  | { readonly type: 'check' }
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'local-health'; readonly health: LocalHealth }
   | { readonly type: 'config'; readonly config: ClusterConfig }
@@ -77,6 +79,10 @@ export function reduce(state: MembershipState, event: MembershipEvent, now: numb
   switch (event.type) {
     case 'tick':
       return checkLinks(evaluate(heartbeat(state, now), now, true), now);
+    case 'check': {
+      const step = checkLinks(evaluate({ state, effects: [] }, now, true), now);
+      return newlySilent(step.state, now) ? merge(step, heartbeat(step.state, now)) : step;
+    }
     case 'message':
       return receive(state, event.bytes, now);
     case 'local-health': {
@@ -183,6 +189,25 @@ function namesOf(config: ClusterConfig): WireNames {
 function missesUs(msg: Heartbeat, state: MembershipState): boolean {
   const obs = msg.heard.get(state.self);
   return obs !== undefined && obs.ageMs >= 1.5 * state.config.peer.intervalMs;
+}
+
+/**
+ * A peer went silent here within the last interval and is not down yet: the 'check' sends a
+ * heartbeat at once, so every peer has this agent's silent vote half an interval after the silence
+ * began instead of with the next tick. Agents send on common boundaries (runtime.ts tickDelay), and
+ * a dead node's last heartbeat arrived just after one: at each later boundary its silence is a few
+ * ms short of a whole number of intervals, so the rows sent there still say "heard", and the
+ * majority formed only a full interval after downAfter. Once per silence (the window is one
+ * interval, and checks come one interval apart); nothing is sent while every peer is heard.
+ */
+function newlySilent(state: MembershipState, now: number): boolean {
+  const { downAfterMs, intervalMs } = state.config.peer;
+  for (const [name, p] of state.peers) {
+    if (p.lastHeardAt === undefined) continue;
+    const age = now - p.lastHeardAt;
+    if (age >= downAfterMs && age < downAfterMs + intervalMs && state.verdicts.get(name)?.state !== 'down') return true;
+  }
+  return false;
 }
 
 /** `later` was computed from `earlier.state`: keep its state, concatenate the effects. */

@@ -52,6 +52,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private readonly getLocalHealth: () => LocalHealth;
   private readonly bootIds: () => BootId;
   private timer: TimerHandle | undefined;
+  private checkTimer: TimerHandle | undefined;
   private running = false;
 
   constructor(opts: MembershipOptions) {
@@ -83,7 +84,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   stop(): Promise<void> {
     this.running = false;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.checkTimer !== undefined) this.clock.clearTimeout(this.checkTimer);
+    this.timer = this.checkTimer = undefined;
     return Promise.resolve(this.transport.close());
   }
 
@@ -117,7 +119,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private tick(): void {
     if (!this.running) return;
     // Scheduled first, so a throwing 'view' listener cannot stop the heartbeats.
-    this.timer = this.clock.setTimeout(() => this.tick(), tickDelay(this.state.config.peer.intervalMs, this.clock.phase?.(this.state.config.peer.intervalMs)));
+    const { intervalMs } = this.state.config.peer;
+    this.timer = this.clock.setTimeout(() => this.tick(), tickDelay(intervalMs, this.clock.phase?.(intervalMs)));
+    // Silence crosses downAfter on a tick boundary, where every agent sends and evaluates at once: a
+    // dead node's last heartbeat arrived a few ms after the boundary downAfter ago, so at the
+    // boundary it is not quite silent yet and was found an interval later (+250 ms failover). A
+    // second look half an interval on finds it then, away from the burst.
+    if (this.clock.phase) this.checkTimer = this.clock.setTimeout(() => this.running && this.dispatch({ type: 'check' }), intervalMs / 2);
     const health = safeHealth(this.getLocalHealth);
     // A health change sends its own heartbeat, which stands in for this interval's.
     this.dispatch(sameHealth(health, this.state.localHealth) ? { type: 'tick' } : { type: 'local-health', health });

@@ -30,14 +30,15 @@ describe('tickDelay', () => {
 
 /**
  * A FakeClock with a wall clock `offsetMs` ahead of it (what a node's Date.now() would be), noting
- * when each of its timers runs: a Membership's only timer is its heartbeat tick.
+ * when each heartbeat tick runs: a Membership's timers are its ticks (0.75–1.25 intervals) and
+ * the checks half an interval after each.
  */
-function wallClock(clock: FakeClock, offsetMs: number, ticks: number[]): Clock {
+function wallClock(clock: FakeClock, offsetMs: number, ticks: number[], intervalMs = 250): Clock {
   return {
     now: () => clock.now(),
     setTimeout: (fn, ms) =>
       clock.setTimeout(() => {
-        ticks.push(clock.now());
+        if (ms > intervalMs / 2) ticks.push(clock.now());
         fn();
       }, ms),
     clearTimeout: (h) => clock.clearTimeout(h),
@@ -97,5 +98,44 @@ describe('heartbeats on the shared clock', () => {
     clock.advance(4 * config.peer.intervalMs);
     void m.stop();
     expect(times).toEqual([0, 1, 2, 3, 4].map((i) => 1_000_037 + i * config.peer.intervalMs));
+  });
+});
+
+describe('a silence found half an interval after it began', () => {
+  it('a node dead just after a boundary is down in every view within downAfter + 0.6 intervals of its last heartbeat, not a whole interval later', () => {
+    const config = makeConfig(5);
+    const { intervalMs: interval, downAfterMs } = config.peer;
+    const clock = new FakeClock(1_000_000);
+    const net = new MemoryNetwork(clock, { delayMs: 3 });
+    const members = new Map<string, Membership>();
+    const lastSent = new Map<string, number>();
+    for (const n of config.nodes) {
+      const inner = net.transport(n.name);
+      const m = new Membership({
+        config,
+        self: n.name,
+        transport: { send: (b, to) => (lastSent.set(n.name, clock.now()), inner.send(b, to)), onMessage: (h) => inner.onMessage(h), close: () => inner.close() },
+        clock: wallClock(clock, 0, []),
+        getLocalHealth: () => ({ nodeHealthy: true, services: {} }),
+      });
+      members.set(n.name, m);
+      m.start();
+    }
+    clock.advance(20 * interval + 1); // formed; 1 ms past a boundary, the heartbeats of which are on their way
+    void members.get('node5')!.stop();
+    const last = lastSent.get('node5')!;
+    expect(last % interval).toBe(0);
+    const survivors = [...members].filter(([n]) => n !== 'node5').map(([, m]) => m);
+    let downAt: number | undefined;
+    while (clock.now() < last + 3 * downAfterMs && downAt === undefined) {
+      clock.advance(1);
+      if (survivors.every((m) => m.view().nodes.find((v) => v.name === 'node5')!.up === false)) downAt = clock.now();
+    }
+    expect(downAt, 'node5 never went down').toBeDefined();
+    // Its last heartbeat arrived 3 ms after the boundary: at each later boundary it is 3 ms short of
+    // silent, so without the half-interval check the majority forms at downAfter + 1 interval.
+    expect(downAt! - last).toBeGreaterThanOrEqual(downAfterMs);
+    expect(downAt! - last).toBeLessThanOrEqual(downAfterMs + 0.6 * interval);
+    for (const m of members.values()) void m.stop();
   });
 });
