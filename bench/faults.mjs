@@ -3,6 +3,9 @@
 // namespaces, several trials each, and writes a markdown table and the raw figures as JSON to
 // bench/results/. Needs root, iproute2, nftables, unbound, nsd, redis-server, dnsperf, faketime.
 //
+// The WAN profile's scenarios (`wan-*`) run on a second cluster of each size configured with
+// `peer: { profile: wan }`; `--only wan-kill,wan-loss-5%` runs only those.
+//
 //   npm run bench:faults [-- --sizes 3,5 --trials 3 --loss-seconds 60 --only kill,isolate --keep]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -42,16 +45,18 @@ const log = args.quiet ? () => undefined : (s) => process.stderr.write(`${s}\n`)
 const results = [];
 const started = new Date();
 const netem = netemAvailable();
-const notRun = unavailableScenarios({ netem });
+const notRun = unavailableScenarios({ netem }).filter((u) => !only || only.includes(u.id));
 
-for (const size of sizes) {
-  const session = new LabSession({ size, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
+for (const [size, profile] of sizes.flatMap((size) => ['lan', 'wan'].map((profile) => [size, profile]))) {
+  const scenarios = scenariosFor(size, only, { netem, profile });
+  if (scenarios.length === 0) continue;
+  const session = new LabSession({ size, profile, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
   try {
     await session.open();
-    for (const s of scenariosFor(size, only, { netem })) {
+    for (const s of scenarios) {
       const n = s.coldStart ? 1 : trials;
       for (let trial = 0; trial < n && !session.broken; trial++) {
-        log(`\n=== ${s.id} on ${size} nodes, trial ${trial + 1}/${n}`);
+        log(`\n=== ${s.id} on ${size} nodes (peer ${profile}), trial ${trial + 1}/${n}`);
         const r = await session.run(s, trial);
         results.push(r);
         log(r.error || r.violations.length ? `FAIL\n${failureText(r)}` : `ok ${JSON.stringify(r.figures)}`);
