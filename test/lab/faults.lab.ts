@@ -7,7 +7,7 @@ import { etcNetnsLeft, labNamespaces, labUnavailable, netemAvailable } from './n
 import { failureText, LabSession, markdownTable, summarize } from './runner.mjs';
 import { scenariosFor, unavailableScenarios } from './scenarios.mjs';
 
-const SIZES = (process.env.LAB_SIZES ?? '3,5').split(',').map(Number);
+const SIZES = (process.env.LAB_SIZES ?? '3,5').split(',').filter(Boolean).map(Number);
 // The WAN profile's scenarios run on their own cluster (`peer: { profile: wan }`), on 3 nodes in CI
 // to keep the run short; bench:faults runs them on 3 and 5.
 const WAN_SIZES = (process.env.LAB_WAN_SIZES ?? '3').split(',').filter(Boolean).map(Number);

@@ -704,7 +704,13 @@ export function configText(nodes, profile = 'lan') {
  */
 export function timingOf(configPath) {
   const { loadConfig } = createRequire(import.meta.url)(join(REPO, 'dist/config/load.js'));
-  const c = loadConfig(configPath, {});
+  let c;
+  try {
+    c = loadConfig(configPath, {});
+  } catch (e) {
+    // The loader's ClusterDnsError keeps the reasons in `details`; the message alone says only how many.
+    throw new Error(`${String(e?.message ?? e).replace(/:$/, "")}${e?.details?.length ? `: ${e.details.join('; ')}` : ''}`);
+  }
   return { interval: c.peer.intervalMs, downAfter: c.peer.downAfterMs, upAfter: c.peer.upAfterMs, ttl: c.ttl, negativeTtl: c.negativeTtl };
 }
 
