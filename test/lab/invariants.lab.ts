@@ -102,6 +102,71 @@ describe('lab invariants', () => {
   });
 });
 
+describe('lab invariants with the WAN profile\'s timing (500 ms / 3 s / 10 s)', () => {
+  const wan = { interval: 500, downAfter: 3000, upAfter: 10_000, ttl: 1 };
+  /** node1 killed at 0, failed over to node2 by every survivor at 3.4 s (a WAN detection). */
+  function wanKilled() {
+    const m = healthy();
+    for (const n of ['node1', 'node2', 'node3']) set(m, 'node1', n, 0, 'TIMEOUT');
+    for (const a of ['node2', 'node3']) set(m, a, 'node1', 3400, A(2));
+    return m;
+  }
+  const judge = (t: typeof timing, answers: Map<string, [number, string][]>, truth: object, writes = new Map()) =>
+    [...new Set(check({ nodes, answers, writes, timing: t, window: { from: T0, to: T0 + 20_000 }, truth }).violations.map((v: { invariant: number }) => v.invariant))];
+
+  it('(1) a 3.4 s failover is within the WAN detection (4 s), and breaks the LAN one (1.5 s)', () => {
+    expect(judge(wan, wanKilled(), killTruth)).toEqual([]);
+    expect(judge(timing, wanKilled(), killTruth)).toEqual([1]);
+    // An answer naming the dead node after the WAN detection still breaks (1).
+    const m = wanKilled();
+    set(m, 'node3', 'node1', 4500, A(1));
+    expect(judge(wan, m, killTruth)).toContain(1);
+  });
+
+  it('(5) re-admission within hold-down + 4 intervals (2 s) at WAN timing, + 1 s at LAN timing', () => {
+    const m = wanKilled();
+    for (const a of ['node1', 'node2', 'node3']) set(m, a, 'node1', 5000 + 10_000 + 1600, A(1));
+    const truth = { ...killTruth, unreachable: [{ node: 'node1', from: T0, to: T0 + 5000 }], heals: [{ node: 'node1', at: T0 + 5000, holdDownMs: 10_000 }] };
+    expect(judge(wan, m, truth)).toEqual([]);
+    expect(judge(timing, m, truth)).toContain(5);
+    const late = wanKilled();
+    for (const a of ['node1', 'node2', 'node3']) set(late, a, 'node1', 5000 + 10_000 + 2100, A(1));
+    expect(judge(wan, late, truth)).toEqual([5]);
+  });
+
+  it('(6) the client bound is detection + TTL + 1 s: 6 s at WAN timing, 3.5 s at LAN timing', () => {
+    const writes = new Map([['node1', [] as { t: number; ok: boolean; addr: string }[]]]);
+    for (let t = -1000; t < 20_000; t += 100) if (t < 0 || t > 5500) writes.get('node1')!.push({ t: T0 + t, ok: true, addr: t < 0 ? A(1) : A(2) });
+    const truth = { ...killTruth, client: [{ node: 'node1', at: T0 }] };
+    expect(judge(wan, wanKilled(), truth, writes)).toEqual([]);
+    expect(judge(timing, wanKilled(), truth, writes)).toEqual(expect.arrayContaining([1, 6]));
+    const late = new Map([['node1', writes.get('node1')!.filter((w) => w.t < T0 || w.t > T0 + 6200)]]);
+    expect(judge(wan, wanKilled(), truth, late)).toEqual([6]);
+  });
+});
+
+describe('the lab\'s WAN config', () => {
+  it('writes only peer.profile wan, and the timing the invariants use is the profile\'s, read by the agent\'s own loader', async () => {
+    const { configText, timingOf, TIMING } = await import('./netlab.mjs');
+    const { PEER_PROFILES } = await import('../../src/config/schema');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'cdl-config-'));
+    try {
+      const text = configText(nodes, 'wan');
+      expect(text).toMatch(/peer: \{ port: 7946, profile: wan \}/);
+      expect(text).not.toMatch(/interval|downAfter|upAfter/);
+      writeFileSync(join(dir, 'wan.yaml'), text);
+      expect(timingOf(join(dir, 'wan.yaml'))).toEqual({ interval: PEER_PROFILES.wan.interval, downAfter: PEER_PROFILES.wan.downAfter, upAfter: PEER_PROFILES.wan.upAfter, ttl: 1, negativeTtl: 1 });
+      writeFileSync(join(dir, 'lan.yaml'), configText(nodes, 'lan'));
+      expect(timingOf(join(dir, 'lan.yaml'))).toEqual(TIMING);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('one-way link visibility check', () => {
   it('accepts a log line or a non-zero metric naming both ends, not a down verdict', async () => {
     const { oneWayVisible } = await import('./runner.mjs');

@@ -8,6 +8,7 @@
 // Faults are nftables rules in the nodes' namespaces (one `inet cdlab` table per node with an input
 // and an output chain) and signals to the agents' processes; heal() flushes every rule.
 import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,7 +34,12 @@ export const OBSERVER_ADDR = `${NET}.5`;
 export const nodeAddr = (i) => `${NET}.${10 + i}`;
 const SECRET = 'lab-secret-0123456789abcdef-0123456789abcdef';
 
-/** Lab timing: the agent's defaults (interval 250 ms, downAfter 1 s, upAfter 3 s) and short TTLs. */
+/**
+ * The LAN lab's timing, written into its config as explicit keys: the agent's defaults (interval
+ * 250 ms, downAfter 1 s, upAfter 3 s) and short TTLs. A lab run with a `peer.profile` writes only
+ * the profile; either way the invariants use `lab.timing`, read back from the written config by
+ * the agent's own parser (and checked against every agent's status API once they run).
+ */
 export const TIMING = { interval: 250, downAfter: 1000, upAfter: 3000, ttl: 1, negativeTtl: 1 };
 export const POLL_HZ = 20;
 
@@ -197,10 +203,13 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Lab {
   /**
-   * @param {{ size: number, log?: (s: string) => void, keep?: boolean }} opts
+   * `profile`: 'lan' (default: the LAN timings as explicit keys, TIMING) or a `peer.profile` name
+   * ('wan'), written without interval, downAfter or upAfter so the agent applies the profile's own.
+   * @param {{ size: number, log?: (s: string) => void, keep?: boolean, profile?: 'lan' | 'wan' }} opts
    */
-  constructor({ size, log = () => undefined, keep = false }) {
+  constructor({ size, log = () => undefined, keep = false, profile = 'lan' }) {
     this.size = size;
+    this.profile = profile;
     this.log = log;
     this.keep = keep;
     this.prefix = `cdl-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -286,23 +295,27 @@ export class Lab {
     await this.startPoller();
   }
 
+  /** Writes the cluster config and sets `this.timing` from it (see timingOf). */
   writeConfig() {
-    const t = TIMING;
-    writeFileSync(
-      this.configPath,
-      [
-        `zone: ${ZONE}`,
-        `ttl: ${t.ttl}`,
-        `negativeTtl: ${t.negativeTtl}`,
-        `secret: "${SECRET}"`,
-        'dns: { port: 53 }',
-        `peer: { port: 7946, interval: ${t.interval}ms, downAfter: ${t.downAfter}ms, upAfter: ${t.upAfter}ms }`,
-        'http: { port: 8053 }',
-        'nodes:',
-        ...this.nodes.map((n) => `  - { name: ${n.name}, address: ${n.addr} }`),
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(this.configPath, configText(this.nodes, this.profile));
+    this.timing = timingOf(this.configPath);
+    this.log(`lab ${this.prefix}: peer ${this.profile === 'lan' ? 'timing' : `profile ${this.profile}`}: ${JSON.stringify(this.timing)}`);
+  }
+
+  /**
+   * Every running agent reports (GET /v1/status `peer`) the timing the invariants use; throws
+   * otherwise, since invariants judged with other windows than the agents run would be wrong.
+   */
+  assertTiming() {
+    const want = { intervalMs: this.timing.interval, downAfterMs: this.timing.downAfter, upAfterMs: this.timing.upAfter };
+    for (const n of this.nodes) {
+      const a = this.agents.get(n.name);
+      if (!a || a.proc.exited) continue;
+      const got = this.status(n.name)?.peer;
+      if (!got || got.intervalMs !== want.intervalMs || got.downAfterMs !== want.downAfterMs || got.upAfterMs !== want.upAfterMs) {
+        throw new Error(`${n.name} runs peer timing ${JSON.stringify(got)}, the lab judges with ${JSON.stringify(want)} (from ${this.configPath})`);
+      }
+    }
   }
 
   async startParent() {
@@ -667,6 +680,44 @@ export class Lab {
     if (!this.keep) rmSync(this.dir, { recursive: true, force: true });
     live.delete(this);
   }
+}
+
+/**
+ * The lab's config. LAN: the explicit TIMING keys (as the lab always ran). A profile: only
+ * `profile`, so the agent's PEER_PROFILES decide interval, downAfter and upAfter.
+ */
+export function configText(nodes, profile = 'lan') {
+  const t = TIMING;
+  const peer = profile === 'lan' ? `peer: { port: 7946, interval: ${t.interval}ms, downAfter: ${t.downAfter}ms, upAfter: ${t.upAfter}ms }` : `peer: { port: 7946, profile: ${profile} }`;
+  return [
+    `zone: ${ZONE}`,
+    `ttl: ${t.ttl}`,
+    `negativeTtl: ${t.negativeTtl}`,
+    `secret: "${SECRET}"`,
+    'dns: { port: 53 }',
+    peer,
+    'http: { port: 8053 }',
+    'nodes:',
+    ...nodes.map((n) => `  - { name: ${n.name}, address: ${n.addr} }`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * The timing a config file gives the agents, read with the agent's own config loader (dist/), so a
+ * profile's values are never restated here: { interval, downAfter, upAfter, ttl, negativeTtl } in
+ * ms (TTLs in seconds).
+ */
+export function timingOf(configPath) {
+  const { loadConfig } = createRequire(import.meta.url)(join(REPO, 'dist/config/load.js'));
+  let c;
+  try {
+    c = loadConfig(configPath, {});
+  } catch (e) {
+    // The loader's ClusterDnsError keeps the reasons in `details`; the message alone says only how many.
+    throw new Error(`${String(e?.message ?? e).replace(/:$/, "")}${e?.details?.length ? `: ${e.details.join('; ')}` : ''}`);
+  }
+  return { interval: c.peer.intervalMs, downAfter: c.peer.downAfterMs, upAfter: c.peer.upAfterMs, ttl: c.ttl, negativeTtl: c.negativeTtl };
 }
 
 /** netem works on this kernel: probed in a throwaway namespace with a dummy link, never assumed. */

@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { check, describe as describeViolation } from './invariants.mjs';
-import { Lab, POLL_HZ, sleep, TIMING } from './netlab.mjs';
+import { Lab, POLL_HZ, sleep } from './netlab.mjs';
 
 export class LabSession {
-  constructor({ size, log = () => undefined, keep = false, lossSeconds = 12 }) {
-    this.lab = new Lab({ size, log, keep });
+  /** `profile`: the lab's `peer.profile` ('lan': the LAN timings as explicit keys; 'wan'). */
+  constructor({ size, log = () => undefined, keep = false, lossSeconds = 12, profile = 'lan' }) {
+    this.lab = new Lab({ size, log, keep, profile });
     this.size = size;
+    this.profile = profile;
     this.log = log;
     this.lossSeconds = lossSeconds;
     this.dir = mkdtempSync(join(tmpdir(), 'cdl-scenario-'));
@@ -27,6 +29,10 @@ export class LabSession {
     if (!this.started) {
       await this.lab.startAgents();
       this.started = true;
+    }
+    if (!this.timingChecked) {
+      this.lab.assertTiming();
+      this.timingChecked = true;
     }
     if (!this.lab.client) {
       await this.lab.waitSettled(30_000);
@@ -54,7 +60,7 @@ export class LabSession {
   async run(scenario, trial = 0) {
     const lab = this.lab;
     const ctx = { trial, seq: this.seq++, dir: this.dir, lossSeconds: this.lossSeconds };
-    const result = { id: scenario.id, size: this.size, trial, regressionOf: scenario.regressionOf ?? null, violations: [], figures: {} };
+    const result = { id: scenario.id, size: this.size, profile: this.profile, trial, regressionOf: scenario.regressionOf ?? null, violations: [], figures: {} };
     let from;
     try {
       if (scenario.coldStart) {
@@ -72,13 +78,18 @@ export class LabSession {
       }
       const truth = await scenario.run(lab, ctx);
       const to = Date.now();
+      // The cold start judged before ensureCluster ever ran: its agents are up now.
+      if (!this.timingChecked) {
+        lab.assertTiming();
+        this.timingChecked = true;
+      }
       await sleep(400); // the poller's last answers of the window
       const { violations, figures } = check({
         nodes: lab.nodes,
         answers: lab.answers,
         writes: lab.writes,
         events: lab.events,
-        timing: TIMING,
+        timing: lab.timing,
         window: { from, to },
         truth,
         pollMs: 1000 / POLL_HZ,
@@ -165,7 +176,7 @@ export function summarize(results) {
   for (const r of results) {
     const key = `${r.id}|${r.size}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { scenario: r.id, size: r.size, trials: 0, passed: 0, regressionOf: r.regressionOf, failover: [], falseFailovers: 0, disagreements: 0, longestDisagreementMs: 0, refusedAfter: [], majorityRefusedMs: 0, clientOutage: [], recovery: [], broken: new Set(), errors: 0, extra: {} }));
+    if (!row) rows.set(key, (row = { scenario: r.id, size: r.size, profile: r.profile ?? 'lan', trials: 0, passed: 0, regressionOf: r.regressionOf, failover: [], falseFailovers: 0, disagreements: 0, longestDisagreementMs: 0, refusedAfter: [], majorityRefusedMs: 0, clientOutage: [], recovery: [], broken: new Set(), errors: 0, extra: {} }));
     row.trials++;
     if (!r.error && r.violations.length === 0) row.passed++;
     if (r.error) row.errors++;
@@ -188,6 +199,7 @@ export function summarize(results) {
   return [...rows.values()].map((r) => ({
     scenario: r.scenario,
     size: r.size,
+    profile: r.profile,
     trials: r.trials,
     passed: r.passed,
     errors: r.errors,

@@ -4,10 +4,10 @@
 // the runner waits for the whole cluster to answer normally before every scenario.
 //
 // `regressionOf`: the defect this scenario found in an earlier version (fixed since); it stays as
-// the regression test for it (listed in test/lab/README.md).
-import { sleep, TIMING } from './netlab.mjs';
-
-const { downAfter, upAfter } = TIMING;
+// the regression test for it (listed in test/lab/README.md). `profile`: the `peer.profile` of the
+// cluster it runs on ('lan' unless said: the LAN timings; 'wan': a lab configured with
+// `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
+import { sleep } from './netlab.mjs';
 
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
@@ -18,6 +18,36 @@ const target = (lab, seq, k = 0) => lab.nodes[(seq + k) % lab.size].name;
 
 /** Bound for the cluster to be whole again: a hold-down can have grown to maxUpAfter (60 s). */
 const SETTLE_MS = 75_000;
+
+/**
+ * kill -9 of a node (agent and Redis), dead until detection (downAfter + 2 intervals) + 2.5 s (4 s
+ * on LAN timing, 6.5 s on WAN) so the failover and the client's move complete, then restarted.
+ */
+async function killAndRestart(lab, { seq }) {
+  const { interval, downAfter } = lab.timing;
+  const x = target(lab, seq);
+  const at = lab.kill(x);
+  await sleep(downAfter + 2 * interval + 2500);
+  const { listeningAt } = await lab.restart(x);
+  await lab.waitSettled(SETTLE_MS);
+  const holdDownMs = lab.holdDownOf(x);
+  await sleep(500);
+  return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
+}
+
+/** `pct` % loss on every peer link (and, with `delayMs`, netem delay on every node) for the session's loss time. */
+function lossRun(pct, { delayMs } = {}) {
+  return async (lab, { lossSeconds }) => {
+    if (delayMs) lab.jitter(delayMs, 0);
+    lab.loss(pct);
+    await sleep(lossSeconds * 1000);
+    lab.heal();
+    await lab.waitSettled(SETTLE_MS);
+    await sleep(500);
+    // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
+    return { faulted: [], assertNoFalseFailover: pct <= 20 };
+  };
+}
 
 export const SCENARIOS = [
   {
@@ -36,16 +66,7 @@ export const SCENARIOS = [
     id: 'kill',
     title: 'kill -9 of a node (agent and Redis) for 4 s, then restart',
     regressionOf: 'start/restart: the restarted agent answers failover targets for healthy nodes before it has a verdict',
-    async run(lab, { seq }) {
-      const x = target(lab, seq);
-      const at = lab.kill(x);
-      await sleep(4000);
-      const { listeningAt } = await lab.restart(x);
-      await lab.waitSettled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(x);
-      await sleep(500);
-      return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
-    },
+    run: killAndRestart,
   },
   {
     id: 'pause-0.5s',
@@ -140,15 +161,7 @@ export const SCENARIOS = [
   ...[10, 20, 30].map((pct) => ({
     id: `loss-${pct}%`,
     title: `${pct} % loss on every peer link (nftables numgen), then healed`,
-    async run(lab, { lossSeconds }) {
-      lab.loss(pct);
-      await sleep(lossSeconds * 1000);
-      lab.heal();
-      await lab.waitSettled(SETTLE_MS);
-      await sleep(500);
-      // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
-      return { faulted: [], assertNoFalseFailover: pct <= 20 };
-    },
+    run: lossRun(pct),
   })),
   ...[
     ['clock-ahead-5min', '+300s'],
@@ -226,6 +239,7 @@ export const SCENARIOS = [
     id: 'restart-storm',
     title: 'restart storm: 5 kills -9 of one node in about 20 s, each late in the restarted node\'s hold-down',
     async run(lab, { seq }) {
+      const { downAfter, upAfter } = lab.timing;
       const x = target(lab, seq);
       const unreachable = [];
       let at = lab.kill(x);
@@ -281,14 +295,38 @@ export const SCENARIOS = [
       return { faulted: [], flood: { node: x, qps } };
     },
   },
+  // The WAN profile (issue 10): a cluster configured with `peer: { profile: wan }` only, judged with
+  // the profile's timings (500 ms / 3 s / 10 s: detection 4 s, client bound 6 s).
+  {
+    id: 'wan-loss-5%',
+    profile: 'wan',
+    title: 'peer.profile wan: 5 % loss on every peer link (nftables numgen), then healed; no false failover',
+    run: lossRun(5),
+  },
+  {
+    id: 'wan-loss-5%-rtt-300ms',
+    profile: 'wan',
+    requires: 'netem',
+    title: 'peer.profile wan: netem delay 150 ms on every node (300 ms RTT between nodes) and 5 % loss on every peer link; no false failover (only where the kernel has netem)',
+    run: lossRun(5, { delayMs: 150 }),
+  },
+  {
+    id: 'wan-kill',
+    profile: 'wan',
+    title: 'peer.profile wan: kill -9 of a node (agent and Redis) for detection + 2.5 s, then restart',
+    run: killAndRestart,
+  },
 ];
 
-/** The scenarios for a cluster size; `netem`: whether the kernel can delay packets. */
-export function scenariosFor(size, only, { netem = false } = {}) {
-  return SCENARIOS.filter((s) => (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)) && (s.requires !== 'netem' || netem));
+/**
+ * The scenarios for a cluster size and peer profile (a session runs one profile's scenarios);
+ * `netem`: whether the kernel can delay packets.
+ */
+export function scenariosFor(size, only, { netem = false, profile = 'lan' } = {}) {
+  return SCENARIOS.filter((s) => (s.profile ?? 'lan') === profile && (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)) && (s.requires !== 'netem' || netem));
 }
 
-/** Scenarios this machine cannot run, with the reason (reported, never emulated). */
-export function unavailableScenarios({ netem }) {
-  return netem ? [] : SCENARIOS.filter((s) => s.requires === 'netem').map((s) => ({ id: s.id, title: s.title, reason: 'this kernel has no netem qdisc (tc qdisc add … netem fails)' }));
+/** Scenarios of a profile this machine cannot run, with the reason (reported, never emulated). */
+export function unavailableScenarios({ netem, profile }) {
+  return netem ? [] : SCENARIOS.filter((s) => s.requires === 'netem' && (profile === undefined || (s.profile ?? 'lan') === profile)).map((s) => ({ id: s.id, title: s.title, reason: 'this kernel has no netem qdisc (tc qdisc add … netem fails)' }));
 }
