@@ -1,7 +1,7 @@
 import { parseConfig } from '../../src/config/load';
 import type { ClusterConfig } from '../../src/config/types';
 import { zoneInputs } from '../../src/failover/zone-inputs';
-import { FakeClock } from '../../src/membership/clock';
+import { FakeClock, type Clock } from '../../src/membership/clock';
 import { MemoryNetwork } from '../../src/membership/memory-network';
 import { Membership, type MembershipLogEvent } from '../../src/membership/runtime';
 import type { LocalHealth } from '../../src/membership/state';
@@ -46,11 +46,23 @@ export class SimCluster {
   readonly log: Logged[] = [];
   private boots = 0;
 
+  /**
+   * What the agents run on: the virtual clock, with the wall clock's phase (runtime.ts tickDelay) as
+   * a real agent's, so heartbeats go out on common boundaries with a check between, as in
+   * production. `wallPhase: false` gives plain virtual time (ticks every interval from each start).
+   */
+  readonly rhythm: Clock;
+
   constructor(
     readonly config: ClusterConfig,
-    opts: { seed?: number; lossRate?: number; delayMs?: number } = {},
+    opts: { seed?: number; lossRate?: number; delayMs?: number; wallPhase?: boolean } = {},
   ) {
     this.net = new MemoryNetwork(this.clock, opts);
+    const clock = this.clock;
+    this.rhythm =
+      opts.wallPhase === false
+        ? clock
+        : { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h), phase: (p) => clock.now() % p };
   }
 
   get names(): string[] {
@@ -74,7 +86,7 @@ export class SimCluster {
       config,
       self: name,
       transport: this.net.transport(name),
-      clock: this.clock,
+      clock: this.rhythm,
       getLocalHealth: () => this.health.get(name) ?? { nodeHealthy: true, services: {} },
       bootIds: () => {
         const id = { incarnation: boot.incarnation ?? this.bootId(n), sequence: boot.sequence ?? Math.imul(n, 0x9e3779b9) >>> 0 };
