@@ -146,7 +146,7 @@ function trial(seed: number, n: number, noise: Noise, faults: (rand: () => numbe
   const rand = seededRandom(seed * 7919);
   c = new SimCluster(makeConfig(n), { seed });
   const sim = c;
-  // Out of phase, as real agents are.
+  // Started at odd times, as real agents are; the shared rhythm lines their heartbeats up.
   for (const name of sim.names) {
     sim.start(name);
     sim.run(Math.floor(rand() * INTERVAL));
