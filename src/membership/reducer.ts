@@ -1,9 +1,10 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, type LinkFault } from './matrix';
+import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, reportsUnhealthy, type LinkFault } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
 import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
-import { isFresh, type Calm, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
+import { renewed, settle, stillSettled } from './settled';
+import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -73,25 +74,41 @@ export function initialState(opts: {
   };
 }
 
-export function reduce(state: MembershipState, event: MembershipEvent, now: number): Step {
-  switch (event.type) {
-    case 'tick':
-      return checkLinks(evaluate(heartbeat(state, now), now, true), now);
-    case 'message':
-      return receive(state, event.bytes, now);
-    case 'local-health': {
-      // Sent at once: peers should not wait an interval to learn this node's checks fail.
-      const changed: Effect = { type: 'health', node: state.self, healthy: event.health.nodeHealthy, services: event.health.services };
-      return merge({ state, effects: [changed] }, evaluate(heartbeat({ ...state, localHealth: event.health }, now), now));
-    }
-    case 'config':
-      return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
-    case 'zone-serial':
-      return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
-    case 'new-boot':
-      return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
-  }
+export type Reduce = (state: MembershipState, event: MembershipEvent, now: number) => Step;
+
+export interface ReducerOptions {
+  /**
+   * Skip the verdicts while the cluster is settled and nothing they read changed (settled.ts);
+   * default true. False evaluates in full on every event: the reference the skip is tested against.
+   */
+  readonly skipSettled?: boolean;
 }
+
+/** A reducer; `reduce` is the one the agent runs. */
+export function reducer(opts: ReducerOptions = {}): Reduce {
+  const skip = opts.skipSettled ?? true;
+  return (state, event, now) => {
+    switch (event.type) {
+      case 'tick':
+        return checkLinks(evaluate(heartbeat(state, now), now, skip, { tick: true }), now, skip);
+      case 'message':
+        return receive(state, event.bytes, now, skip);
+      case 'local-health': {
+        // Sent at once: peers should not wait an interval to learn this node's checks fail.
+        const changed: Effect = { type: 'health', node: state.self, healthy: event.health.nodeHealthy, services: event.health.services };
+        return merge({ state, effects: [changed] }, evaluate(heartbeat({ ...state, localHealth: event.health }, now), now, skip, {}));
+      }
+      case 'config':
+        return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now, skip, {});
+      case 'zone-serial':
+        return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
+      case 'new-boot':
+        return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
+    }
+  };
+}
+
+export const reduce: Reduce = reducer();
 
 function heartbeat(state: MembershipState, now: number, only?: string): Step {
   const sequence = (state.sequence + 1) >>> 0;
@@ -125,7 +142,7 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
   };
 }
 
-function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
+function receive(state: MembershipState, bytes: Uint8Array, now: number, skip: boolean): Step {
   const decoded = decode(bytes, state.config.secrets, namesOf(state.config));
   if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
   const msg = decoded.message;
@@ -164,7 +181,8 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
   // A new boot of the peer (or our first message from it) may still wait for our proof: send it now.
   const newBoot = peer.mark?.incarnation !== msg.incarnation;
   if (newBoot || missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
-  return merge(next, evaluate({ state: next.state, effects: [] }, now));
+  // Only a peer fresh before may skip: one heard again changes the quorum and the votes.
+  return merge(next, evaluate({ state: next.state, effects: [] }, now, skip, { sender: msg.sender }));
 }
 
 /** Decoding needs the config's names by wire id; configs are frozen, so each is built once. */
@@ -220,18 +238,20 @@ function rejected(state: MembershipState, reason: RejectReason): MembershipState
 const RECENT_INTERVALS = 2.5;
 
 /**
- * Recomputes quorum and every verdict from the matrix; emits what changed. At rest (see `Calm`) a
- * heartbeat that leaves it at rest is checked in O(nodes), not O(nodes²); `full` (the tick) also
- * checks that every peer was heard within downAfter, so time-driven changes (silence growing, rows
- * going stale) are found within an interval. With every agent receiving nodes − 1 heartbeats an
- * interval, recomputing every verdict on each was the agent's main cost at rest (issue 10: 3 % of
- * a core at 16 nodes).
+ * Recomputes quorum and every verdict from the matrix; emits what changed. While the cluster is
+ * settled (settled.ts) and the event changed nothing the verdicts read — a heartbeat whose row
+ * classifies as the sender's last one did, a tick before any peer could go stale — it is skipped,
+ * in O(nodes) instead of O(nodes²): with every agent receiving nodes − 1 heartbeats an interval,
+ * recomputing every verdict on each was the agent's main cost (issue 10). `cause.sender`: a
+ * heartbeat from that peer was accepted; `cause.tick`: the interval's tick.
  */
-function evaluate(step: Step, now: number, full = false): Step {
+function evaluate(step: Step, now: number, skip: boolean, cause: { readonly sender?: string; readonly tick?: true }): Step {
   const { state } = step;
   const { config } = state;
-  if (state.calm) {
-    if (stillCalm(state, state.calm) && (!full || allHeard(state, now))) return step;
+  if (skip && stillSettled(state, state.settled, now, cause.sender)) {
+    if (!cause.tick) return step;
+    const settled = renewed(state, state.settled!, now);
+    if (settled) return settled === state.settled ? step : { state: { ...state, settled }, effects: step.effects };
   }
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
@@ -287,47 +307,8 @@ function evaluate(step: Step, now: number, full = false): Step {
           hasMajority,
           reachedQuorum: state.reachedQuorum || hasMajority,
         };
-  const calm = calmNow(next, now);
-  return { state: calm === next.calm ? next : { ...next, calm }, effects };
-}
-
-function calmNow(state: MembershipState, now: number): Calm | undefined {
-  const { config } = state;
-  if (!state.hasMajority || (config.failoverOnCheckFailure && !state.localHealth.nodeHealthy)) return undefined;
-  for (const v of state.verdicts.values()) if (v.state !== 'up' || v.heardSince !== undefined) return undefined;
-  for (const p of state.published.values()) if (!p.up || p.unassessed) return undefined;
-  if (state.published.size !== config.nodes.length) return undefined;
-  const rows = state.calm?.config === config ? state.calm.rows : new WeakSet<Row>();
-  for (const p of state.peers.values()) {
-    if (!isFresh(p, now, config.peer.downAfterMs) || !p.row || !calmRow(p.row, config)) return undefined;
-    rows.add(p.row);
-  }
-  return state.calm?.rows === rows && state.calm.localHealth === state.localHealth ? state.calm : { rows, localHealth: state.localHealth, config };
-}
-
-/** Every peer heard within downAfter: nothing time-driven (silence, a stale row) has happened yet. */
-function allHeard(state: MembershipState, now: number): boolean {
-  for (const p of state.peers.values()) if (!isFresh(p, now, state.config.peer.downAfterMs)) return false;
-  return true;
-}
-
-/** Whether `calm` still holds with the rows received since. */
-function stillCalm(state: MembershipState, calm: Calm): boolean {
-  if (state.localHealth !== calm.localHealth || state.config !== calm.config) return false;
-  for (const p of state.peers.values()) {
-    if (!p.row) return false;
-    if (calm.rows.has(p.row)) continue;
-    if (!calmRow(p.row, state.config)) return false;
-    calm.rows.add(p.row);
-  }
-  return true;
-}
-
-function calmRow(row: Row, config: ClusterConfig): boolean {
-  if (config.failoverOnCheckFailure && !row.nodeHealthy) return false;
-  if (row.heard.size !== config.nodes.length) return false;
-  for (const o of row.heard.values()) if (!o.everHeard || o.ageMs >= config.peer.downAfterMs || o.verdict !== 'up') return false;
-  return true;
+  const settled = settle(next, matrix, now, recentMs);
+  return { state: settled === undefined && next.settled === undefined ? next : { ...next, settled }, effects };
 }
 
 /**
@@ -375,10 +356,10 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
  * it has lasted downAfter: when a partition heals, rows that still say "silent" arrive for an
  * interval or two before the ones that say "heard", and that is no broken link.
  */
-function checkLinks(step: Step, now: number): Step {
+function checkLinks(step: Step, now: number, skip: boolean): Step {
   const { state } = step;
-  // At rest no row has a silent cell, so there is no broken link to find.
-  if (state.calm && !state.linkFaults?.length && !state.linkSeenSince?.size && allHeard(state, now)) return step;
+  // Settled with no silent cell about a node anyone hears: there is no broken link to find (settled.ts).
+  if (skip && state.settled?.linksQuiet && !state.linkFaults?.length && !state.linkSeenSince?.size) return step;
   const { downAfterMs, intervalMs } = state.config.peer;
   const current = linkFaults(currentMatrix(state, now), downAfterMs, RECENT_INTERVALS * intervalMs);
   const key = (f: LinkFault) => `${f.from}\u0000${f.to}`;
@@ -392,13 +373,6 @@ function checkLinks(step: Step, now: number): Step {
   const sameSeen = was !== undefined && was.size === seenSince.size && [...seenSince.keys()].every((k) => was.has(k));
   if (!effects.length && sameSeen && faults.every((f) => reported.get(key(f))?.message === f.message)) return step;
   return { state: { ...state, linkFaults: faults, linkSeenSince: seenSince }, effects: [...step.effects, ...effects] };
-}
-
-function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {
-  if (!state.config.failoverOnCheckFailure) return false;
-  if (node === state.self) return !state.localHealth.nodeHealthy;
-  const peer = state.peers.get(node);
-  return isFresh(peer, now, state.config.peer.downAfterMs) && peer!.row?.nodeHealthy === false;
 }
 
 /** A reload keeps what is known about nodes that stay; added nodes start unknown. */
