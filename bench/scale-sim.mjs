@@ -142,8 +142,8 @@ function run(n) {
     cpu.push((100 * (c.user + c.system)) / 1000 / (SECONDS * 1000 * n));
     bps.push(bytes / SECONDS / n);
   }
-  // The same with one node down (stopped, its verdict long settled): the reducer's calm path, which
-  // skips the verdicts while every node is up and heard, no longer applies.
+  // The same with one node down (stopped, its verdict long settled): the reducer must skip the
+  // verdicts then too (membership/settled.ts), or every heartbeat costs O(N²).
   members[n - 1].stop();
   clock.advance(cfg.peer.downAfterMs + 2000);
   const DOWN = Number(args['down-seconds']);
