@@ -3,7 +3,7 @@ import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, reportsUnhealthy, type LinkFault } from './matrix';
 import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
 import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
-import { renewed, settle, stillSettled } from './settled';
+import { linksQuiet, plan as planFor, settle } from './settled';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
@@ -238,21 +238,19 @@ function rejected(state: MembershipState, reason: RejectReason): MembershipState
 const RECENT_INTERVALS = 2.5;
 
 /**
- * Recomputes quorum and every verdict from the matrix; emits what changed. While the cluster is
- * settled (settled.ts) and the event changed nothing the verdicts read — a heartbeat whose row
- * classifies as the sender's last one did, a tick before any peer could go stale — it is skipped,
- * in O(nodes) instead of O(nodes²): with every agent receiving nodes − 1 heartbeats an interval,
- * recomputing every verdict on each was the agent's main cost (issue 10). `cause.sender`: a
- * heartbeat from that peer was accepted; `cause.tick`: the interval's tick.
+ * Recomputes quorum and the verdicts from the matrix; emits what changed. Only the nodes an event
+ * can affect are evaluated (settled.ts): a heartbeat whose row classifies as the sender's last one
+ * did, or a tick before any peer can go stale, evaluates the nodes not settled and those whose
+ * column changed, O(nodes) each, instead of all, O(nodes²). With every agent receiving nodes − 1
+ * heartbeats an interval, recomputing every verdict on each was the agent's main cost (issue 10).
+ * `cause.sender`: a heartbeat from that peer was accepted; `cause.tick`: the interval's tick.
  */
 function evaluate(step: Step, now: number, skip: boolean, cause: { readonly sender?: string; readonly tick?: true }): Step {
   const { state } = step;
   const { config } = state;
-  if (skip && stillSettled(state, state.settled, now, cause.sender)) {
-    if (!cause.tick) return step;
-    const settled = renewed(state, state.settled!, now);
-    if (settled) return settled === state.settled ? step : { state: { ...state, settled }, effects: step.effects };
-  }
+  // Which nodes to evaluate: undefined, every one.
+  const plan = skip ? planFor(state, state.settled, now, cause) : undefined;
+  if (plan && plan.nodes.length === 0) return plan.settled === state.settled ? step : { state: { ...state, settled: plan.settled }, effects: step.effects };
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
   const { downAfterMs } = config.peer;
@@ -275,11 +273,13 @@ function evaluate(step: Step, now: number, skip: boolean, cause: { readonly send
   // hold-down than its peers', which the cluster then waited for anyway (issue 10, lab: isolate).
   const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
-  const verdicts = new Map<string, NodeVerdict>();
-  const published = new Map<string, Published>();
+  // A node not evaluated keeps its verdict and publication: the full evaluation would return the
+  // same objects (settled.ts says why).
+  const verdicts = plan ? new Map(state.verdicts) : new Map<string, NodeVerdict>();
+  const published = plan ? new Map(state.published) : new Map<string, Published>();
   let changed = false;
   let publishedChanged = false;
-  for (const n of config.nodes) {
+  for (const n of plan ? plan.nodes.map((i) => config.nodes[i]) : config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
     const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
     const from: NodeVerdict = rejoined && assessment.kind === 'heard' ? { ...before, state: 'unknown' } : before;
@@ -307,7 +307,7 @@ function evaluate(step: Step, now: number, skip: boolean, cause: { readonly send
           hasMajority,
           reachedQuorum: state.reachedQuorum || hasMajority,
         };
-  const settled = settle(next, matrix, now, recentMs);
+  const settled = plan ? plan.settled : settle(next, now);
   return { state: settled === undefined && next.settled === undefined ? next : { ...next, settled }, effects };
 }
 
@@ -359,8 +359,8 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
 function checkLinks(step: Step, now: number, skip: boolean): Step {
   const { state } = step;
   // Settled with no silent cell about a node anyone hears: there is no broken link to find (settled.ts).
-  if (skip && state.settled?.linksQuiet && !state.linkFaults?.length && !state.linkSeenSince?.size) return step;
   const { downAfterMs, intervalMs } = state.config.peer;
+  if (skip && state.settled && !state.linkFaults?.length && !state.linkSeenSince?.size && linksQuiet(state.settled, downAfterMs, RECENT_INTERVALS * intervalMs)) return step;
   const current = linkFaults(currentMatrix(state, now), downAfterMs, RECENT_INTERVALS * intervalMs);
   const key = (f: LinkFault) => `${f.from}\u0000${f.to}`;
   const seenSince = new Map(current.map((f) => [key(f), state.linkSeenSince?.get(key(f)) ?? now]));

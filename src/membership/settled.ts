@@ -1,25 +1,31 @@
 import type { ClusterConfig } from '../config/types';
-import { reportsUnhealthy, type Matrix } from './matrix';
+import { reportsUnhealthy } from './matrix';
 import type { Observation } from './messages';
 import { isFresh, type MembershipState, type Row } from './state';
 import { majorityOf, voteOf } from './verdict';
 
 /**
- * When a full evaluation (reducer.ts evaluate) can be skipped: the cluster is *settled*, and what
- * arrived since says what it said before. Every agent receives nodes − 1 heartbeats an interval, so
- * re-running every verdict on each (O(nodes²)) was its main cost, at rest and, worse, with a node
- * down (issue 10: 28 % of a core per agent at 64 nodes with one node down).
+ * Which verdicts an event can change (reducer.ts evaluate). Every agent receives nodes − 1
+ * heartbeats an interval, so re-running every verdict on each (O(nodes²)) was its main cost, at rest
+ * and, worse, with a node down (issue 10: 28 % of a core per agent at 64 nodes with one node down).
  *
- * Settled, as of a full evaluation: every verdict is up or down with no hold-down running, every
- * node is published as its verdict says (up, assessed; or down with the verdict's reason); each up
- * node has fewer than a majority (of the configured nodes) of silent votes among the fresh rows and
- * this agent's own, no fresh row holds it down and it does not report itself unhealthy; each down
- * node has fewer than a majority of heard votes. The record keeps, per fresh peer, a signature of
- * its row: per cell ever-heard, the vote class (heard / silent / abstain, voteOf) and the verdict,
- * plus the row's node health; and the same classes for this agent's own row.
+ * The record keeps, per fresh peer, a signature of its row (per cell ever-heard, the vote class
+ * heard / silent / abstain as voteOf gives it, and whether it holds the node down; and the row's
+ * node health), the same classes for this agent's own row, and from them, per node, the count of
+ * silent votes, of heard votes (a fresh row counting for its own sender) and of fresh rows holding
+ * it down. A heartbeat updates the counts for the cells whose class it changed; a node is then
+ * evaluated only unless it is *settled*: no hold-down running (heardSince) and
+ *   up: published up and assessed, fewer silent votes than a majority of the configured nodes,
+ *       no holder, and not reporting itself unhealthy (failoverOnCheckFailure);
+ *   down: published down with the verdict's reason, fewer heard votes than a majority;
+ *   unknown: published up unassessed, fewer silent and fewer heard votes than a majority, no
+ *       holder, not unhealthy.
+ * So at rest, with nodes down or not, a heartbeat costs O(nodes), and formation or a failure
+ * costs a column (O(nodes)) per node that changes, not every column per heartbeat.
  *
- * Why a skipped evaluation would change nothing, while the fresh peers, their signatures, this
- * agent's own row classes, its node health and the config are what they were:
+ * Why skipping a settled node changes nothing, while the fresh peers are the same ones (or one more
+ * that leaves the quorum as it was), this agent's own row classes, its node health and the config
+ * are what they were:
  * - quorum: the same fresh peers, so the same count; so no rejoin re-derivation either;
  * - an up node: down needs a majority of silent ballots with a common stretch (verdict.ts
  *   commonSilence) or a fresh row reporting unhealthy, and there are fewer silent ballots than a
@@ -30,13 +36,14 @@ import { majorityOf, voteOf } from './verdict';
  *   verdict without heardSince as it is; publish of a down verdict whose published reason is the
  *   verdict's → the same object.
  * Counts of vote classes are all that is used: the stretches and row ages (which move with time)
- * only decide between outcomes that change nothing here. Time alone changes the classes only by
+ * only decide between outcomes that change nothing here; an unknown node gets 'undecided', which
+ *   leaves it unknown, and publish keeps it published up unassessed. Time alone changes the classes only by
  * a fresh peer going stale, or a never-heard peer's abstention (this agent younger than downAfter)
  * turning silent; `until` is the first moment either can happen, and past it nothing is skipped.
  *
  * Broken links (matrix.ts linkFaults) need a silent cell about a node some row heard within
- * recentMs (< downAfter, so a heard vote) or whose own row is fresh: `linksQuiet` says no silent
- * cell is of that kind, so the tick need not look for them either.
+ * recentMs (< downAfter, so a heard vote) or whose own row is fresh: when no node has both silent
+ * and heard votes (`linksQuiet`) the tick need not look for them either.
  */
 export interface Settled {
   readonly config: ClusterConfig;
@@ -47,17 +54,26 @@ export interface Settled {
   readonly own: Uint8Array;
   /** Before this moment no fresh peer goes stale and no never-heard peer's vote turns silent. */
   readonly until: number;
-  /** No broken link can be found while this record holds (see above). */
-  readonly linksQuiet: boolean;
+  /** Per node, config order: silent votes, heard votes, fresh rows holding it down. */
+  readonly silent: Int32Array;
+  readonly heard: Int32Array;
+  readonly held: Int32Array;
+}
+
+/** What an event needs evaluated: the nodes (config indices, in order), and the record after it. */
+export interface Plan {
+  readonly nodes: readonly number[];
+  readonly settled: Settled;
 }
 
 const ABSENT = 0x80;
 const VOTE_CLASS = { heard: 0, silent: 1, abstain: 2 } as const;
-const VERDICT_BITS = { unknown: 0, up: 1, down: 2 } as const;
+const DOWN = 8;
 
+/** Of a row's verdict only "down" counts (matrix.ts holdersDown): unknown → up changes nothing here. */
 function cell(obs: Observation | undefined, downAfterMs: number): number {
   if (!obs) return ABSENT;
-  return (obs.everHeard ? 1 : 0) | (VOTE_CLASS[voteOf(obs, downAfterMs)] << 1) | (VERDICT_BITS[obs.verdict] << 3);
+  return (obs.everHeard ? 1 : 0) | (VOTE_CLASS[voteOf(obs, downAfterMs)] << 1) | (obs.verdict === 'down' ? DOWN : 0);
 }
 
 /** A row's classes in config order, then its node health. */
@@ -69,11 +85,27 @@ function signature(row: Row, config: ClusterConfig): Uint8Array {
   return sig;
 }
 
-function sameSignature(row: Row, sig: Uint8Array, config: ClusterConfig): boolean {
-  const { nodes } = config;
-  if (sig[nodes.length] !== (row.nodeHealthy ? 1 : 0)) return false;
-  for (let i = 0; i < nodes.length; i++) if (sig[i] !== cell(row.heard.get(nodes[i].name), config.peer.downAfterMs)) return false;
-  return true;
+interface Counts {
+  silent: Int32Array;
+  heard: Int32Array;
+  held: Int32Array;
+}
+
+/** Adds (`sign` 1) or removes (−1) a peer row's cell about node `i`; `sender`: the row is node i's own (its vote about itself is heard, matrix.ts ballotsFor). */
+function tally(c: Counts, i: number, code: number, sender: boolean, sign: number): void {
+  if (code !== ABSENT && code & DOWN) c.held[i] += sign;
+  if (sender) c.heard[i] += sign;
+  else if (code !== ABSENT) {
+    const cls = (code >> 1) & 3;
+    if (cls === VOTE_CLASS.silent) c.silent[i] += sign;
+    else if (cls === VOTE_CLASS.heard) c.heard[i] += sign;
+  }
+}
+
+/** This agent's own vote about node `i` (never a holder: holdersDown counts peers only). */
+function tallyOwn(c: Counts, i: number, cls: number, sign: number): void {
+  if (cls === VOTE_CLASS.silent) c.silent[i] += sign;
+  else if (cls === VOTE_CLASS.heard) c.heard[i] += sign;
 }
 
 /** This agent's own votes (matrix.ts ownRow, ballotsFor), per node: heard, silent or abstain. */
@@ -110,82 +142,99 @@ function nextChange(state: MembershipState, now: number): number {
 }
 
 /**
- * After a full evaluation that left `state`: the record, or undefined when it is not settled.
- * O(nodes²), as the evaluation itself.
+ * The record of `state` as it is (after a full evaluation), in O(nodes²). Undefined when a fresh
+ * peer has no row (never: a peer is fresh from its first accepted row).
  */
-export function settle(state: MembershipState, matrix: Matrix, now: number, recentMs: number): Settled | undefined {
+export function settle(state: MembershipState, now: number): Settled | undefined {
   const { config } = state;
-  const { downAfterMs } = config.peer;
-  const majority = majorityOf(config.nodes.length);
-  if (state.published.size !== config.nodes.length) return undefined;
-  for (const n of config.nodes) {
-    const v = state.verdicts.get(n.name);
-    const p = state.published.get(n.name);
-    if (!v || !p || v.heardSince !== undefined) return undefined;
-    if (v.state === 'up' ? !p.up || p.unassessed : v.state !== 'down' || p.up || p.reason !== v.reason) return undefined;
-    let silent = 0;
-    let heard = 0;
-    for (const [voter, row] of matrix) {
-      if (!row) continue;
-      const obs = row.heard.get(n.name);
-      const vote = voter === n.name ? 'heard' : voteOf(obs, downAfterMs);
-      if (vote === 'silent') silent++;
-      else if (vote === 'heard') heard++;
-      if (v.state === 'up' && voter !== state.self && obs?.verdict === 'down') return undefined;
-    }
-    if (v.state === 'up' ? silent >= majority || reportsUnhealthy(state, n.name, now) : heard >= majority) return undefined;
-  }
+  const n = config.nodes.length;
   const rows = new Map<string, Uint8Array>();
+  const c: Counts = { silent: new Int32Array(n), heard: new Int32Array(n), held: new Int32Array(n) };
   for (const [name, p] of state.peers) {
-    if (!isFresh(p, now, downAfterMs)) continue;
+    if (!isFresh(p, now, config.peer.downAfterMs)) continue;
     if (!p.row) return undefined;
-    rows.set(name, signature(p.row, config));
+    const sig = signature(p.row, config);
+    rows.set(name, sig);
+    for (let i = 0; i < n; i++) tally(c, i, sig[i], config.nodes[i].name === name, 1);
   }
-  return {
-    config,
-    nodeHealthy: state.localHealth.nodeHealthy,
-    rows,
-    own: ownClasses(state, now),
-    until: nextChange(state, now),
-    linksQuiet: linksQuiet(matrix, downAfterMs, recentMs),
-  };
-}
-
-/** No silent cell about a node that is heard by some row or whose own row is fresh (see `Settled`). */
-function linksQuiet(matrix: Matrix, downAfterMs: number, recentMs: number): boolean {
-  if (recentMs >= downAfterMs) return false;
-  const heard = new Set<string>();
-  for (const [voter, row] of matrix) {
-    if (!row) continue;
-    heard.add(voter);
-    for (const [node, obs] of row.heard) if (voteOf(obs, downAfterMs) === 'heard') heard.add(node);
-  }
-  for (const [, row] of matrix) {
-    if (!row) continue;
-    for (const [node, obs] of row.heard) if (obs.ageMs >= downAfterMs && heard.has(node)) return false;
-  }
-  return true;
+  const own = ownClasses(state, now);
+  for (let i = 0; i < n; i++) tallyOwn(c, i, own[i], 1);
+  return { config, nodeHealthy: state.localHealth.nodeHealthy, rows, own, until: nextChange(state, now), ...c };
 }
 
 /**
- * Whether `settled` still holds for `state` after a heartbeat from `sender` (undefined: after a
- * tick or a local health report); O(nodes). Anything else, and anything past `until`, needs the
- * full evaluation.
+ * Which nodes an event requires evaluating, in O(nodes) plus a column per changed cell: after a
+ * heartbeat from `sender` the counts follow its row, and every node not settled under them is
+ * listed. Undefined: evaluate every node (no record, another config or node health, past `until`,
+ * a new voter that changes the quorum, or at a tick other fresh peers or own classes).
  */
-export function stillSettled(state: MembershipState, settled: Settled | undefined, now: number, sender?: string): boolean {
-  if (!settled || settled.config !== state.config || settled.nodeHealthy !== state.localHealth.nodeHealthy || now >= settled.until) return false;
-  if (sender === undefined) return true;
-  const sig = settled.rows.get(sender);
-  const row = state.peers.get(sender)?.row;
-  return sig !== undefined && row !== undefined && sameSignature(row, sig, state.config);
+export function plan(state: MembershipState, settled: Settled | undefined, now: number, cause: { readonly sender?: string; readonly tick?: true }): Plan | undefined {
+  if (!settled || settled.config !== state.config || settled.nodeHealthy !== state.localHealth.nodeHealthy || now >= settled.until) return undefined;
+  const { config } = state;
+  const { nodes } = config;
+  let record = settled;
+  if (cause.sender !== undefined) {
+    const sender = cause.sender;
+    const row = state.peers.get(sender)?.row;
+    if (!row) return undefined;
+    const old = settled.rows.get(sender);
+    const sig = signature(row, config);
+    const c: Counts = { silent: settled.silent.slice(), heard: settled.heard.slice(), held: settled.held.slice() };
+    let own = settled.own;
+    if (!old) {
+      // Heard again (or for the first time): one more voter, and this agent's own vote on it turns
+      // heard. The quorum must stay as it was (a rejoin re-derives every verdict).
+      if (settled.rows.size + 2 >= majorityOf(nodes.length) !== state.hasMajority) return undefined;
+      own = ownClasses(state, now);
+      for (let i = 0; i < nodes.length; i++) {
+        if (own[i] !== settled.own[i]) {
+          tallyOwn(c, i, settled.own[i], -1);
+          tallyOwn(c, i, own[i], 1);
+        }
+        tally(c, i, sig[i], nodes[i].name === sender, 1);
+      }
+    } else if (!sameBytes(old, sig)) {
+      for (let i = 0; i < nodes.length; i++) {
+        if (old[i] === sig[i]) continue;
+        tally(c, i, old[i], nodes[i].name === sender, -1);
+        tally(c, i, sig[i], nodes[i].name === sender, 1);
+      }
+    } else return { nodes: unsettled(state, settled, now), settled };
+    record = { ...settled, rows: new Map(settled.rows).set(sender, sig), own, ...c };
+  } else if (cause.tick) {
+    const r = renewed(state, settled, now);
+    if (!r) return undefined;
+    record = r;
+  }
+  return { nodes: unsettled(state, record, now), settled: record };
+}
+
+/** The nodes not settled under `s` (see `Settled`), in config order; O(nodes). */
+function unsettled(state: MembershipState, s: Settled, now: number): number[] {
+  const { nodes } = state.config;
+  const majority = majorityOf(nodes.length);
+  const todo: number[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const name = nodes[i].name;
+    const v = state.verdicts.get(name);
+    const p = state.published.get(name);
+    let ok = false;
+    if (v && p && v.heardSince === undefined) {
+      if (v.state === 'up') ok = p.up && !p.unassessed && s.silent[i] < majority && s.held[i] === 0 && !reportsUnhealthy(state, name, now);
+      else if (v.state === 'down') ok = !p.up && p.reason === v.reason && s.heard[i] < majority;
+      else ok = p.up && p.unassessed === true && s.silent[i] < majority && s.heard[i] < majority && s.held[i] === 0 && !reportsUnhealthy(state, name, now);
+    }
+    if (!ok) todo.push(i);
+  }
+  return todo;
 }
 
 /**
- * At a tick that found `settled` still holding: the same record with `until` moved on (the peers
- * heard since went stale later), after checking again, in O(nodes), that the fresh peers and this
- * agent's own classes are what they were. Undefined: evaluate in full.
+ * At a tick: the same record with `until` moved on (the peers heard since go stale later), after
+ * checking again, in O(nodes), that the fresh peers and this agent's own classes are what they
+ * were. Undefined: evaluate every node.
  */
-export function renewed(state: MembershipState, settled: Settled, now: number): Settled | undefined {
+function renewed(state: MembershipState, settled: Settled, now: number): Settled | undefined {
   let fresh = 0;
   for (const [name, p] of state.peers) {
     if (!isFresh(p, now, state.config.peer.downAfterMs)) continue;
@@ -195,4 +244,11 @@ export function renewed(state: MembershipState, settled: Settled, now: number): 
   if (fresh !== settled.rows.size || !sameBytes(ownClasses(state, now), settled.own)) return undefined;
   const until = nextChange(state, now);
   return until === settled.until ? settled : { ...settled, until };
+}
+
+/** No node has both silent and heard votes: there is no broken link to find (see above). */
+export function linksQuiet(s: Settled, downAfterMs: number, recentMs: number): boolean {
+  if (recentMs >= downAfterMs) return false;
+  for (let i = 0; i < s.silent.length; i++) if (s.silent[i] > 0 && s.heard[i] > 0) return false;
+  return true;
 }
