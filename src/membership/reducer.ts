@@ -250,7 +250,10 @@ function evaluate(step: Step, now: number, skip: boolean, cause: { readonly send
   const { config } = state;
   // Which nodes to evaluate: undefined, every one.
   const plan = skip ? planFor(state, state.settled, now, cause) : undefined;
-  if (plan && plan.nodes.length === 0) return plan.settled === state.settled ? step : { state: { ...state, settled: plan.settled }, effects: step.effects };
+  if (plan && plan.nodes.length === 0) {
+    if (plan.settled === state.settled) return step;
+    return { state: { ...state, settled: settle(state, now, plan) }, effects: step.effects };
+  }
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
   const { downAfterMs } = config.peer;
@@ -307,7 +310,7 @@ function evaluate(step: Step, now: number, skip: boolean, cause: { readonly send
           hasMajority,
           reachedQuorum: state.reachedQuorum || hasMajority,
         };
-  const settled = plan ? plan.settled : settle(next, now);
+  const settled = settle(next, now, plan);
   return { state: settled === undefined && next.settled === undefined ? next : { ...next, settled }, effects };
 }
 

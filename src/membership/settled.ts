@@ -58,6 +58,8 @@ export interface Settled {
   readonly silent: Int32Array;
   readonly heard: Int32Array;
   readonly held: Int32Array;
+  /** The nodes not settled after the evaluation that left this record (config indices, in order). */
+  readonly pending: readonly number[];
 }
 
 /** What an event needs evaluated: the nodes (config indices, in order), and the record after it. */
@@ -145,7 +147,10 @@ function nextChange(state: MembershipState, now: number): number {
  * The record of `state` as it is (after a full evaluation), in O(nodes²). Undefined when a fresh
  * peer has no row (never: a peer is fresh from its first accepted row).
  */
-export function settle(state: MembershipState, now: number): Settled | undefined {
+export function settle(state: MembershipState, now: number, plan?: Plan): Settled | undefined {
+  // After a partial evaluation only the nodes evaluated can have become settled or not: the others
+  // were settled, and neither their counts nor their verdicts changed.
+  if (plan) return { ...plan.settled, pending: unsettled(state, plan.settled, now, plan.nodes) };
   const { config } = state;
   const n = config.nodes.length;
   const rows = new Map<string, Uint8Array>();
@@ -159,7 +164,8 @@ export function settle(state: MembershipState, now: number): Settled | undefined
   }
   const own = ownClasses(state, now);
   for (let i = 0; i < n; i++) tallyOwn(c, i, own[i], 1);
-  return { config, nodeHealthy: state.localHealth.nodeHealthy, rows, own, until: nextChange(state, now), ...c };
+  const record = { config, nodeHealthy: state.localHealth.nodeHealthy, rows, own, until: nextChange(state, now), ...c, pending: [] };
+  return { ...record, pending: unsettled(state, record, now, config.nodes.keys()) };
 }
 
 /**
@@ -180,6 +186,7 @@ export function plan(state: MembershipState, settled: Settled | undefined, now: 
     const old = settled.rows.get(sender);
     const sig = signature(row, config);
     const c: Counts = { silent: settled.silent.slice(), heard: settled.heard.slice(), held: settled.held.slice() };
+    const changed = new Set(settled.pending);
     let own = settled.own;
     if (!old) {
       // Heard again (or for the first time): one more voter, and this agent's own vote on it turns
@@ -190,31 +197,39 @@ export function plan(state: MembershipState, settled: Settled | undefined, now: 
         if (own[i] !== settled.own[i]) {
           tallyOwn(c, i, settled.own[i], -1);
           tallyOwn(c, i, own[i], 1);
+          changed.add(i);
         }
         tally(c, i, sig[i], nodes[i].name === sender, 1);
+        if (sig[i] !== ABSENT && (((sig[i] >> 1) & 3) !== VOTE_CLASS.abstain || sig[i] & DOWN)) changed.add(i);
       }
+      changed.add(nodes.findIndex((x) => x.name === sender));
     } else if (!sameBytes(old, sig)) {
       for (let i = 0; i < nodes.length; i++) {
         if (old[i] === sig[i]) continue;
         tally(c, i, old[i], nodes[i].name === sender, -1);
         tally(c, i, sig[i], nodes[i].name === sender, 1);
+        changed.add(i);
       }
-    } else return { nodes: unsettled(state, settled, now), settled };
+      // Its health decides whether it reports itself unhealthy (reportsUnhealthy).
+      if (old[nodes.length] !== sig[nodes.length]) changed.add(nodes.findIndex((x) => x.name === sender));
+    } else return { nodes: settled.pending, settled };
     record = { ...settled, rows: new Map(settled.rows).set(sender, sig), own, ...c };
-  } else if (cause.tick) {
+    return { nodes: unsettled(state, record, now, [...changed].sort((a, b) => a - b)), settled: record };
+  }
+  if (cause.tick) {
     const r = renewed(state, settled, now);
     if (!r) return undefined;
     record = r;
   }
-  return { nodes: unsettled(state, record, now), settled: record };
+  return { nodes: settled.pending, settled: record };
 }
 
-/** The nodes not settled under `s` (see `Settled`), in config order; O(nodes). */
-function unsettled(state: MembershipState, s: Settled, now: number): number[] {
+/** Of `among` (config indices, in order), the nodes not settled under the counts of `s` (see `Settled`). */
+function unsettled(state: MembershipState, s: Omit<Settled, 'pending'>, now: number, among: Iterable<number>): number[] {
   const { nodes } = state.config;
   const majority = majorityOf(nodes.length);
   const todo: number[] = [];
-  for (let i = 0; i < nodes.length; i++) {
+  for (const i of among) {
     const name = nodes[i].name;
     const v = state.verdicts.get(name);
     const p = state.published.get(name);
