@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, reportsUnhealthy, type LinkFault } from './matrix';
-import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
+import { decode, encodeHeartbeats, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
 import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
 import { linksQuiet, plan as planFor, settle } from './settled';
 import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
@@ -110,14 +110,21 @@ export function reducer(opts: ReducerOptions = {}): Reduce {
 
 export const reduce: Reduce = reducer();
 
+/**
+ * This interval's heartbeat (or a prompt one to `only`), one copy per peer with that peer's echo
+ * alone: a receiver reads no other (receive, replay.ts), and one echo per node made a heartbeat of
+ * 129 nodes 2,000 bytes, past what a datagram carries unfragmented. Every copy has the same
+ * sequence number and row; a copy sent to one peer and delivered to another is a genuine
+ * heartbeat there too, only without that peer's echo (no proof for a new boot).
+ */
 function heartbeat(state: MembershipState, now: number, only?: string): Step {
   const sequence = (state.sequence + 1) >>> 0;
-  const to = only === undefined ? [...state.peers.keys()] : [only];
+  const to = only === undefined ? state.peers.keys() : [only];
   const echoes = new Map<string, Echo>();
   for (const [name, peer] of state.peers) if (peer.echo) echoes.set(name, peer.echo);
-  let bytes: Buffer;
+  let copies: Map<string, Buffer>;
   try {
-    bytes = encodeHeartbeat(
+    copies = encodeHeartbeats(
       {
         sender: state.self,
         incarnation: state.incarnation,
@@ -125,10 +132,11 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
         configHash: state.config.hash,
         nodeHealthy: state.localHealth.nodeHealthy,
         heard: ownRow(state, now),
-        echoes,
         services: new Map(Object.entries(state.localHealth.services)),
         zoneSerial: state.zoneSerial,
       },
+      to,
+      echoes,
       state.config.secret,
     );
   } catch (e) {
@@ -136,9 +144,11 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
     const counters = { ...state.counters, unsent: state.counters.unsent + 1 };
     return { state: { ...state, counters }, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
   }
+  const effects: Effect[] = [];
+  for (const [peer, bytes] of copies) effects.push({ type: 'send', bytes, to: [peer] });
   return {
-    state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },
-    effects: to.length ? [{ type: 'send', bytes, to }] : [],
+    state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + copies.size } },
+    effects,
   };
 }
 
