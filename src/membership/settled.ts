@@ -87,6 +87,13 @@ function signature(row: Row, config: ClusterConfig): Uint8Array {
   return sig;
 }
 
+function matches(row: Row, sig: Uint8Array, config: ClusterConfig): boolean {
+  const { nodes } = config;
+  if (sig[nodes.length] !== (row.nodeHealthy ? 1 : 0)) return false;
+  for (let i = 0; i < nodes.length; i++) if (sig[i] !== cell(row.heard.get(nodes[i].name), config.peer.downAfterMs)) return false;
+  return true;
+}
+
 interface Counts {
   silent: Int32Array;
   heard: Int32Array;
@@ -184,6 +191,8 @@ export function plan(state: MembershipState, settled: Settled | undefined, now: 
     const row = state.peers.get(sender)?.row;
     if (!row) return undefined;
     const old = settled.rows.get(sender);
+    // The common case, a row that classifies as before: checked without building its signature.
+    if (old && matches(row, old, config)) return { nodes: settled.pending, settled };
     const sig = signature(row, config);
     const c: Counts = { silent: settled.silent.slice(), heard: settled.heard.slice(), held: settled.held.slice() };
     const changed = new Set(settled.pending);
@@ -203,7 +212,7 @@ export function plan(state: MembershipState, settled: Settled | undefined, now: 
         if (sig[i] !== ABSENT && (((sig[i] >> 1) & 3) !== VOTE_CLASS.abstain || sig[i] & DOWN)) changed.add(i);
       }
       changed.add(nodes.findIndex((x) => x.name === sender));
-    } else if (!sameBytes(old, sig)) {
+    } else {
       for (let i = 0; i < nodes.length; i++) {
         if (old[i] === sig[i]) continue;
         tally(c, i, old[i], nodes[i].name === sender, -1);
@@ -212,7 +221,7 @@ export function plan(state: MembershipState, settled: Settled | undefined, now: 
       }
       // Its health decides whether it reports itself unhealthy (reportsUnhealthy).
       if (old[nodes.length] !== sig[nodes.length]) changed.add(nodes.findIndex((x) => x.name === sender));
-    } else return { nodes: settled.pending, settled };
+    }
     record = { ...settled, rows: new Map(settled.rows).set(sender, sig), own, ...c };
     return { nodes: unsettled(state, record, now, [...changed].sort((a, b) => a - b)), settled: record };
   }
