@@ -23,23 +23,24 @@ import { majorityOf, voteOf } from './verdict';
  * So at rest, with nodes down or not, a heartbeat costs O(nodes), and formation or a failure
  * costs a column (O(nodes)) per node that changes, not every column per heartbeat.
  *
- * Why skipping a settled node changes nothing, while the fresh peers are the same ones (or one more
- * that leaves the quorum as it was), this agent's own row classes, its node health and the config
- * are what they were:
- * - quorum: the same fresh peers, so the same count; so no rejoin re-derivation either;
- * - an up node: down needs a majority of silent ballots with a common stretch (verdict.ts
- *   commonSilence) or a fresh row reporting unhealthy, and there are fewer silent ballots than a
- *   majority and no such row; 'heard' or 'undecided' leave an up verdict without heardSince as it
- *   is (holddown.ts applyAssessment). publish: no holder (verdict bits unchanged), published up and
- *   assessed → the same object;
- * - a down node: fewer heard ballots than a majority → 'down' or 'undecided', which leave a down
- *   verdict without heardSince as it is; publish of a down verdict whose published reason is the
- *   verdict's → the same object.
+ * Why skipping a settled node gives what a full evaluation gives (reducer({ skipSettled: false }),
+ * which the lockstep test in test/membership/settled.test.ts compares after every event), while
+ * the fresh peers are the same ones (or one more that leaves the quorum as it was), this agent's
+ * own row classes, its node health and the config are what they were:
+ * - quorum: the same count, so no quorum effect and no rejoin re-derivation;
+ * - up: down needs a majority of silent ballots with a common stretch (verdict.ts commonSilence)
+ *   or a fresh row reporting unhealthy, and there are fewer silent ballots than a majority and no
+ *   such row; 'heard' or 'undecided' leave an up verdict without heardSince as it is (holddown.ts
+ *   applyAssessment); publish with no holder, published up and assessed: the same object;
+ * - down: fewer heard ballots than a majority → 'down' or 'undecided', which leave a down verdict
+ *   without heardSince as it is; publish of a down verdict published with its reason: the same;
+ * - unknown: neither a silent nor a heard majority and not unhealthy → 'undecided', which leaves
+ *   it unknown; publish with no holder keeps it published up unassessed.
  * Counts of vote classes are all that is used: the stretches and row ages (which move with time)
- * only decide between outcomes that change nothing here; an unknown node gets 'undecided', which
- *   leaves it unknown, and publish keeps it published up unassessed. Time alone changes the classes only by
- * a fresh peer going stale, or a never-heard peer's abstention (this agent younger than downAfter)
- * turning silent; `until` is the first moment either can happen, and past it nothing is skipped.
+ * only decide between outcomes that change nothing here. Time alone changes the classes only by a
+ * fresh peer going stale, or a never-heard peer's abstention (this agent younger than downAfter)
+ * turning silent; `until` is the first moment either can happen, and past it every node is
+ * evaluated.
  *
  * Broken links (matrix.ts linkFaults) need a silent cell about a node some row heard within
  * recentMs (< downAfter, so a heard vote) or whose own row is fresh: when no node has both silent
