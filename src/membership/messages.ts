@@ -50,7 +50,7 @@ export const MAX_HEARTBEAT_LENGTH = 1200;
  * The most nodes a cluster may have: their heartbeat (one echo, no service) is 1,132 bytes, which
  * leaves room for 13 services; 129 nodes leave room for 43.
  */
-export const MAX_NODES = 150;
+const MAX_NODES = 150;
 const HASH = /^[0-9a-zA-Z]{1,64}$/;
 const ROW_ENTRY_LENGTH = 4 + 1 + 2;
 const ECHO_LENGTH = 8;
