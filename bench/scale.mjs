@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, labUnavailable, REPO, sleep } from '../test/lab/netlab.mjs';
 
-// --sim: the simulated half (33 and 64 nodes in one process, virtual clock; no root, no lab).
+// --sim: the simulated half (33, 65 and 129 nodes in one process, virtual clock; no root, no lab).
 if (process.argv.includes('--sim')) {
   const r = spawnSync(process.execPath, [join(REPO, 'bench/scale-sim.mjs'), ...process.argv.slice(2).filter((a) => a !== '--sim')], { stdio: 'inherit' });
   process.exit(r.status ?? 1);

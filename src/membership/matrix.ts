@@ -79,18 +79,27 @@ export function linkFaults(matrix: Matrix, downAfterMs: number, recentMs: number
     const o = row?.heard.get(node);
     return o === undefined ? undefined : o.everHeard && o.ageMs < downAfterMs;
   };
+  // Who shows `from` alive, found once per node (a node down is silent in every row: asked once
+  // per row, the question cost O(nodes³) a tick).
+  const witnesses = new Map<string, string[]>();
+  const witnessesOf = (from: string) => {
+    let w = witnesses.get(from);
+    if (w) return w;
+    w = [];
+    for (const [other, r] of matrix) {
+      if (!r) continue;
+      if (other === from ? r.rowAgeMs <= recentMs : isRecent(r, r.heard.get(from), recentMs)) w.push(other);
+      if (w.length === 2) break; // enough for any `to`
+    }
+    witnesses.set(from, w);
+    return w;
+  };
   for (const [to, row] of matrix) {
     if (!row) continue;
     for (const [from, obs] of row.heard) {
       if (from === to || obs.ageMs < downAfterMs) continue;
       const fromRow = matrix.get(from);
-      const alive = [...matrix].some(([other, r]) => {
-        if (!r || other === to) return false;
-        if (other === from) return r.rowAgeMs <= recentMs;
-        const o = r.heard.get(from);
-        return o !== undefined && o.everHeard && r.rowAgeMs + o.ageMs <= recentMs;
-      });
-      if (!alive) continue;
+      if (!witnessesOf(from).some((other) => other !== to)) continue;
       const reverseHeard = hears(fromRow, to);
       const message =
         reverseHeard === true
@@ -102,4 +111,16 @@ export function linkFaults(matrix: Matrix, downAfterMs: number, recentMs: number
     }
   }
   return faults;
+}
+
+function isRecent(r: MatrixRow, o: Observation | undefined, recentMs: number): boolean {
+  return o !== undefined && o.everHeard && r.rowAgeMs + o.ageMs <= recentMs;
+}
+
+/** The node's own fresh row says its checks fail, and that counts (failoverOnCheckFailure). */
+export function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {
+  if (!state.config.failoverOnCheckFailure) return false;
+  if (node === state.self) return !state.localHealth.nodeHealthy;
+  const peer = state.peers.get(node);
+  return isFresh(peer, now, state.config.peer.downAfterMs) && peer!.row?.nodeHealthy === false;
 }

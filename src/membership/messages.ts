@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * The peer protocol's wire format. Byte 0 is magic (high nibble 0xD) plus protocol version (low
@@ -17,9 +17,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * validation rejects two names with one id), and a row entry's flags are bit 0 ever heard, bits 1–2
  * the sender's verdict, bit 3 an echo follows: the node's boot tag (low 32 bits of its incarnation)
  * and the last sequence the sender accepted from it, its proof that this heartbeat is not older
- * than that node's own message (see replay.ts). Ids instead of names keep a heartbeat of
- * `MAX_NODES` nodes under 1,200 bytes whatever the names, so it never fragments; a peer whose node
- * list differs during a config rollout still reports rows for every node both configs name.
+ * than that node's own message (see replay.ts). Only the recipient reads an echo (its own), so an
+ * agent sends each peer its own copy with that peer's echo alone (`encodeHeartbeats`); a receiver
+ * decodes it as any version 2 heartbeat, echoes being optional per entry. Ids instead of names, and
+ * one echo instead of one per node, keep a heartbeat of `MAX_NODES` nodes under 1,200 bytes whatever
+ * the names, so it never fragments; a peer whose node list differs during a config rollout still
+ * reports rows for every node both configs name.
  *
  * Version 1 (names, wall-clock incarnations, no echoes) cannot prove a new boot fresh, so this
  * build does not accept it: during a rolling upgrade the upgraded and the old nodes do not hear each
@@ -43,8 +46,11 @@ export const MAX_MESSAGE_LENGTH = 4096;
  * (IPv6 guarantees 1,280), so it is never fragmented. The config is bounded to fit (see heartbeatBound).
  */
 export const MAX_HEARTBEAT_LENGTH = 1200;
-/** The most nodes a cluster may have: their heartbeat with every echo and no service is 1,026 bytes. */
-const MAX_NODES = 64;
+/**
+ * The most nodes a cluster may have: their heartbeat (one echo, no service) is 1,132 bytes, which
+ * leaves room for 13 services; 129 nodes leave room for 43.
+ */
+const MAX_NODES = 150;
 const HASH = /^[0-9a-zA-Z]{1,64}$/;
 const ROW_ENTRY_LENGTH = 4 + 1 + 2;
 const ECHO_LENGTH = 8;
@@ -147,9 +153,10 @@ export function heartbeatBound(nodes: readonly string[], services: readonly stri
   return problems;
 }
 
+/** Every node in the row, the recipient's echo (the only one sent), every service. */
 function worstHeartbeatLength(nodes: number, services: number, configHashLength: number): number {
   const row = new Map(Array.from({ length: nodes }, (_, i) => [`n${i}`, { everHeard: true, ageMs: 0, verdict: 'up' as const }]));
-  const echoes = new Map([...row.keys()].slice(1).map((n) => [n, { boot: 0, sequence: 0 }]));
+  const echoes = new Map([...row.keys()].slice(1, 2).map((n) => [n, { boot: 0, sequence: 0 }]));
   return encodingLength({ configHash: 'x'.repeat(configHashLength), heard: row, echoes, services: new Map(Array.from({ length: services }, (_, i) => [`s${i}`, true])) });
 }
 
@@ -162,11 +169,60 @@ export function encodingLength(h: Pick<HeartbeatInput, 'configHash' | 'heard' | 
   );
 }
 
+/**
+ * One heartbeat per recipient, each with that recipient's echo only (none where `echoes` has
+ * none): what an agent sends its peers each interval. The row is encoded once; each copy splices
+ * its echo into the recipient's entry and is signed on its own. Throws as encodeHeartbeat.
+ */
+export function encodeHeartbeats(h: Omit<HeartbeatInput, 'echoes'>, recipients: Iterable<string>, echoes: ReadonlyMap<string, Echo>, secret: string): Map<string, Buffer> {
+  const base = encodeUnsigned({ ...h, echoes: undefined });
+  const out = new Map<string, Buffer>();
+  let entryEnds: Map<string, number> | undefined;
+  for (const to of recipients) {
+    const echo = echoes.get(to);
+    if (!echo || !h.heard.has(to)) {
+      out.set(to, sign(base, secret));
+      continue;
+    }
+    entryEnds ??= entryOffsets(h);
+    const end = entryEnds.get(to)!;
+    const buf = Buffer.alloc(base.length + ECHO_LENGTH + MAC_LENGTH);
+    base.copy(buf, 0, 0, end);
+    buf[end - 3] |= ECHO_FLAG; // the entry's flags: id (4) · flags (1) · age (2)
+    buf.writeUInt32BE(echo.boot >>> 0, end);
+    buf.writeUInt32BE(echo.sequence >>> 0, end + 4);
+    base.copy(buf, end + ECHO_LENGTH, end);
+    mac(secret, buf.subarray(0, base.length + ECHO_LENGTH)).copy(buf, base.length + ECHO_LENGTH);
+    out.set(to, buf);
+  }
+  return out;
+}
+
+/** Where each node's row entry ends in an encoding without echoes. */
+function entryOffsets(h: Pick<HeartbeatInput, 'configHash' | 'heard'>): Map<string, number> {
+  const ends = new Map<string, number>();
+  // After the header: incarnation, sequence, flags, sender, configHash (length-prefixed), entry count.
+  let o = HEADER_LENGTH + 8 + 4 + 1 + 4 + (1 + h.configHash.length) + 1;
+  for (const node of h.heard.keys()) ends.set(node, (o += ROW_ENTRY_LENGTH));
+  return ends;
+}
+
+function sign(unsigned: Buffer, secret: string): Buffer {
+  const buf = Buffer.alloc(unsigned.length + MAC_LENGTH);
+  unsigned.copy(buf);
+  mac(secret, unsigned).copy(buf, unsigned.length);
+  return buf;
+}
+
 /** Throws TypeError on what the wire cannot carry (a caller's bug or an unbounded config). */
 export function encodeHeartbeat(h: HeartbeatInput, secret: string): Buffer {
+  return sign(encodeUnsigned(h), secret);
+}
+
+function encodeUnsigned(h: HeartbeatInput): Buffer {
   if (!HASH.test(h.configHash)) throw new TypeError(`cannot encode config hash ${JSON.stringify(h.configHash)}`);
   if (h.heard.size > 255 || h.services.size > 255) throw new TypeError('at most 255 nodes and 255 services');
-  const buf = Buffer.alloc(encodingLength(h));
+  const buf = Buffer.alloc(encodingLength(h) - MAC_LENGTH);
   let o = 0;
   buf[o++] = MAGIC | PROTOCOL_VERSION;
   buf[o++] = MessageType.Heartbeat;
@@ -193,8 +249,7 @@ export function encodeHeartbeat(h: HeartbeatInput, secret: string): Buffer {
     o = buf.writeUInt32BE(wireId(service), o);
     buf[o++] = healthy ? 1 : 0;
   }
-  o = buf.writeUInt32BE((h.zoneSerial ?? 0) >>> 0, o);
-  mac(secret, buf.subarray(0, o)).copy(buf, o);
+  buf.writeUInt32BE((h.zoneSerial ?? 0) >>> 0, o);
   return buf;
 }
 
@@ -279,8 +334,19 @@ function reject(reason: RejectReason): DecodeResult {
   return { ok: false, reason };
 }
 
+/**
+ * HMAC keys by secret, imported once: a string key is re-imported on every createHmac, and an agent
+ * signs a heartbeat per peer per interval and checks one per peer. Secrets come from the config, so
+ * this holds a few; it is cleared should reloads ever have piled up more.
+ */
+const keys = new Map<string, KeyObject>();
 function mac(secret: string, data: Uint8Array): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= 16) keys.clear();
+    keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  }
+  return createHmac('sha256', key).update(data).digest();
 }
 
 function writeString(buf: Buffer, o: number, s: string): number {

@@ -1,9 +1,10 @@
 import type { ClusterConfig } from '../config/types';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
-import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, type LinkFault } from './matrix';
-import { decode, encodeHeartbeat, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
+import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, reportsUnhealthy, type LinkFault } from './matrix';
+import { decode, encodeHeartbeats, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
 import { admit, bootTag, serialAfter, type ReplayMark } from './replay';
-import { isFresh, type Calm, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
+import { linksQuiet, plan as planFor, settle } from './settled';
+import { isFresh, type LocalHealth, type MembershipState, type PeerState, type Published, type Row } from './state';
 import { assess, majorityOf } from './verdict';
 
 /**
@@ -75,38 +76,61 @@ export function initialState(opts: {
   };
 }
 
-export function reduce(state: MembershipState, event: MembershipEvent, now: number): Step {
-  switch (event.type) {
-    case 'tick':
-      return checkLinks(evaluate(heartbeat(state, now), now, true), now);
-    case 'check': {
-      const step = checkLinks(evaluate({ state, effects: [] }, now, true), now);
-      return newlySilent(step.state, now) ? merge(step, heartbeat(step.state, now)) : step;
-    }
-    case 'message':
-      return receive(state, event.bytes, now);
-    case 'local-health': {
-      // Sent at once: peers should not wait an interval to learn this node's checks fail.
-      const changed: Effect = { type: 'health', node: state.self, healthy: event.health.nodeHealthy, services: event.health.services };
-      return merge({ state, effects: [changed] }, evaluate(heartbeat({ ...state, localHealth: event.health }, now), now));
-    }
-    case 'config':
-      return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now);
-    case 'zone-serial':
-      return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
-    case 'new-boot':
-      return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
-  }
+export type Reduce = (state: MembershipState, event: MembershipEvent, now: number) => Step;
+
+export interface ReducerOptions {
+  /**
+   * Skip the verdicts while the cluster is settled and nothing they read changed (settled.ts);
+   * default true. False evaluates in full on every event: the reference the skip is tested against.
+   */
+  readonly skipSettled?: boolean;
 }
 
+/** A reducer; `reduce` is the one the agent runs. */
+export function reducer(opts: ReducerOptions = {}): Reduce {
+  const skip = opts.skipSettled ?? true;
+  return (state, event, now) => {
+    switch (event.type) {
+      case 'tick':
+        return checkLinks(evaluate(heartbeat(state, now), now, skip, { tick: true }), now, skip);
+      case 'check': {
+        const step = checkLinks(evaluate({ state, effects: [] }, now, skip, { tick: true }), now, skip);
+        return newlySilent(step.state, now) ? merge(step, heartbeat(step.state, now)) : step;
+      }
+      case 'message':
+        return receive(state, event.bytes, now, skip);
+      case 'local-health': {
+        // Sent at once: peers should not wait an interval to learn this node's checks fail.
+        const changed: Effect = { type: 'health', node: state.self, healthy: event.health.nodeHealthy, services: event.health.services };
+        return merge({ state, effects: [changed] }, evaluate(heartbeat({ ...state, localHealth: event.health }, now), now, skip, {}));
+      }
+      case 'config':
+        return evaluate({ state: reconfigure(state, event.config, now), effects: [] }, now, skip, {});
+      case 'zone-serial':
+        return { state: { ...state, zoneSerial: event.serial >>> 0 }, effects: [] };
+      case 'new-boot':
+        return { state: { ...state, incarnation: event.incarnation, sequence: event.sequence >>> 0 }, effects: [] };
+    }
+  };
+}
+
+export const reduce: Reduce = reducer();
+
+/**
+ * This interval's heartbeat (or a prompt one to `only`), one copy per peer with that peer's echo
+ * alone: a receiver reads no other (receive, replay.ts), and one echo per node made a heartbeat of
+ * 129 nodes 2,000 bytes, past what a datagram carries unfragmented. Every copy has the same
+ * sequence number and row; a copy sent to one peer and delivered to another is a genuine
+ * heartbeat there too, only without that peer's echo (no proof for a new boot).
+ */
 function heartbeat(state: MembershipState, now: number, only?: string): Step {
   const sequence = (state.sequence + 1) >>> 0;
-  const to = only === undefined ? [...state.peers.keys()] : [only];
+  const to = only === undefined ? state.peers.keys() : [only];
   const echoes = new Map<string, Echo>();
   for (const [name, peer] of state.peers) if (peer.echo) echoes.set(name, peer.echo);
-  let bytes: Buffer;
+  let copies: Map<string, Buffer>;
   try {
-    bytes = encodeHeartbeat(
+    copies = encodeHeartbeats(
       {
         sender: state.self,
         incarnation: state.incarnation,
@@ -114,10 +138,11 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
         configHash: state.config.hash,
         nodeHealthy: state.localHealth.nodeHealthy,
         heard: ownRow(state, now),
-        echoes,
         services: new Map(Object.entries(state.localHealth.services)),
         zoneSerial: state.zoneSerial,
       },
+      to,
+      echoes,
       state.config.secret,
     );
   } catch (e) {
@@ -125,13 +150,15 @@ function heartbeat(state: MembershipState, now: number, only?: string): Step {
     const counters = { ...state.counters, unsent: state.counters.unsent + 1 };
     return { state: { ...state, counters }, effects: [{ type: 'send-failed', reason: (e as Error).message }] };
   }
+  const effects: Effect[] = [];
+  for (const [peer, bytes] of copies) effects.push({ type: 'send', bytes, to: [peer] });
   return {
-    state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + to.length } },
-    effects: to.length ? [{ type: 'send', bytes, to }] : [],
+    state: { ...state, sequence, counters: { ...state.counters, sent: state.counters.sent + copies.size } },
+    effects,
   };
 }
 
-function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
+function receive(state: MembershipState, bytes: Uint8Array, now: number, skip: boolean): Step {
   const decoded = decode(bytes, state.config.secrets, namesOf(state.config));
   if (!decoded.ok) return { state: rejected(state, decoded.reason), effects: [] };
   const msg = decoded.message;
@@ -170,7 +197,8 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number): Step {
   // A new boot of the peer (or our first message from it) may still wait for our proof: send it now.
   const newBoot = peer.mark?.incarnation !== msg.incarnation;
   if (newBoot || missesUs(msg, state)) next = merge(next, heartbeat(next.state, now, msg.sender));
-  return merge(next, evaluate({ state: next.state, effects: [] }, now));
+  // Only a peer fresh before may skip: one heard again changes the quorum and the votes.
+  return merge(next, evaluate({ state: next.state, effects: [] }, now, skip, { sender: msg.sender }));
 }
 
 /** Decoding needs the config's names by wire id; configs are frozen, so each is built once. */
@@ -245,18 +273,21 @@ function rejected(state: MembershipState, reason: RejectReason): MembershipState
 const RECENT_INTERVALS = 2.5;
 
 /**
- * Recomputes quorum and every verdict from the matrix; emits what changed. At rest (see `Calm`) a
- * heartbeat that leaves it at rest is checked in O(nodes), not O(nodes²); `full` (the tick) also
- * checks that every peer was heard within downAfter, so time-driven changes (silence growing, rows
- * going stale) are found within an interval. With every agent receiving nodes − 1 heartbeats an
- * interval, recomputing every verdict on each was the agent's main cost at rest (issue 10: 3 % of
- * a core at 16 nodes).
+ * Recomputes quorum and the verdicts from the matrix; emits what changed. Only the nodes an event
+ * can affect are evaluated (settled.ts): a heartbeat whose row classifies as the sender's last one
+ * did, or a tick before any peer can go stale, evaluates the nodes not settled and those whose
+ * column changed, O(nodes) each, instead of all, O(nodes²). With every agent receiving nodes − 1
+ * heartbeats an interval, recomputing every verdict on each was the agent's main cost (issue 10).
+ * `cause.sender`: a heartbeat from that peer was accepted; `cause.tick`: the interval's tick.
  */
-function evaluate(step: Step, now: number, full = false): Step {
+function evaluate(step: Step, now: number, skip: boolean, cause: { readonly sender?: string; readonly tick?: true }): Step {
   const { state } = step;
   const { config } = state;
-  if (state.calm) {
-    if (stillCalm(state, state.calm) && (!full || allHeard(state, now))) return step;
+  // Which nodes to evaluate: undefined, every one.
+  const plan = skip ? planFor(state, state.settled, now, cause) : undefined;
+  if (plan && plan.nodes.length === 0) {
+    if (plan.settled === state.settled) return step;
+    return { state: { ...state, settled: settle(state, now, plan) }, effects: step.effects };
   }
   const effects = [...step.effects];
   const majority = majorityOf(config.nodes.length);
@@ -280,11 +311,13 @@ function evaluate(step: Step, now: number, full = false): Step {
   // hold-down than its peers', which the cluster then waited for anyway (issue 10, lab: isolate).
   const rejoined = hasMajority && !state.hasMajority;
   const matrix = currentMatrix(state, now);
-  const verdicts = new Map<string, NodeVerdict>();
-  const published = new Map<string, Published>();
+  // A node not evaluated keeps its verdict and publication: the full evaluation would return the
+  // same objects (settled.ts says why).
+  const verdicts = plan ? new Map(state.verdicts) : new Map<string, NodeVerdict>();
+  const published = plan ? new Map(state.published) : new Map<string, Published>();
   let changed = false;
   let publishedChanged = false;
-  for (const n of config.nodes) {
+  for (const n of plan ? plan.nodes.map((i) => config.nodes[i]) : config.nodes) {
     const before = state.verdicts.get(n.name) ?? initialVerdict(now, config.peer);
     const assessment = assess(n.name, ballotsFor(matrix, n.name, downAfterMs), majority, downAfterMs, reportsUnhealthy(state, n.name, now), recentMs);
     const from: NodeVerdict = rejoined && assessment.kind === 'heard' ? { ...before, state: 'unknown' } : before;
@@ -312,47 +345,8 @@ function evaluate(step: Step, now: number, full = false): Step {
           hasMajority,
           reachedQuorum: state.reachedQuorum || hasMajority,
         };
-  const calm = calmNow(next, now);
-  return { state: calm === next.calm ? next : { ...next, calm }, effects };
-}
-
-function calmNow(state: MembershipState, now: number): Calm | undefined {
-  const { config } = state;
-  if (!state.hasMajority || (config.failoverOnCheckFailure && !state.localHealth.nodeHealthy)) return undefined;
-  for (const v of state.verdicts.values()) if (v.state !== 'up' || v.heardSince !== undefined) return undefined;
-  for (const p of state.published.values()) if (!p.up || p.unassessed) return undefined;
-  if (state.published.size !== config.nodes.length) return undefined;
-  const rows = state.calm?.config === config ? state.calm.rows : new WeakSet<Row>();
-  for (const p of state.peers.values()) {
-    if (!isFresh(p, now, config.peer.downAfterMs) || !p.row || !calmRow(p.row, config)) return undefined;
-    rows.add(p.row);
-  }
-  return state.calm?.rows === rows && state.calm.localHealth === state.localHealth ? state.calm : { rows, localHealth: state.localHealth, config };
-}
-
-/** Every peer heard within downAfter: nothing time-driven (silence, a stale row) has happened yet. */
-function allHeard(state: MembershipState, now: number): boolean {
-  for (const p of state.peers.values()) if (!isFresh(p, now, state.config.peer.downAfterMs)) return false;
-  return true;
-}
-
-/** Whether `calm` still holds with the rows received since. */
-function stillCalm(state: MembershipState, calm: Calm): boolean {
-  if (state.localHealth !== calm.localHealth || state.config !== calm.config) return false;
-  for (const p of state.peers.values()) {
-    if (!p.row) return false;
-    if (calm.rows.has(p.row)) continue;
-    if (!calmRow(p.row, state.config)) return false;
-    calm.rows.add(p.row);
-  }
-  return true;
-}
-
-function calmRow(row: Row, config: ClusterConfig): boolean {
-  if (config.failoverOnCheckFailure && !row.nodeHealthy) return false;
-  if (row.heard.size !== config.nodes.length) return false;
-  for (const o of row.heard.values()) if (!o.everHeard || o.ageMs >= config.peer.downAfterMs || o.verdict !== 'up') return false;
-  return true;
+  const settled = settle(next, now, plan);
+  return { state: settled === undefined && next.settled === undefined ? next : { ...next, settled }, effects };
 }
 
 /**
@@ -400,11 +394,11 @@ function publish(node: string, v: NodeVerdict, was: Published | undefined, holde
  * it has lasted downAfter: when a partition heals, rows that still say "silent" arrive for an
  * interval or two before the ones that say "heard", and that is no broken link.
  */
-function checkLinks(step: Step, now: number): Step {
+function checkLinks(step: Step, now: number, skip: boolean): Step {
   const { state } = step;
-  // At rest no row has a silent cell, so there is no broken link to find.
-  if (state.calm && !state.linkFaults?.length && !state.linkSeenSince?.size && allHeard(state, now)) return step;
+  // Settled with no silent cell about a node anyone hears: there is no broken link to find (settled.ts).
   const { downAfterMs, intervalMs } = state.config.peer;
+  if (skip && state.settled && !state.linkFaults?.length && !state.linkSeenSince?.size && linksQuiet(state.settled, downAfterMs, RECENT_INTERVALS * intervalMs)) return step;
   const current = linkFaults(currentMatrix(state, now), downAfterMs, RECENT_INTERVALS * intervalMs);
   const key = (f: LinkFault) => `${f.from}\u0000${f.to}`;
   const seenSince = new Map(current.map((f) => [key(f), state.linkSeenSince?.get(key(f)) ?? now]));
@@ -417,13 +411,6 @@ function checkLinks(step: Step, now: number): Step {
   const sameSeen = was !== undefined && was.size === seenSince.size && [...seenSince.keys()].every((k) => was.has(k));
   if (!effects.length && sameSeen && faults.every((f) => reported.get(key(f))?.message === f.message)) return step;
   return { state: { ...state, linkFaults: faults, linkSeenSince: seenSince }, effects: [...step.effects, ...effects] };
-}
-
-function reportsUnhealthy(state: MembershipState, node: string, now: number): boolean {
-  if (!state.config.failoverOnCheckFailure) return false;
-  if (node === state.self) return !state.localHealth.nodeHealthy;
-  const peer = state.peers.get(node);
-  return isFresh(peer, now, state.config.peer.downAfterMs) && peer!.row?.nodeHealthy === false;
 }
 
 /** A reload keeps what is known about nodes that stay; added nodes start unknown. */

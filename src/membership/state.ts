@@ -3,6 +3,7 @@ import type { NodeVerdict } from './holddown';
 import type { LinkFault } from './matrix';
 import type { Echo, Heartbeat, RejectReason } from './messages';
 import type { ReplayMark } from './replay';
+import type { Settled } from './settled';
 
 /** What the local node reports about itself; its checks (src/health/) produce it. */
 export interface LocalHealth {
@@ -23,23 +24,6 @@ export interface Published {
   readonly heldBy?: readonly string[];
   /** Published up because this agent has not assessed the node yet (fail open, see reducer publish()). */
   readonly unassessed?: true;
-}
-
-/**
- * The cluster at rest as of the last full evaluation, with the rows it was computed from. While
- * every row that arrives says the same (every node heard within downAfter, every verdict up, its
- * sender healthy), no verdict, publication or quorum can change: down needs a silent vote or a
- * failing check, and an up verdict is not lowered by anything else; the tick catches what time
- * alone changes.
- */
-export interface Calm {
-  /**
-   * Rows found calm (reducer.ts calmRow) under `config`. A memo of a pure predicate, so adding to it changes
-   * no result; kept by identity so a heartbeat costs a lookup per peer and no copy.
-   */
-  readonly rows: WeakSet<Row>;
-  readonly localHealth: LocalHealth;
-  readonly config: ClusterConfig;
 }
 
 export interface PeerState {
@@ -87,8 +71,8 @@ export interface MembershipState {
   readonly linkFaults?: readonly LinkFault[];
   /** Since when each link (from\u0000to) has looked broken, reported or not yet. */
   readonly linkSeenSince?: ReadonlyMap<string, number>;
-  /** Set while the cluster is at rest: lets a heartbeat that changes nothing skip the verdicts (reducer.ts). */
-  readonly calm?: Calm;
+  /** Set while the cluster is settled: lets an event that changes nothing skip the verdicts (settled.ts). */
+  readonly settled?: Settled;
   /** The SOA serial this agent serves (the agent sets it); heartbeats carry it. */
   readonly zoneSerial: number;
 }

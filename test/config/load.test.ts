@@ -91,16 +91,19 @@ function cluster(count: number, services = 0): string {
 
 describe('the cluster is bounded to what one unfragmented heartbeat carries', () => {
   it.each([
-    ['64 nodes with 63-character names and 34 services', 64, 34],
+    ['150 nodes with 63-character names and 13 services', 150, 13],
+    ['129 nodes and 43 services', 129, 43],
+    ['64 nodes and 134 services', 64, 134],
     ['3 nodes and 200 services', 3, 200],
   ])('accepts %s', (_, nodes, services) => {
     expect(problems(cluster(nodes, services))).toEqual([]);
   });
 
   it.each([
-    ['65 nodes', cluster(65), /nodes: 65 nodes, at most 64 — every heartbeat carries one entry per node and per service and must fit one unfragmented UDP datagram \(1200 bytes\)/],
-    ['300 nodes (the old encoder threw inside the heartbeat timer)', cluster(300), /nodes: 300 nodes, at most 64/],
-    ['64 nodes and 35 services', cluster(64, 35), /services: 35 services with 64 nodes make 1201-byte heartbeats; at most 34 services with 64 nodes/],
+    ['151 nodes', cluster(151), /nodes: 151 nodes, at most 150 — every heartbeat carries one entry per node and per service and must fit one unfragmented UDP datagram \(1200 bytes\)/],
+    ['300 nodes (the old encoder threw inside the heartbeat timer)', cluster(300), /nodes: 300 nodes, at most 150/],
+    ['150 nodes and 14 services', cluster(150, 14), /services: 14 services with 150 nodes make 1202-byte heartbeats; at most 13 services with 150 nodes/],
+    ['129 nodes and 44 services', cluster(129, 44), /services: 44 services with 129 nodes make 1205-byte heartbeats; at most 43 services with 129 nodes/],
     ['two node names with one wire id', BASE.replace('node1', 'node129599').replace('node2', 'node732382'), /nodes: "node732382" and "node129599" have the same wire id \(4035381314\) — rename one of them/],
   ])('refuses %s, naming the limit and why', (_, yaml, message) => {
     expect(problems(yaml).join('\n')).toMatch(message);
@@ -121,7 +124,7 @@ describe('clusterdns config check', () => {
       writeFileSync(join(dir, 'big.yaml'), cluster(300));
       const { code, stderr } = await run(process.execPath, [CLI, 'agent', '--config', join(dir, 'big.yaml'), '--node', 'n1-'.padEnd(63, 'x')], { timeoutMs: 10_000 });
       expect(code).toBe(2);
-      expect(stderr).toMatch(/nodes: 300 nodes, at most 64 — every heartbeat carries one entry per node/);
+      expect(stderr).toMatch(/nodes: 300 nodes, at most 150 — every heartbeat carries one entry per node/);
       expect(stderr).not.toMatch(/\n\s+at /);
     } finally {
       rmSync(dir, { recursive: true, force: true });

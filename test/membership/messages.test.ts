@@ -5,6 +5,7 @@ import {
   decodeAge,
   encodeAge,
   encodeHeartbeat,
+  encodeHeartbeats,
   encodingLength,
   MAX_AGE_MS,
   MAX_MESSAGE_LENGTH,
@@ -149,6 +150,39 @@ describe('heartbeat codec', () => {
     // The body parser was reached, not just the cheap checks in front of it.
     expect(seen.get('malformed')).toBeGreaterThan(100);
     expect(seen.get('hmac')).toBeGreaterThan(100);
+  });
+});
+
+describe('one heartbeat per peer, with its echo alone', () => {
+  const { echoes, ...row } = sample;
+  const copies = encodeHeartbeats(row, ['node1', 'node3', 'node4'], echoes, SECRET);
+
+  it('each copy is the version 2 heartbeat with that echo only, byte for byte, signed as one', () => {
+    expect([...copies.keys()]).toEqual(['node1', 'node3', 'node4']);
+    for (const [to, bytes] of copies) {
+      const one = new Map(echoes.has(to) ? [[to, echoes.get(to)!]] : []);
+      expect(bytes.equals(encodeHeartbeat({ ...row, echoes: one }, SECRET)), to).toBe(true);
+      // Signed as a peer that keys HMAC with the secret string checks it.
+      expect(resign(bytes).equals(bytes), to).toBe(true);
+    }
+  });
+
+  it('a receiver decodes its copy as any version 2 heartbeat: the whole row, its own echo, no other', () => {
+    for (const [to, echo] of [
+      ['node1', echoes.get('node1')],
+      ['node3', echoes.get('node3')],
+    ] as const) {
+      const r = decode(copies.get(to)!, SECRET, known);
+      expect(r).toEqual({ ok: true, message: { type: 'heartbeat', ...row, echoes: new Map([[to, echo]]) } });
+    }
+    // A recipient that is not in the row (another config) gets no echo, and the row unchanged.
+    expect(decode(copies.get('node4')!, SECRET, known)).toEqual({ ok: true, message: { type: 'heartbeat', ...row, echoes: new Map() } });
+  });
+
+  it('is 8 bytes longer than the heartbeat without echoes, whatever the number of nodes', () => {
+    const bare = encodingLength({ ...row, echoes: new Map() });
+    expect(copies.get('node1')!.length).toBe(bare + 8);
+    expect(copies.get('node4')!.length).toBe(bare);
   });
 });
 
