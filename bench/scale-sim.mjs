@@ -85,12 +85,15 @@ function run(n) {
     bytes += b.length;
     largest = Math.max(largest, b.length);
   };
+  // The agents' real rhythm: the virtual clock with a wall clock's phase, so heartbeats go out on
+  // common interval boundaries with a check half an interval after each (membership/runtime.ts).
+  const rhythm = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h), phase: (p) => clock.now() % p };
   const make = (node, i) =>
     new Membership({
       config: cfg,
       self: node.name,
       transport: net.transport(node.name),
-      clock,
+      clock: rhythm,
       getLocalHealth: () => ({ nodeHealthy: true, services: {} }),
       bootIds: () => ({ incarnation: (BigInt(i + 1) << 20n) + BigInt(clock.now()), sequence: 0 }),
     });
@@ -98,7 +101,7 @@ function run(n) {
   const interval = cfg.peer.intervalMs;
   const allFormed = (ms) => ms.every((m) => { const v = m.view(); return v.serving && v.nodes.every((x) => x.up); });
 
-  // Out of phase, as real agents are: the starts spread over one interval; timed from the first.
+  // Started at odd times, as real agents are (the rhythm lines them up): spread over one interval; timed from the first.
   const t0 = clock.now();
   let started = 0;
   members.forEach((m, i) =>
@@ -113,6 +116,8 @@ function run(n) {
   const failovers = [];
   for (let k = 0; k < Number(args.kills); k++) {
     clock.advance(cfg.peer.upAfterMs * 3 + 2000); // every hold-down from the last restart long over
+    // Failures do not wait for a heartbeat: each kill at another moment of the interval.
+    clock.advance(Math.floor(((k * 0.37) % 1) * interval));
     if (!allFormed(members)) log(`${n} nodes: not all up before kill ${k + 1}`);
     const xi = (k * 7) % n;
     const x = members[xi];
