@@ -5,8 +5,9 @@
 //     node's own address (polled at 4 Hz from the observer namespace);
 //   - failover for one kill -9 (median of --kills): → every survivor answers the node's name with
 //     a live address (that name polled at 20 Hz on every agent);
-//   - at rest (no poller, --rest-seconds): CPU % of one core and RSS per agent (/proc), peer bytes/s
-//     per agent and the largest heartbeat (UDP payload to the peer port), both captured in the
+//   - at rest (no poller, --rest-seconds): CPU % of one core and RSS per agent (/proc); then, over
+//     another --rest-seconds, peer bytes/s per agent and the largest heartbeat (UDP payload to the
+//     peer port), both captured in the
 //     bridge's namespace with an AF_PACKET socket on every port (python3); each frame is counted
 //     once, as it enters the bridge (copies leaving it are PACKET_OUTGOING and skipped).
 // Writes a markdown table and JSON to bench/results/. Root only.
@@ -138,12 +139,15 @@ for (const size of args.sizes.split(',').map(Number)) {
     await sleep(3000);
     const pids = [...lab.agents.values()].map((a) => a.proc.pid);
     const secs = Number(args['rest-seconds']);
+    // CPU first, with nothing else running: the capture (python reading every frame on the
+    // bridge) shares the two cores and would be counted into the agents' cost by contention.
     const before = pids.map(cpuTicks);
     const wall0 = performance.now();
-    const cap = capture(lab, secs);
+    await sleep(secs * 1000);
     const wall = (performance.now() - wall0) / 1000;
     const cpu = pids.map((p, i) => ((cpuTicks(p) - before[i]) / CLK_TCK / wall) * 100);
     const rss = pids.map(rssMb);
+    const cap = capture(lab, secs);
     const row = {
       nodes: size,
       formMs,

@@ -238,6 +238,17 @@ function newlySilent(state: MembershipState, now: number): boolean {
   return false;
 }
 
+/**
+ * Whether this tick wants a check half an interval later: some peer missed a heartbeat (not heard
+ * for 1.5 intervals), so its silence may reach downAfter before the next tick. While every peer
+ * is heard there is nothing for a check to find, and an idle agent is spared the wake-up.
+ */
+export function wantsCheck(state: MembershipState, now: number): boolean {
+  const late = 1.5 * state.config.peer.intervalMs;
+  for (const p of state.peers.values()) if (p.lastHeardAt !== undefined && now - p.lastHeardAt >= late) return true;
+  return false;
+}
+
 /** `later` was computed from `earlier.state`: keep its state, concatenate the effects. */
 function merge(earlier: Step, later: Step): Step {
   return { state: later.state, effects: [...earlier.effects, ...later.effects] };

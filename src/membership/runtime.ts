@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClusterConfig } from '../config/types';
 import type { Clock, TimerHandle } from './clock';
-import { initialState, reduce, sameHealth, type Effect, type MembershipEvent } from './reducer';
+import { initialState, reduce, sameHealth, wantsCheck, type Effect, type MembershipEvent } from './reducer';
 import type { Counters, LocalHealth, MembershipState } from './state';
 import type { Transport } from './transport';
 import { buildView, type ClusterView } from './view';
@@ -124,8 +124,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // Silence crosses downAfter on a tick boundary, where every agent sends and evaluates at once: a
     // dead node's last heartbeat arrived a few ms after the boundary downAfter ago, so at the
     // boundary it is not quite silent yet and was found an interval later (+250 ms failover). A
-    // second look half an interval on finds it then, away from the burst.
-    if (this.clock.phase) this.checkTimer = this.clock.setTimeout(() => this.running && this.dispatch({ type: 'check' }), intervalMs / 2);
+    // second look half an interval on finds it then, away from the burst; only while a peer is late.
+    if (this.clock.phase && wantsCheck(this.state, this.clock.now())) this.checkTimer = this.clock.setTimeout(() => this.running && this.dispatch({ type: 'check' }), intervalMs / 2);
     const health = safeHealth(this.getLocalHealth);
     // A health change sends its own heartbeat, which stands in for this interval's.
     this.dispatch(sameHealth(health, this.state.localHealth) ? { type: 'tick' } : { type: 'local-health', health });

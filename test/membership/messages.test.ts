@@ -153,9 +153,20 @@ describe('heartbeat codec', () => {
   });
 });
 
-describe('one heartbeat per peer, with its echo alone', () => {
+describe('one heartbeat for every peer while it fits', () => {
   const { echoes, ...row } = sample;
-  const copies = encodeHeartbeats(row, ['node1', 'node3', 'node4'], echoes, SECRET);
+  it('every recipient gets the same version 2 heartbeat, with every recipient\'s echo', () => {
+    const copies = encodeHeartbeats(row, ['node1', 'node3', 'node4'], echoes, SECRET);
+    const recipients = new Map([...echoes].filter(([n]) => ['node1', 'node3', 'node4'].includes(n)));
+    const one = encodeHeartbeat({ ...row, echoes: recipients }, SECRET);
+    for (const to of ['node1', 'node3', 'node4']) expect(copies.get(to)!.equals(one), to).toBe(true);
+  });
+});
+
+describe('one heartbeat per peer, with its echo alone (past what one heartbeat for all can carry)', () => {
+  const { echoes, ...row } = sample;
+  // A single recipient takes the per-peer path, as every one does once the shared heartbeat would not fit.
+  const copies = new Map(['node1', 'node3', 'node4'].map((to) => [to, encodeHeartbeats(row, [to], echoes, SECRET).get(to)!]));
 
   it('each copy is the version 2 heartbeat with that echo only, byte for byte, signed as one', () => {
     expect([...copies.keys()]).toEqual(['node1', 'node3', 'node4']);

@@ -4,7 +4,7 @@ import { FakeClock, type TimerHandle } from '../../src/membership/clock';
 import { MemoryNetwork, type MemoryTransport } from '../../src/membership/memory-network';
 import { encodeHeartbeat } from '../../src/membership/messages';
 import { seededRandom } from '../../src/membership/prng';
-import { initialState, reducer, sameHealth, type Effect, type MembershipEvent, type Step } from '../../src/membership/reducer';
+import { initialState, reducer, sameHealth, wantsCheck, type Effect, type MembershipEvent, type Step } from '../../src/membership/reducer';
 import type { LocalHealth, MembershipState } from '../../src/membership/state';
 import { makeConfig, SECRET } from './helpers';
 
@@ -80,11 +80,11 @@ class Lockstep {
     return this.health.get(name) ?? { nodeHealthy: true, services: {} };
   }
 
-  /** As the runtime: a tick every interval, or a health report standing in for it, and a check half an interval after. */
+  /** As the runtime: a tick every interval, or a health report standing in for it, and a check half an interval after while a peer is late. */
   private tick(name: string, agent: Agent): void {
     if (!agent.running) return;
     agent.timer = this.clock.setTimeout(() => this.tick(name, agent), this.config.peer.intervalMs);
-    this.clock.setTimeout(() => agent.running && this.dispatch(name, agent, { type: 'check' }), this.config.peer.intervalMs / 2);
+    if (wantsCheck(agent.fast, this.clock.now())) this.clock.setTimeout(() => agent.running && this.dispatch(name, agent, { type: 'check' }), this.config.peer.intervalMs / 2);
     const health = this.healthOf(name);
     this.dispatch(name, agent, sameHealth(health, agent.fast.localHealth) ? { type: 'tick' } : { type: 'local-health', health });
   }
