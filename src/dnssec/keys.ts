@@ -86,19 +86,31 @@ export function privateKeyObject(k: KeyFiles): KeyObject {
     k.algorithm === Algorithm.ED25519
       ? { kty: 'OKP', crv: 'Ed25519', x: b64url(pub), d: b64url(d) }
       : { kty: 'EC', crv: 'P-256', x: b64url(pub.subarray(0, 32)), y: b64url(pub.subarray(32)), d: b64url(d) };
+  const { d: _d, ...publicJwk } = jwk;
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: jwk, format: 'jwk' });
   } catch (e) {
+    // Node 24 checks an EC JWK's pair itself ("Invalid JWK EC key"): with a valid public key and a
+    // private scalar of the right size, that is a key of another pair, as the signature says below.
+    if (d.length === 32 && validPublic(publicJwk)) throw new KeyFormatError('the private key does not belong to the public key in the .key file');
     throw new KeyFormatError(`the private key is not a valid ${ALGORITHM_NAMES[k.algorithm]} key (${(e as Error).message})`);
   }
-  // node:crypto takes the JWK's public part as given: prove the pair by a signature.
-  const { d: _d, ...publicJwk } = jwk;
+  // Node before 24 takes the JWK's public part as given: prove the pair by a signature.
   const probe = Buffer.from('clusterdns key pair check');
   const hash = k.algorithm === Algorithm.ED25519 ? null : 'sha256';
   const pair = cryptoVerify(hash, probe, createPublicKey({ key: publicJwk, format: 'jwk' }), cryptoSign(hash, probe, key));
   if (!pair) throw new KeyFormatError('the private key does not belong to the public key in the .key file');
   return key;
+}
+
+function validPublic(jwk: NodeJS.Dict<unknown>): boolean {
+  try {
+    createPublicKey({ key: jwk, format: 'jwk' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Parses the two files of one key. Throws KeyFormatError with what is wrong. */
