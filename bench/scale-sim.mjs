@@ -87,7 +87,7 @@ function run(n) {
   };
   // The agents' real rhythm: the virtual clock with a wall clock's phase, so heartbeats go out on
   // common interval boundaries with a check half an interval after each (membership/runtime.ts).
-  const rhythm = { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h), phase: (p) => clock.now() % p };
+  const rhythm = clock.withWallPhase();
   const make = (node, i) =>
     new Membership({
       config: cfg,

@@ -57,6 +57,14 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
+  /**
+   * This clock as real agents see theirs: with a wall clock's phase (virtual time itself, read as
+   * wall time), so heartbeats go out on common interval boundaries as in production (runtime.ts).
+   */
+  withWallPhase(): Clock {
+    return { now: () => this.now(), setTimeout: (fn, ms) => this.setTimeout(fn, ms), clearTimeout: (h) => this.clearTimeout(h), phase: (p) => this.now() % p };
+  }
+
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: FakeTimer = { due: this.time + Math.max(0, ms), order: this.order++, fn };
     this.push(timer);

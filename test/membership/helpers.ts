@@ -58,11 +58,7 @@ export class SimCluster {
     opts: { seed?: number; lossRate?: number; delayMs?: number; wallPhase?: boolean } = {},
   ) {
     this.net = new MemoryNetwork(this.clock, opts);
-    const clock = this.clock;
-    this.rhythm =
-      opts.wallPhase === false
-        ? clock
-        : { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h), phase: (p) => clock.now() % p };
+    this.rhythm = opts.wallPhase === false ? this.clock : this.clock.withWallPhase();
   }
 
   get names(): string[] {
