@@ -10,6 +10,7 @@ import { compile } from '../zone/compile';
 import { allUpInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
+import { signatureTimeProblems } from './signature-times';
 import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, privateAddresses, type CheckConfig, type ClusterConfig, type DnssecConfig } from './types';
 import { heartbeatBound } from '../membership/messages';
 import { parsePrefix } from '../net/prefix';
@@ -270,6 +271,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   });
   problems.push(...tooLongNames(c, nsCount));
   const dnssec = c.dnssec ? readDnssecKeys(c.dnssec, c.zone, baseDir, problems) : undefined;
+  problems.push(...signatureTimeProblems(c));
 
   // Each agent binds one peer socket, of its own peerAddress's family: it cannot reach a peer of
   // the other family. An IPv6-only node (no `address`) in an IPv4 peer network needs an IPv4 peerAddress.

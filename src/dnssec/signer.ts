@@ -4,9 +4,7 @@ import { nameToWire } from '../wire/name';
 import type { Dnskey, Record, RecordData } from '../wire/records';
 import { MessageWriter } from '../wire/writer';
 import { Algorithm, dnskeyOf, dsOf, isActive, isPublished, isSep, keyTag, privateKeyObject, type KeyFiles } from './keys';
-
-/** Signatures start this long before the signing time, for resolvers whose clock is behind. */
-const INCEPTION_SKEW = 3600;
+import { INCEPTION_SKEW } from './timing';
 
 export interface SignerOptions {
   /** Seconds a signature is valid from the signing time. */

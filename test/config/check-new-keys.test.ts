@@ -98,6 +98,9 @@ const bad: [string, () => string, RegExp][] = [
   ['dnssec.refresh 0', () => `dnssec: { keys: ["${keys.csk}"], refresh: 0 }`, /dnssec\.refresh: must be shorter than validity/],
   ['dnssec.refresh as long as validity', () => `dnssec: { keys: ["${keys.csk}"], validity: 1d, refresh: 24h }`, /dnssec\.refresh: must be shorter than validity/],
   ['dnssec null', () => 'dnssec: null', /dnssec: .*expected object/],
+  // RFC 6781 §4.4.2: a signature due at 10200 s is looked for every 2550 s, so it was served 1,949 s after it expired.
+  ['dnssec.refresh close to validity', () => `dnssec: { keys: ["${keys.csk}"], validity: 3h, refresh: 10200 }`, /dnssec\.refresh: .*validity − refresh must be at least 6210 s, and is 600 s.*RFC 6781 §4\.4\.2\) — write refresh: 5712 \(or less\)/],
+  ['dnssec.validity 3h under a TTL of an hour', () => `ttl: 3600\ndnssec: { keys: ["${keys.csk}"], validity: 3h }`, /dnssec\.validity: 10800 s with refresh left out .*\(ttl: 3600 s\).* — write validity: 19199 \(or more\)/],
 ];
 
 /** Cases that change BASE's node or secret line instead of appending (see checkCase). */
@@ -144,6 +147,7 @@ describe('config check on the new keys', () => {
     ['everything on at once', () => `dns: { port: 5300, internalFrom: [10.0.0.0/8], rateLimit: { responsesPerSecond: 1000000, slip: 0, exempt: [10.0.0.0/8, "::1"] } }\ndiscovery: { enabled: true, port: 5303, password: pw }\nhttp: { port: 5302, listen: [10.0.0.1] }\ndnssec: { keys: ["${keys.csk}", "${keys.later}"], validity: 3660d, refresh: 1 }`],
     ['rate limiting off, the lowest validity', () => `dns: { port: 5300, rateLimit: { responsesPerSecond: 0 } }\ndnssec: { keys: ["${keys.csk}.key"], validity: 3h }`],
     ['a KSK and a ZSK', () => `dnssec: { keys: ["${keys.csk}", "${keys.zsk}"] }`],
+    ['dnssec.refresh as long as validity, the re-sign look and the TTL allow', () => `dnssec: { keys: ["${keys.csk}"], validity: 3h, refresh: 5712 }`],
     ['discovery on the peer port (TCP beside UDP)', () => 'discovery: { enabled: true, port: 5301 }'],
     ['http.listen on an address no node owns, with two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.2 }\nhttp: { port: 5302, listen: [127.0.0.53] }'],
     ['discovery on the DNS port but off', () => 'discovery: { enabled: false, port: 5300 }'],
