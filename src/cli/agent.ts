@@ -6,6 +6,7 @@ import { startHttpApi } from '../api/server';
 import { loadConfig } from '../config/load';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, isClusterDnsError } from '../errors';
+import { addressKey } from '../net/address';
 
 export function registerAgent(program: Command): void {
   program
@@ -54,9 +55,10 @@ function pickNode(config: ClusterConfig, name: string | undefined): string {
     if (!n) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${name}" in the config — use one of: ${names.join(', ')}`);
     return n.name;
   }
-  const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
+  // The system writes addresses its own way (fd00::1); the config may not (fd00:0::1).
+  const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => addressKey(a.address))));
   // Behind NAT the advertised address is not local, but what the node listens on is.
-  const mine = config.nodes.filter((n) => [n.address, n.address6, n.peerAddress, ...n.listen].some((a) => a !== undefined && local.has(a)));
+  const mine = config.nodes.filter((n) => [n.address, n.address6, n.peerAddress, ...n.listen].some((a) => a !== undefined && local.has(addressKey(a))));
   if (mine.length === 1) return mine[0].name;
   throw new ClusterDnsError(
     'NODE_UNKNOWN',
