@@ -21,7 +21,11 @@ export interface DemoNode {
   readonly address: string;
 }
 
-const CLI = resolve(__dirname, '../../bin/clusterdns.js');
+/** Replaced by `true` when scripts/package.mjs bundles the app into one file (esbuild `define`). */
+declare const CLUSTERDNS_BUNDLE: boolean | undefined;
+// The agents are this program run again: in a checkout, bin/clusterdns.js; in the package, the
+// bundle itself (it runs the CLI when loaded), wherever it was installed.
+const CLI = typeof CLUSTERDNS_BUNDLE !== 'undefined' && CLUSTERDNS_BUNDLE ? __filename : resolve(__dirname, '../../bin/clusterdns.js');
 
 /** The cluster the demo runs: three agents from one config in a temp dir, each its own process. */
 export class DemoCluster {
