@@ -37,8 +37,9 @@ const result = await build({
   format: 'cjs',
   outfile: join(app, 'clusterdns.js'),
   define: { CLUSTERDNS_BUNDLE: 'true' },
-  minify: true,
-  keepNames: true,
+  // Whitespace only: measured on Node 20 (README, Packages), full minification made the agent's RSS
+  // 14 MB larger (80 MB, against 66 MB unbundled and 63 MB with whitespace removed only).
+  minifyWhitespace: true,
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
