@@ -18,6 +18,13 @@ deb="build/clusterdns_${version}_all.deb"
 [ -f "$deb" ] || fail "$deb was not built"
 [ -f "build/clusterdns-${version}.tgz" ] || fail "the npm tarball was not built"
 
+step "the npm tarball installs (no dependencies: the bundle is inside) and runs"
+npm_prefix=$(mktemp -d)
+npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "./build/clusterdns-${version}.tgz"
+got=$("$npm_prefix/node_modules/.bin/clusterdns" --version)
+rm -rf "$npm_prefix"
+[ "$got" = "$version" ] || fail "the npm tarball's clusterdns --version printed '$got', not $version"
+
 step "lintian $deb"
 # Warnings fail too; each accepted tag is overridden, with its reason, in deploy/debian/lintian-overrides.
 lintian --fail-on error,warning "$deb"
