@@ -86,6 +86,7 @@ put('usr/share/clusterdns/grafana/clusterdns.json', readFileSync(join(root, 'dep
 put('usr/share/man/man1/clusterdns.1.gz', gz(readFileSync(join(root, 'deploy/debian/clusterdns.1'), 'utf8')));
 put('usr/share/doc/clusterdns/README.md.gz', gz(readFileSync(join(root, 'README.md'), 'utf8')));
 put('usr/share/doc/clusterdns/changelog.gz', gz(debianChangelog()));
+put('usr/share/doc/clusterdns/CHANGELOG.md.gz', gz(readFileSync(join(root, 'CHANGELOG.md'), 'utf8')));
 put('usr/share/doc/clusterdns/copyright', copyright());
 put('usr/share/lintian/overrides/clusterdns', readFileSync(join(root, 'deploy/debian/lintian-overrides')));
 
@@ -129,7 +130,7 @@ mkdirSync(join(npm, 'deploy'));
 for (const f of ['cluster.example.yaml', 'clusterdns.service']) copyFileSync(join(root, 'deploy', f), join(npm, 'deploy', f));
 cpSync(join(root, 'deploy/prometheus'), join(npm, 'deploy/prometheus'), { recursive: true });
 cpSync(join(root, 'deploy/grafana'), join(npm, 'deploy/grafana'), { recursive: true });
-copyFileSync(join(root, 'README.md'), join(npm, 'README.md'));
+for (const f of ['README.md', 'CHANGELOG.md']) copyFileSync(join(root, f), join(npm, f));
 const npmPkg = {
   name: pkg.name,
   version,
@@ -138,7 +139,7 @@ const npmPkg = {
   homepage: HOMEPAGE,
   bin: { clusterdns: 'bin/clusterdns.js' },
   engines: pkg.engines,
-  files: ['bin', 'lib', 'deploy', 'README.md'],
+  files: ['bin', 'lib', 'deploy', 'README.md', 'CHANGELOG.md'],
   // Bundled: nothing to install besides Node.js.
   dependencies: {},
 };
@@ -188,7 +189,7 @@ function debianChangelog() {
   return [
     `clusterdns (${version}) unstable; urgency=medium`,
     '',
-    `  * Release ${version}: see CHANGELOG.md in the source.`,
+    `  * Release ${version}: see /usr/share/doc/clusterdns/CHANGELOG.md.gz.`,
     '',
     ` -- ${MAINTAINER}  ${date}`,
     '',
