@@ -39,7 +39,6 @@ const PACKAGES: Record<string, string> = {
   taskset: 'util-linux',
   faketime: 'faketime',
   promtool: 'prometheus',
-  lintian: 'lintian',
 };
 
 /**
