@@ -5,7 +5,7 @@
 // node_modules and no dev dependency, plus the status page's files beside it (src/api/assets.ts
 // reads them from the bundle's folder). Usage: npm run package
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,13 +45,35 @@ const result = await build({
   logLevel: 'warning',
 });
 if (result.errors.length) process.exit(1);
+// Worker threads (dist/<room>/worker.js, from src/<room>/worker.ts): each is bundled beside the CLI
+// as <room>-worker.js, where the code that starts it must look when CLUSTERDNS_BUNDLE is true
+// (`join(__dirname, '<room>-worker.js')`: in the bundle __dirname is the bundle's folder).
+const rooms = readdirSync(join(root, 'dist'), { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, 'dist', d.name, 'worker.js')));
+const inputs = { ...result.metafile.inputs };
+for (const room of rooms) {
+  const w = await build({
+    entryPoints: [join(root, 'dist', room.name, 'worker.js')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: join(app, `${room.name}-worker.js`),
+    define: { CLUSTERDNS_BUNDLE: 'true' },
+    minifyWhitespace: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  if (w.errors.length) process.exit(1);
+  Object.assign(inputs, w.metafile.inputs);
+}
 mkdirSync(join(app, 'page'));
 for (const f of ['index.html', 'page.css', 'page.js']) copyFileSync(join(root, 'dist/api/page', f), join(app, 'page', f));
 
 // What the bundle holds: no dev dependency may be in it, and each package's licence goes into the
 // Debian copyright file.
 const bundled = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of Object.keys(inputs)) {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m) continue;
   const dir = join(root, input.slice(0, m.index + m[0].length));
@@ -73,8 +95,7 @@ const put = (path, data, mode = 0o644) => {
 };
 const gz = (text) => gzipSync(Buffer.from(text), { level: 9 });
 
-put('usr/lib/clusterdns/clusterdns.js', readFileSync(join(app, 'clusterdns.js')));
-for (const f of readdirSync(join(app, 'page'))) put(`usr/lib/clusterdns/page/${f}`, readFileSync(join(app, 'page', f)));
+for (const f of walk(app)) if (lstatSync(f).isFile()) put(join('usr/lib/clusterdns', relative(app, f)), readFileSync(f));
 // The shebang's flag caps V8's young generation, as bin/clusterdns.js does (bench/README.md).
 put('usr/bin/clusterdns', "#!/usr/bin/node --max-semi-space-size=2\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n", 0o755);
 put('lib/systemd/system/clusterdns.service', readFileSync(join(root, 'deploy/clusterdns.service')));
@@ -149,7 +170,7 @@ const tgz = join(out, `clusterdns-${version}.tgz`);
 
 const kb = (f) => `${(statSync(f).size / 1024).toFixed(0)} KiB`;
 process.stdout.write(
-  `bundle      ${relative(root, join(app, 'clusterdns.js'))}  ${kb(join(app, 'clusterdns.js'))} (${bundled.size} npm packages inside)\n` +
+  `bundle      ${relative(root, join(app, 'clusterdns.js'))}  ${kb(join(app, 'clusterdns.js'))} (${bundled.size} npm packages inside)${rooms.map((r) => `, ${r.name}-worker.js ${kb(join(app, `${r.name}-worker.js`))}`).join('')}\n` +
     `deb         ${relative(root, debFile)}  ${kb(debFile)}, installed ${installedKb} KiB\n` +
     `npm         ${relative(root, tgz)}  ${kb(tgz)}\n`,
 );
