@@ -110,6 +110,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return this.discovery?.stats;
   }
 
+  signatureExpiry(): number | undefined {
+    return this.signer?.earliestExpiration();
+  }
+
   get serves(): boolean {
     return this.node.role !== 'witness';
   }

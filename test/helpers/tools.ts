@@ -38,6 +38,7 @@ const PACKAGES: Record<string, string> = {
   ip: 'iproute2',
   taskset: 'util-linux',
   faketime: 'faketime',
+  promtool: 'prometheus',
 };
 
 /**
