@@ -31,6 +31,12 @@ export const RESOLVER_ADDR = `${NET}.2`;
 export const PARENT_NS_ADDR = `${NET}.3`;
 export const CLIENT_ADDR = `${NET}.4`;
 export const OBSERVER_ADDR = `${NET}.5`;
+/**
+ * The DNS flood's source: a namespace and client prefix of its own (another /24, rate limiting's
+ * IPv4 prefix), so the agent's rate limiting throttles the flood, never the poller.
+ */
+export const FLOOD_NET = '203.0.113';
+export const FLOOD_ADDR = `${FLOOD_NET}.6`;
 export const nodeAddr = (i) => `${NET}.${10 + i}`;
 const SECRET = 'lab-secret-0123456789abcdef-0123456789abcdef';
 
@@ -40,7 +46,7 @@ const SECRET = 'lab-secret-0123456789abcdef-0123456789abcdef';
  * the profile; either way the invariants use `lab.timing`, read back from the written config by
  * the agent's own parser (and checked against every agent's status API once they run).
  */
-export const TIMING = { interval: 250, downAfter: 1000, upAfter: 3000, ttl: 1, negativeTtl: 1 };
+export const TIMING = { interval: 250, downAfter: 1000, upAfter: 3000, maxUpAfter: 60_000, ttl: 1, negativeTtl: 1 };
 export const POLL_HZ = 20;
 
 const PACKAGES = { ip: 'iproute2', nft: 'nftables', unbound: 'unbound', nsd: 'nsd', 'redis-server': 'redis-server', dnsperf: 'dnsperf', faketime: 'faketime' };
@@ -215,13 +221,20 @@ export class Lab {
     this.prefix = `cdl-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     this.dir = mkdtempSync(join(tmpdir(), `${this.prefix}-`));
     this.nodes = Array.from({ length: size }, (_, k) => ({ name: `node${k + 1}`, ns: `${this.prefix}-n${k + 1}`, addr: nodeAddr(k + 1) }));
-    this.ns = { br: `${this.prefix}-br`, res: `${this.prefix}-res`, cli: `${this.prefix}-cli`, obs: `${this.prefix}-obs` };
+    this.ns = { br: `${this.prefix}-br`, res: `${this.prefix}-res`, cli: `${this.prefix}-cli`, obs: `${this.prefix}-obs`, flood: `${this.prefix}-fl` };
     this.created = [];
     this.procs = new Set();
     this.agents = new Map(); // node name -> { proc, listeningAt }
     this.redis = new Map();
     /** Poller changes, per `${agent}|${name}`: [t, value][] in time order. */
     this.answers = new Map();
+    /** Send times of the poller's complete rounds (every pair answered or timed out). */
+    this.rounds = [];
+    /**
+     * Flap history per node, as the majority's flap damping must hold it (invariants.mjs
+     * holdDownFor): carried from one scenario's check to the next, forgotten when every agent restarts.
+     */
+    this.flaps = new Map();
     /** Client writes per name: { t, ok, addr }[] */
     this.writes = new Map();
     this.events = [];
@@ -263,6 +276,14 @@ export class Lab {
     this.ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
   }
 
+  /** A node's namespace: its veth, its address, a route to the flood's prefix, its nft table. */
+  addNodeNs(n) {
+    this.addNs(n.ns);
+    this.link(n.ns, `p${n.name.slice(4)}`, [n.addr]);
+    this.ip(['-n', n.ns, 'route', 'add', `${FLOOD_NET}.0/24`, 'dev', 'eth0']);
+    this.nsExec(n.ns, ['nft', '-f', '-'], `table inet cdlab {\n chain in { type filter hook input priority 0; }\n chain out { type filter hook output priority 0; }\n}\n`);
+  }
+
   /** `services: false`: agents only (no parent NSD, unbound, Redis or client), for bench:scale. */
   async up({ services = true } = {}) {
     hookExit();
@@ -272,17 +293,16 @@ export class Lab {
     this.addNs(this.ns.br);
     this.ip(['-n', this.ns.br, 'link', 'add', 'br0', 'type', 'bridge']);
     this.ip(['-n', this.ns.br, 'link', 'set', 'br0', 'up']);
-    for (const n of this.nodes) {
-      this.addNs(n.ns);
-      this.link(n.ns, `p${n.name.slice(4)}`, [n.addr]);
-      this.nsExec(n.ns, ['nft', '-f', '-'], `table inet cdlab {\n chain in { type filter hook input priority 0; }\n chain out { type filter hook output priority 0; }\n}\n`);
-    }
+    for (const n of this.nodes) this.addNodeNs(n);
     this.addNs(this.ns.res);
     this.link(this.ns.res, 'pres', [RESOLVER_ADDR, PARENT_NS_ADDR]);
     this.addNs(this.ns.cli);
     this.link(this.ns.cli, 'pcli', [CLIENT_ADDR]);
     this.addNs(this.ns.obs);
     this.link(this.ns.obs, 'pobs', [OBSERVER_ADDR]);
+    this.addNs(this.ns.flood);
+    this.link(this.ns.flood, 'pfl', [FLOOD_ADDR]);
+    this.ip(['-n', this.ns.flood, 'route', 'add', `${NET}.0/24`, 'dev', 'eth0']);
     mkdirSync(`/etc/netns/${this.ns.cli}`, { recursive: true });
     writeFileSync(`/etc/netns/${this.ns.cli}/resolv.conf`, `nameserver ${RESOLVER_ADDR}\noptions timeout:1 attempts:3\n`);
 
@@ -411,6 +431,10 @@ export class Lab {
         onLine: (l) => {
           const e = JSON.parse(l);
           if (e.ready) return;
+          if (e.r !== undefined) {
+            this.rounds.push(e.r);
+            return;
+          }
           const key = `${e.a}|${e.n}`;
           let arr = this.answers.get(key);
           if (!arr) this.answers.set(key, (arr = []));
@@ -639,6 +663,7 @@ export class Lab {
    */
   async restartAllAgents() {
     this.mark('restart all agents');
+    this.flaps = new Map();
     for (const a of this.agents.values()) {
       a.proc.signal('SIGCONT');
       a.proc.signal('SIGKILL');
@@ -705,7 +730,7 @@ export function configText(nodes, profile = 'lan') {
 
 /**
  * The timing a config file gives the agents, read with the agent's own config loader (dist/), so a
- * profile's values are never restated here: { interval, downAfter, upAfter, ttl, negativeTtl } in
+ * profile's values are never restated here: { interval, downAfter, upAfter, maxUpAfter, ttl, negativeTtl } in
  * ms (TTLs in seconds).
  */
 export function timingOf(configPath) {
@@ -717,7 +742,7 @@ export function timingOf(configPath) {
     // The loader's ClusterDnsError keeps the reasons in `details`; the message alone says only how many.
     throw new Error(`${String(e?.message ?? e).replace(/:$/, "")}${e?.details?.length ? `: ${e.details.join('; ')}` : ''}`);
   }
-  return { interval: c.peer.intervalMs, downAfter: c.peer.downAfterMs, upAfter: c.peer.upAfterMs, ttl: c.ttl, negativeTtl: c.negativeTtl };
+  return { interval: c.peer.intervalMs, downAfter: c.peer.downAfterMs, upAfter: c.peer.upAfterMs, maxUpAfter: c.peer.maxUpAfterMs, ttl: c.ttl, negativeTtl: c.negativeTtl };
 }
 
 /** netem works on this kernel: probed in a throwaway namespace with a dummy link, never assumed. */

@@ -16,6 +16,13 @@ import { sleep } from './netlab.mjs';
  */
 const target = (lab, seq, k = 0) => lab.nodes[(seq + k) % lab.size].name;
 
+/**
+ * The least rate (answered queries per second, dnsperf's own figure) that counts as a flood: well
+ * under what the agent answers on the 2-core CI machine (see test/lab/README.md), far over what the
+ * poller sends (20 Hz × names).
+ */
+export const FLOOD_MIN_QPS = 5000;
+
 /** Bound for the cluster to be whole again: a hold-down can have grown to maxUpAfter (60 s). */
 const SETTLE_MS = 75_000;
 
@@ -30,9 +37,9 @@ async function killAndRestart(lab, { seq }) {
   await sleep(downAfter + 2 * interval + 2500);
   const { listeningAt } = await lab.restart(x);
   await lab.waitSettled(SETTLE_MS);
-  const holdDownMs = lab.holdDownOf(x);
+  const holdDownsReported = [lab.holdDownOf(x)];
   await sleep(500);
-  return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
+  return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt }], client: [{ node: x, at }], holdDownsReported };
 }
 
 /** `pct` % loss on every peer link (and, with `delayMs`, netem delay on every node) for the session's loss time. */
@@ -44,8 +51,8 @@ function lossRun(pct, { delayMs } = {}) {
     lab.heal();
     await lab.waitSettled(SETTLE_MS);
     await sleep(500);
-    // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
-    return { faulted: [], assertNoFalseFailover: pct <= 20 };
+    // (4) asserted at every loss rate the lab runs (10, 20 and 30 %, and the WAN profile's 5 %).
+    return { faulted: [] };
   };
 }
 
@@ -56,10 +63,16 @@ export const SCENARIOS = [
     regressionOf: 'start/restart: an agent serves before it has a verdict on every node (failover targets for healthy nodes)',
     coldStart: true,
     async run(lab) {
+      const from = Date.now();
       await lab.startAgents();
+      // An agent can serve once it listens and a majority of agents does (it must hear them):
+      // silent until then, and the rejoin allowance after (invariants.mjs).
+      const listening = lab.nodes.map((n) => lab.agents.get(n.name).listeningAt).sort((a, b) => a - b);
+      const quorumAt = listening[Math.floor(lab.size / 2)];
+      const silent = lab.nodes.map((n) => ({ node: n.name, from, to: Math.max(lab.agents.get(n.name).listeningAt, quorumAt) }));
       await lab.waitSettled(SETTLE_MS);
       await sleep(1000);
-      return { faulted: [] };
+      return { faulted: [], silent };
     },
   },
   {
@@ -73,11 +86,12 @@ export const SCENARIOS = [
     title: 'SIGSTOP of an agent for 0.5 s',
     async run(lab, { seq }) {
       const x = target(lab, seq);
-      lab.pause(x);
+      const at = lab.pause(x);
       await sleep(500);
-      lab.resume(x);
+      const back = lab.resume(x);
       await sleep(3000);
-      return { faulted: [] };
+      // Shorter than downAfter: the node is not taken away (4), its agent just does not answer.
+      return { faulted: [], silent: [{ node: x, from: at, to: back }] };
     },
   },
   {
@@ -89,9 +103,9 @@ export const SCENARIOS = [
       await sleep(5000);
       const back = lab.resume(x);
       await lab.waitSettled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(x);
+      const holdDownsReported = [lab.holdDownOf(x)];
       await sleep(500);
-      return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back, holdDownMs }], client: [{ node: x, at }] };
+      return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back }], client: [{ node: x, at }], holdDownsReported };
     },
   },
   {
@@ -104,15 +118,16 @@ export const SCENARIOS = [
       await sleep(5000);
       const healed = lab.heal();
       await lab.waitSettled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(x);
+      const holdDownsReported = [lab.holdDownOf(x)];
       await sleep(500);
       return {
         faulted: [x],
         unreachable: [{ node: x, from: at, to: healed }],
         minority: [{ node: x, from: at, to: healed }],
         failovers: [{ node: x, at }],
-        heals: [{ node: x, at: healed, holdDownMs }],
+        heals: [{ node: x, at: healed }],
         client: [{ node: x, at }],
+        holdDownsReported,
       };
     },
   },
@@ -127,15 +142,16 @@ export const SCENARIOS = [
       await sleep(5000);
       const healed = lab.heal();
       await lab.waitSettled(SETTLE_MS);
-      const holdDowns = side.map((n) => lab.holdDownOf(n));
+      const holdDownsReported = side.map((n) => lab.holdDownOf(n));
       await sleep(500);
       return {
         faulted: side,
         unreachable: side.map((node) => ({ node, from: at, to: healed })),
         minority: side.map((node) => ({ node, from: at, to: healed })),
         failovers: side.map((node) => ({ node, at })),
-        heals: side.map((node, k) => ({ node, at: healed, holdDownMs: holdDowns[k] })),
+        heals: side.map((node) => ({ node, at: healed })),
         client: side.map((node) => ({ node, at })),
+        holdDownsReported,
       };
     },
   },
@@ -185,18 +201,17 @@ export const SCENARIOS = [
       // for a hold-down that flap damping really grew.)
       let back = await lab.settled(25_000);
       if (!back && (lab.holdDownOf(x) ?? 0) > 15_000) back = await lab.settled(SETTLE_MS);
-      truth.heals[0].holdDownMs = lab.holdDownOf(x);
       if (!back) return truth;
       await sleep(1000);
       const at2 = lab.kill(y);
       await sleep(3000);
       const r = await lab.restart(y);
       await lab.settled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(y);
+      truth.holdDownsReported = [lab.holdDownOf(y)];
       await sleep(500);
       truth.faulted.push(y);
       truth.unreachable.push({ node: y, from: at2, to: r.listeningAt });
-      truth.heals.push({ node: y, at: r.listeningAt, holdDownMs });
+      truth.heals.push({ node: y, at: r.listeningAt });
       truth.failovers = [{ node: y, at: at2 }];
       truth.client = [{ node: y, at: at2 }];
       truth.soa = lab.nodes.map((n) => [n.name, lab.status(n.name)?.serial ?? null]);
@@ -281,18 +296,21 @@ export const SCENARIOS = [
   },
   {
     id: 'dns-flood',
-    title: 'DNS flood at one agent (dnsperf, unthrottled, 8 s)',
+    title: 'DNS flood at one agent (dnsperf from its own prefix, unthrottled, 8 s): the poller is never limited',
+    regressionOf: 'the lab\'s own poller shared the flood\'s client prefix, so rate limiting throttled it and its TC answers and timeouts were read as no answer',
     async run(lab, { seq, dir }) {
       const x = target(lab, seq);
       const { writeFileSync } = await import('node:fs');
       const qfile = `${dir}/flood-queries`;
       writeFileSync(qfile, lab.nodes.map((n) => `${n.name}.cluster.lab.example A\n`).join(''));
       lab.mark('flood', { node: x });
-      const r = await lab.runIn(lab.ns.obs, ['dnsperf', '-s', lab.node(x).addr, '-d', qfile, '-l', '8', '-c', '4', '-q', '200', '-t', '1'], 20_000);
-      lab.mark('flood end', { node: x });
+      // From the flood's own namespace and /24: rate limiting throttles it, never the poller, and
+      // every answer the poller gets from the flooded agent is judged like any other.
+      const r = await lab.runIn(lab.ns.flood, ['dnsperf', '-s', lab.node(x).addr, '-d', qfile, '-l', '8', '-c', '4', '-q', '200', '-t', '1'], 20_000);
+      lab.mark('flood end', { node: x, code: r.code });
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.out)?.[1] ?? NaN);
       await sleep(2000);
-      return { faulted: [], flood: { node: x, qps } };
+      return { faulted: [], flood: { node: x, qps, code: r.code, signal: r.signal, out: r.out, minQps: FLOOD_MIN_QPS } };
     },
   },
   // The WAN profile (issue 10): a cluster configured with `peer: { profile: wan }` only, judged with
