@@ -501,3 +501,50 @@ describe('the runner\'s own verdicts: SOA serial (clock-ahead regression) and th
     expect(floodViolation({ code: 0, qps: 300, minQps: 5000 })?.message).toMatch(/300 queries\/s \(needs exit 0 and ≥ 5000\/s\)/);
   });
 });
+
+describe('the checker during a membership change (truth.config: which config each agent runs)', () => {
+  // node1..node3 run a config of node1, node2; node3 joins: reloads at 2 s (node1) and 4 s (node2),
+  // node3 started with the new config at 1 s and in the minority until node1's reload.
+  const base = (): Map<string, [number, string][]> => {
+    const m = new Map<string, [number, string][]>();
+    for (const a of ['node1', 'node2', 'node3']) for (const n of ['node1', 'node2', 'node3']) m.set(`${a}|${n}`, [[T0 - 1000, a === 'node3' ? 'TIMEOUT' : n === 'node3' ? 'NXDOMAIN' : A(Number(n.slice(4)))]]);
+    for (const n of ['node1', 'node2', 'node3']) m.get(`node3|${n}`)!.push([T0 + 1000, 'REFUSED'], [T0 + 2300, A(Number(n.slice(4)))]);
+    m.get('node1|node3')!.push([T0 + 2050, A(3)]);
+    m.get('node2|node3')!.push([T0 + 4050, A(3)]);
+    return m;
+  };
+  const truth = {
+    faulted: ['node3'],
+    config: [
+      { node: 'node1', from: -Infinity, nodes: ['node1', 'node2'] },
+      { node: 'node2', from: -Infinity, nodes: ['node1', 'node2'] },
+      { node: 'node3', from: T0 + 1000, nodes: ['node1', 'node2', 'node3'] },
+      { node: 'node1', signalled: T0 + 2000, from: T0 + 2100, nodes: ['node1', 'node2', 'node3'] },
+      { node: 'node2', signalled: T0 + 4000, from: T0 + 4100, nodes: ['node1', 'node2', 'node3'] },
+    ],
+    minority: [{ node: 'node3', from: T0 + 1000, to: T0 + 2000 }],
+  };
+  const judge = (m: Map<string, [number, string][]>) => {
+    const r = check({ nodes, answers: m, writes: new Map(), timing, window, truth, rounds: ROUNDS, names: ['node1', 'node2', 'node3'] });
+    return { broken: [...new Set(r.violations.map((v: { invariant: number }) => v.invariant))], text: r.violations.map((v: { message: string }) => v.message).join('\n') };
+  };
+
+  it('an old config answering NXDOMAIN for the joining node, a joining node refusing until it is known: nothing broken', () => {
+    const r = judge(base());
+    expect(r.broken, r.text).toEqual([]);
+  });
+
+  it('a reloaded agent that still answers NXDOMAIN for a node its new config names breaks (3)', () => {
+    const m = base();
+    m.get('node1|node3')!.splice(1, 1, [T0 + 2600, A(3)]);
+    const r = judge(m);
+    expect(r.broken).toEqual([3]);
+    expect(r.text).toMatch(/node1, an agent of the majority, answers node3 with NXDOMAIN/);
+  });
+
+  it('a joining node that answers while in the minority breaks (2)', () => {
+    const m = base();
+    for (const n of ['node1', 'node2', 'node3']) m.get(`node3|${n}`)!.splice(1, 1, [T0 + 1000, A(Number(n.slice(4)))]);
+    expect(judge(m).broken).toEqual([2]);
+  });
+});

@@ -36,8 +36,12 @@
 //                                       (holdDownFor), never what the agents report
 //   client:      [{ node, at }]         (6) the client's writes to node's name after a single fault
 //   failovers:   [{ node, at }]         every majority agent must come to answer a live address
-//   config:      [{ from, to?, nodes }] (membership changes) the nodes configured on each agent during
-//                                       a rollout step; missing: every agent has `nodes`
+//   config:      [{ node, from, nodes, signalled? }] (membership changes) agent `node` runs a config
+//                                       naming `nodes` from `from` on (its start or a reload; a reload
+//                                       signalled earlier may answer either config from then); it serves from its first
+//                                       entry and must resolve exactly those nodes' names. Missing: every
+//                                       agent runs a config naming every node.
+// names: the names the poller asks (default: every node's and name server's).
 //
 // history (in and out): per node { holdDownMs, recoveredAt } as the majority's flap damping holds
 // it (src/membership/holddown.ts): a node found down within maxUpAfter of its last recovery has its
@@ -74,31 +78,41 @@ export function holdDownFor(history, node, downAt, { upAfter, maxUpAfter }, slac
   return flapped ? Math.min(h.holdDownMs * 2, maxUpAfter) : upAfter;
 }
 
-export function check({ nodes, answers, writes, events = [], timing, window, truth, pollMs = 50, rounds = [], history = new Map() }) {
+export function check({ nodes, answers, writes, events = [], timing, window, truth, pollMs = 50, rounds = [], history = new Map(), names: pollNames }) {
   const { interval, downAfter, upAfter, ttl } = timing;
   const maxUpAfter = Math.max(timing.maxUpAfter ?? 60_000, upAfter);
   const detection = downAfter + 2 * interval;
   const addrOf = new Map(nodes.map((n) => [n.name, n.addr]));
-  const nsOf = new Map(nodes.map((n, k) => [n.name, n.ns ?? `ns${k + 1}`]));
-  const ownerOfNs = new Map(nodes.map((n, k) => [n.ns ?? `ns${k + 1}`, n.name]));
+  const nsOf = new Map(nodes.map((n, k) => [n.name, `ns${k + 1}`]));
+  const ownerOfNs = new Map(nodes.map((n, k) => [`ns${k + 1}`, n.name]));
   const unreachable = truth.unreachable ?? [];
   const minority = truth.minority ?? [];
   const silent = truth.silent ?? [];
   const faulted = new Set(truth.faulted ?? []);
   const violations = [];
   const figures = {};
-  // During a rollout the configured nodes differ by agent and step: who serves, and which names.
-  const config = truth.config ?? [{ from: -Infinity, nodes: nodes.map((n) => n.name) }];
-  const configAt = (t) => {
-    let c = config[0];
-    for (const x of config) if (x.from <= t) c = x;
-    return c;
+  // During a rollout the configured nodes differ by agent and step: an agent serves from its first
+  // config on, and answers (must resolve) the names of the nodes in the config it runs at the time.
+  const configs = truth.config;
+  const configOf = (a, t) => {
+    if (!configs) return nodes.map((n) => n.name);
+    let c;
+    let next;
+    for (const x of configs) {
+      if (x.node !== a) continue;
+      if (x.from <= t && (!c || x.from >= c.from)) c = x;
+      else if (x.from > t && x.signalled !== undefined && x.signalled <= t && (!next || x.from < next.from)) next = x;
+    }
+    // Between the SIGHUP and the reload's certain end, either config may answer: only the names
+    // both name must resolve.
+    return next && c ? c.nodes.filter((n) => next.nodes.includes(n)) : c?.nodes;
   };
-  /** Whether agent `a` serves at `t` (a node not yet added or already removed does not). */
-  const serves = (a, t) => configAt(t).nodes.includes(a);
-  /** Whether `name` must resolve at `t` (its node is configured on every serving agent). */
-  const resolvable = (n, t) => configAt(t).nodes.includes(ownerOfNs.get(n) ?? n);
-  const names = nodes.flatMap((n) => [n.name, nsOf.get(n.name)]);
+  /** When `a`'s config first named `node` (−∞ without rollout). */
+  const configSince = (a, node) => (configs ? Math.min(...configs.filter((x) => x.node === a && x.nodes.includes(node)).map((x) => x.from)) : -Infinity);
+  const serves = (a, t) => configOf(a, t) !== undefined;
+  const names = pollNames ?? nodes.flatMap((n) => [n.name, nsOf.get(n.name)]);
+  /** Whether `a` must resolve `name` at `t`: its node is in the config `a` runs. */
+  const resolvable = (a, n, t) => configOf(a, t)?.includes(ownerOfNs.get(n) ?? n) ?? false;
   const ownerOf = (name) => ownerOfNs.get(name) ?? name;
 
   const series = (a, n) => answers.get(`${a}|${n}`) ?? [];
@@ -182,8 +196,11 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
       if (a.name === u.node) continue;
       for (const n of names) {
         let reported = false;
+        // An agent that learns of the node by a reload (a node being added) fails it open until it
+        // has a verdict: its detection counts from then.
+        const since = Math.max(u.from, configSince(a.name, u.node));
         for (const t of grid) {
-          if (t < u.from + detection || t >= end || reported) continue;
+          if (t < since + detection || t >= end || reported) continue;
           const v = valueAt(a.name, n, t);
           if (isMajorityAgent(a.name, t) && isAddr(v) && v.split(',').includes(dead)) {
             violate(1, `${a.name} answers ${n} with ${v}, the address of ${u.node}, unreachable since ${rel(u.from)}`, agentsFor(n), t);
@@ -194,7 +211,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
         for (const [tc, v] of series(a.name, n)) {
           if (reported) break;
           const had = isAddr(prev) && prev.split(',').includes(dead);
-          if (tc > u.from + 2 * interval + pollMs && tc < end && isAddr(v) && v.split(',').includes(dead) && !had && isMajorityAgent(a.name, tc)) {
+          if (tc > since + 2 * interval + pollMs && tc < end && isAddr(v) && v.split(',').includes(dead) && !had && isMajorityAgent(a.name, tc)) {
             violate(1, `${a.name} switches ${n} to ${v}, the address of ${u.node}, ${tc - u.from} ms after it became unreachable`, agentsFor(n), tc);
             reported = true;
           }
@@ -214,14 +231,14 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
     let onset;
     for (const t of grid) {
       if (t < m.from || t >= end) continue;
-      if (onset === undefined && names.every((n) => !resolvable(n, t) || REFUSING.has(valueAt(m.node, n, t)))) onset = t;
+      if (onset === undefined && names.every((n) => !resolvable(m.node, n, t) || REFUSING.has(valueAt(m.node, n, t)))) onset = t;
     }
     figures.refusedAfterMs.push(onset === undefined ? null : onset - m.from);
     if (onset === undefined && end > deadline + pollMs) violate(2, `${m.node}, without a majority from ${rel(m.from)} to ${rel(end)}, never refused every name`, names.map((n) => [m.node, n]).slice(0, 6), deadline);
     for (const n of names) {
       const before = valueAt(m.node, n, m.from - 1);
       for (const t of grid) {
-        if (t < m.from || t >= end || !resolvable(n, t)) continue;
+        if (t < m.from || t >= end || !resolvable(m.node, n, t)) continue;
         const v = valueAt(m.node, n, t);
         if (REFUSING.has(v) || (t < deadline && v === before)) continue;
         if (lostPollAt(m.node, n, t)) continue;
@@ -239,7 +256,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
         const inv = faulted.has(ownerOf(n)) ? 3 : 4;
         if (inv === 4 && truth.assertNoFalseFailover === false) continue;
         for (const t of grid) {
-          if (!isMajorityAgent(a.name, t) || !resolvable(n, t)) continue;
+          if (!isMajorityAgent(a.name, t) || !resolvable(a.name, n, t)) continue;
           const v = valueAt(a.name, n, t);
           if (isAddr(v)) continue;
           if (rejoining(a.name, t) && (v === undefined || v === 'TIMEOUT' || REFUSING.has(v))) continue;
@@ -264,7 +281,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
     for (const t of grid) {
       const vals = new Set();
       for (const a of nodes) {
-        if (!isMajorityAgent(a.name, t)) continue;
+        if (!isMajorityAgent(a.name, t) || !resolvable(a.name, n, t)) continue;
         const v = valueAt(a.name, n, t);
         if (!isAddr(v)) continue; // judged above
         vals.add(v);
@@ -301,7 +318,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
         let inEpisode = false;
         for (const t of grid) {
           const v = valueAt(a.name, n, t);
-          const wrong = isAddr(v) && v !== k.addr && serves(a.name, t) && resolvable(n, t) && !inAny(minority, a.name, t) && !inAny(unreachable, a.name, t);
+          const wrong = isAddr(v) && v !== k.addr && resolvable(a.name, n, t) && !inAny(minority, a.name, t) && !inAny(unreachable, a.name, t);
           if (wrong && !inEpisode) {
             if (n === k.name) figures.falseFailovers++;
             falseEpisodes.push({ agent: a.name, name: n, t, v });
@@ -329,7 +346,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
     const end = Math.min(unreachable.find((u) => u.node === f.node && u.from <= f.at + 1)?.to ?? window.to, window.to);
     for (const t of grid) {
       if (t < f.at || t >= end) continue;
-      const voters = nodes.filter((a) => a.name !== f.node && isMajorityAgent(a.name, t));
+      const voters = nodes.filter((a) => a.name !== f.node && isMajorityAgent(a.name, t) && resolvable(a.name, f.node, t));
       if (voters.length === 0) continue;
       if (voters.every((a) => liveAt(t)(valueAt(a.name, f.node, t)))) {
         at = t;
@@ -347,7 +364,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
   figures.recoveryMs = [];
   figures.holdDownMs = [];
   const hist = new Map(history);
-  const self = (node, judges) => (t) => judges.every((a) => valueAt(a.name, node, t) === addrOf.get(node) && valueAt(a.name, nsOf.get(node), t) === addrOf.get(node));
+  const self = (node, judges) => (t) => judges.every((a) => [node, nsOf.get(node)].every((n) => !names.includes(n) || valueAt(a.name, n, t) === addrOf.get(node)));
   const recoveryAfter = (node, at, judges) => {
     let r;
     const ok = self(node, judges);
@@ -372,7 +389,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
       // Judged by the agents the scenario leaves running after the heal: one it kills later (the
       // clock scenarios kill a second node 1 s after the first came back) answers nothing, and its
       // own restart is a heal of its own.
-      const judges = nodes.filter((a) => a.name === heal.node || !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > heal.at));
+      const judges = nodes.filter((a) => a.name === heal.node || (serves(a.name, window.to - 1) && !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > heal.at)));
       const at = recoveryAfter(heal.node, heal.at, judges);
       const bound = holdDownMs + slack;
       figures.recoveryMs.push(at === undefined ? null : at - heal.at);
@@ -387,7 +404,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
       // before the next fault; assume the later recovery, which can only lengthen later hold-downs.
       if (next.from + 2.5 * interval >= to + holdDownMs) recoveredAt = next.from;
     } else {
-      recoveredAt = recoveryAfter(u.node, to, nodes.filter((a) => !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > to)));
+      recoveredAt = recoveryAfter(u.node, to, nodes.filter((a) => serves(a.name, window.to - 1) && !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > to)));
     }
     const was = hist.get(u.node);
     hist.set(u.node, { holdDownMs, recoveredAt: recoveredAt ?? was?.recoveredAt });
@@ -396,7 +413,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
     if (judged.has(h)) continue;
     // A heal of a node the majority never found down (e.g. restarted within detection): no
     // hold-down applies, it answers for itself at once (+ the slack).
-    const judges = nodes.filter((a) => a.name === h.node || !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > h.at));
+    const judges = nodes.filter((a) => a.name === h.node || (serves(a.name, window.to - 1) && !unreachable.some((x) => x.node === a.name && (x.to ?? Infinity) > h.at)));
     const at = recoveryAfter(h.node, h.at, judges);
     const bound = slack;
     figures.recoveryMs.push(at === undefined ? null : at - h.at);
@@ -430,7 +447,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
 
   // REFUSED seen from agents of the majority (e.g. an agent that has just started).
   let refusedMajority = 0;
-  for (const t of grid) if (nodes.some((a) => isMajorityAgent(a.name, t) && names.some((n) => REFUSING.has(valueAt(a.name, n, t))))) refusedMajority += pollMs;
+  for (const t of grid) if (nodes.some((a) => isMajorityAgent(a.name, t) && names.some((n) => resolvable(a.name, n, t) && REFUSING.has(valueAt(a.name, n, t))))) refusedMajority += pollMs;
   figures.majorityRefusedMs = refusedMajority;
 
   return { violations, figures, history: hist };

@@ -33,7 +33,7 @@ export const CLIENT_ADDR = `${NET}.4`;
 export const OBSERVER_ADDR = `${NET}.5`;
 /**
  * The DNS flood's source: a namespace and client prefix of its own (another /24, rate limiting's
- * IPv4 prefix), so the agent's rate limiting throttles the flood, never the poller.
+ * IPv4 prefix), so nothing the flood does counts against the poller's prefix.
  */
 export const FLOOD_NET = '203.0.113';
 export const FLOOD_ADDR = `${FLOOD_NET}.6`;
@@ -213,9 +213,14 @@ export class Lab {
    * ('wan'), written without interval, downAfter or upAfter so the agent applies the profile's own.
    * @param {{ size: number, log?: (s: string) => void, keep?: boolean, profile?: 'lan' | 'wan' }} opts
    */
-  constructor({ size, log = () => undefined, keep = false, profile = 'lan' }) {
+  constructor({ size, log = () => undefined, keep = false, profile = 'lan', members }) {
     this.size = size;
     this.profile = profile;
+    /**
+     * The nodes the cluster config names (default: every node of the lab). A membership-change lab
+     * has namespaces for more nodes than it configures at a time; the others are not started.
+     */
+    this.members = members ?? Array.from({ length: size }, (_, k) => `node${k + 1}`);
     this.log = log;
     this.keep = keep;
     this.prefix = `cdl-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -315,9 +320,20 @@ export class Lab {
     await this.startPoller();
   }
 
-  /** Writes the cluster config and sets `this.timing` from it (see timingOf). */
-  writeConfig() {
-    writeFileSync(this.configPath, configText(this.nodes, this.profile));
+  /** The configured nodes, in config order (which numbers the name servers: ns1..nsN). */
+  memberNodes() {
+    return this.members.map((m) => this.node(m));
+  }
+
+  /** The names the poller asks: every node's, and the name servers' unless the membership changes (nsK follows config order). */
+  pollNames() {
+    return this.profile === 'rollout' ? this.nodes.map((n) => n.name) : this.nodes.flatMap((n, k) => [n.name, `ns${k + 1}`]);
+  }
+
+  /** Writes the cluster config (naming `members`) and sets `this.timing` from it (see timingOf). */
+  writeConfig(members = this.members) {
+    this.members = [...members];
+    writeFileSync(this.configPath, configText(this.memberNodes(), this.profile === 'wan' ? 'wan' : 'lan'));
     this.timing = timingOf(this.configPath);
     this.log(`lab ${this.prefix}: peer ${this.profile === 'lan' ? 'timing' : `profile ${this.profile}`}: ${JSON.stringify(this.timing)}`);
   }
@@ -421,7 +437,7 @@ export class Lab {
   }
 
   /** (Re)starts the poller: by default every agent × every node and name-server name at 20 Hz. */
-  async startPoller({ names = this.nodes.flatMap((n, k) => [n.name, `ns${k + 1}`]), hz = POLL_HZ } = {}) {
+  async startPoller({ names = this.pollNames(), hz = POLL_HZ } = {}) {
     await this.stopPoller();
     this.poller = this.start(
       'poller',
@@ -471,7 +487,7 @@ export class Lab {
     this.client.signal('SIGUSR2');
     const end = t + ms;
     while (Date.now() < end) {
-      if (this.nodes.every((n) => (this.writes.get(n.name) ?? []).some((w) => w.t > t && w.ok && w.addr === n.addr))) return true;
+      if (this.memberNodes().every((n) => (this.writes.get(n.name) ?? []).some((w) => w.t > t && w.ok && w.addr === n.addr))) return true;
       await sleep(50);
     }
     return false;
@@ -499,7 +515,7 @@ export class Lab {
   }
 
   async startAgents(opts = {}) {
-    await Promise.all(this.nodes.map((n) => this.startAgent(n.name, opts[n.name])));
+    await Promise.all(this.memberNodes().map((n) => this.startAgent(n.name, opts[n.name])));
   }
 
   /** kill -9 of the agent (and, with `redis`, of the node's Redis: the node dies). */
@@ -632,14 +648,16 @@ export class Lab {
   async waitSettled(ms = 30_000, stableMs = 600) {
     const end = Date.now() + ms;
     let since;
+    const names = this.pollNames();
     for (;;) {
-      const ok = this.nodes.every((a) => this.nodes.every((n, k) => this.current(a.name, n.name) === n.addr && this.current(a.name, `ns${k + 1}`) === n.addr));
+      const members = this.memberNodes();
+      const ok = members.every((a) => members.every((n, k) => this.current(a.name, n.name) === n.addr && (!names.includes(`ns${k + 1}`) || this.current(a.name, `ns${k + 1}`) === n.addr)));
       if (ok) {
         since ??= Date.now();
         if (Date.now() - since >= stableMs) return Date.now();
       } else since = undefined;
       if (Date.now() > end) {
-        const now = this.nodes.map((a) => `${a.name}: ${this.nodes.map((n) => `${n.name}=${this.current(a.name, n.name)}`).join(' ')}`).join('\n');
+        const now = this.memberNodes().map((a) => `${a.name}: ${this.memberNodes().map((n) => `${n.name}=${this.current(a.name, n.name)}`).join(' ')}`).join('\n');
         throw new Error(`cluster did not settle within ${ms} ms:\n${now}`);
       }
       await sleep(50);
@@ -662,7 +680,7 @@ export class Lab {
    * its clock ahead.
    */
   async restartAllAgents() {
-    this.mark('restart all agents');
+    this.mark('restart all agents', { members: this.members });
     this.flaps = new Map();
     for (const a of this.agents.values()) {
       a.proc.signal('SIGCONT');
@@ -670,6 +688,35 @@ export class Lab {
     }
     await Promise.all([...this.agents.values()].map((a) => Promise.race([a.proc.done, sleep(5000)])));
     await this.startAgents();
+  }
+
+  /**
+   * SIGHUP to a node's agent; resolves when its log says the reload happened (throws on a failed or
+   * missing reload): { at: the signal, done: when the reload was seen logged }.
+   */
+  async reload(name) {
+    const a = this.agents.get(name);
+    const count = () => (a.proc.out.match(/"event":"reload"/g) ?? []).length;
+    const before = count();
+    const t = this.mark('SIGHUP', { node: name, members: this.members });
+    a.proc.signal('SIGHUP');
+    const end = Date.now() + 5000;
+    while (count() === before) {
+      if (/"event":"reload-failed"/.test(a.proc.out)) throw new Error(`${name}: reload failed:\n${a.proc.out.slice(-1500)}`);
+      if (Date.now() > end) throw new Error(`${name}: no reload logged within 5 s of SIGHUP`);
+      await sleep(10);
+    }
+    return { at: t, done: Date.now() };
+  }
+
+  /** SIGTERM to a node's agent (a node taken out of service); resolves when it has exited. */
+  async stop(name) {
+    const a = this.agents.get(name);
+    const t = this.mark('SIGTERM', { node: name });
+    a.proc.signal('SIGTERM');
+    await Promise.race([a.proc.done, sleep(5000)]);
+    if (!a.proc.exited) throw new Error(`${name}: still running 5 s after SIGTERM`);
+    return t;
   }
 
   /** Runs a command in a namespace to completion (bounded), e.g. dnsperf. */
@@ -719,7 +766,11 @@ export function configText(nodes, profile = 'lan') {
     `ttl: ${t.ttl}`,
     `negativeTtl: ${t.negativeTtl}`,
     `secret: "${SECRET}"`,
-    'dns: { port: 53 }',
+    // The flood's prefix is exempt from rate limiting: the DNS flood measures the answer path at
+    // full load from one client (the agent answers all of it) and whether every other client (the
+    // poller, limited like any other) is still answered; rate limiting's own behaviour is tested in
+    // test/server and by clock-step here.
+    `dns: { port: 53, rateLimit: { exempt: [${FLOOD_NET}.0/24] } }`,
     peer,
     'http: { port: 8053 }',
     'nodes:',

@@ -10,8 +10,9 @@ import { Lab, POLL_HZ, sleep } from './netlab.mjs';
 
 export class LabSession {
   /** `profile`: the lab's `peer.profile` ('lan': the LAN timings as explicit keys; 'wan'). */
-  constructor({ size, log = () => undefined, keep = false, lossSeconds = 12, profile = 'lan' }) {
-    this.lab = new Lab({ size, log, keep, profile });
+  /** `members`: the nodes the config names at first (a membership-change lab has room for more). */
+  constructor({ size, log = () => undefined, keep = false, lossSeconds = 12, profile = 'lan', members }) {
+    this.lab = new Lab({ size, log, keep, profile, members });
     this.size = size;
     this.profile = profile;
     this.log = log;
@@ -50,8 +51,14 @@ export class LabSession {
     for (const [name, a] of lab.agents) {
       a.proc.signal('SIGCONT');
       if (lab.redis.get(name)?.exited) lab.startRedis(name);
+      if (!lab.members.includes(name)) {
+        // A node a failed membership change left out of the config: not part of the cluster.
+        a.proc.signal('SIGKILL');
+        continue;
+      }
       if (a.proc.exited) await lab.restart(name);
     }
+    for (const name of lab.members) if (!lab.agents.has(name)) await lab.startAgent(name);
     if (await lab.settled(75_000)) return;
     // Last resort: a node locked out by its peers' replay marks comes back only with fresh peers.
     await lab.restartAllAgents();
@@ -97,6 +104,7 @@ export class LabSession {
         pollMs: 1000 / POLL_HZ,
         rounds: lab.rounds,
         history: lab.flaps,
+        names: lab.pollNames(),
       });
       lab.flaps = history;
       result.violations = violations;

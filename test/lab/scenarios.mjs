@@ -7,7 +7,7 @@
 // the regression test for it (listed in test/lab/README.md). `profile`: the `peer.profile` of the
 // cluster it runs on ('lan' unless said: the LAN timings; 'wan': a lab configured with
 // `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
-import { sleep } from './netlab.mjs';
+import { POLL_HZ, sleep } from './netlab.mjs';
 
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
@@ -334,7 +334,96 @@ export const SCENARIOS = [
     title: 'peer.profile wan: kill -9 of a node (agent and Redis) for detection + 2.5 s, then restart',
     run: killAndRestart,
   },
+  // Membership changes (issue 16 §2) on a lab with room for 6 nodes that configures 3 or 5 at a
+  // time (profile 'rollout', LAN timings). Each reload is a SIGHUP of one node; the checker knows
+  // which config every agent runs at every moment (truth.config) and holds every invariant across
+  // all the steps. The three run in this order, each starting where the previous one ended; run
+  // alone (LAB_ONLY) each first brings the cluster to its starting membership.
+  {
+    id: 'grow-3-5',
+    profile: 'rollout',
+    title: 'grow 3 → 5 nodes: node4 and node5 started with the 5-node config, then it is reloaded on node1, node2, node3 one at a time',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node3', 'node4', 'node5'] }),
+  },
+  {
+    id: 'shrink-5-3',
+    profile: 'rollout',
+    title: 'shrink 5 → 3 nodes: node5 and node4 stopped (SIGTERM), then the 3-node config reloaded on node1, node2, node3 one at a time',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3', 'node4', 'node5']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node3'] }),
+  },
+  {
+    id: 'replace-3-by-6',
+    profile: 'rollout',
+    title: 'replace node3 by node6 at a new address: node3 stopped, node6 started with the config naming node1, node2, node6, then it is reloaded on node1 and node2',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node6'] }),
+  },
 ];
+
+/** Brings a membership-change lab to `members` (all running, nothing else) unless it is there. */
+async function ensureMembers(lab, members) {
+  const running = [...lab.agents].filter(([, a]) => !a.proc.exited).map(([n]) => n);
+  if (lab.members.join() === members.join() && running.sort().join() === [...members].sort().join()) return;
+  lab.writeConfig(members);
+  for (const [name, a] of lab.agents) if (!members.includes(name)) a.proc.signal('SIGKILL');
+  await lab.restartAllAgents();
+  await lab.waitSettled(SETTLE_MS);
+}
+
+/**
+ * The operator's procedure (README, "Adding and removing nodes") from the running membership to
+ * `to`: 1. stop every node that leaves (SIGTERM), one at a time, each failed over before the next;
+ * 2. write the new config; start every node that joins with it: it refuses (a minority: the running
+ * agents do not know it yet and drop its heartbeats); 3. reload (SIGHUP) every staying node, one at
+ * a time, a few intervals apart: the first one to know the joining nodes gives them a majority.
+ * Started before the reloads, a joining node is heard by the first reloaded agent at once: no agent
+ * ever answers a name with the address of a node that is not running (reloading first made the
+ * reloaded agents answer the new names with the new nodes' addresses before they ran, failing
+ * unassessed nodes open, until a majority of the new config could vote them down).
+ * Returns the truth: each agent's config over time, leaving nodes unreachable from their stop
+ * (failed over), joining nodes in the minority until the first reload.
+ */
+async function rollout(lab, { to }) {
+  const { interval, downAfter } = lab.timing;
+  const pollMs = 1000 / POLL_HZ;
+  const from = [...lab.members];
+  const leaving = from.filter((n) => !to.includes(n));
+  const joining = to.filter((n) => !from.includes(n));
+  const staying = from.filter((n) => to.includes(n));
+  const truth = { faulted: [...leaving, ...joining], config: [], unreachable: [], minority: [], failovers: [] };
+  for (const n of from) truth.config.push({ node: n, from: -Infinity, nodes: from });
+  await sleep(1000);
+  for (const n of [...leaving].reverse()) {
+    const at = await lab.stop(n);
+    truth.unreachable.push({ node: n, from: at });
+    truth.failovers.push({ node: n, at });
+    await sleep(downAfter + 4 * interval + 1000);
+  }
+  lab.writeConfig(to);
+  const waiting = [];
+  for (const n of joining) {
+    const { listeningAt } = await lab.startAgent(n);
+    truth.config.push({ node: n, from: listeningAt, nodes: to });
+    const m = { node: n, from: listeningAt };
+    truth.minority.push(m);
+    waiting.push(m);
+  }
+  if (joining.length) await sleep(downAfter + 4 * interval);
+  for (const n of staying) {
+    const { at, done } = await lab.reload(n);
+    // From the signal until a poll after the reload was logged, either config may answer.
+    truth.config.push({ node: n, signalled: at, from: done + 2 * pollMs, nodes: to });
+    for (const m of waiting.splice(0)) m.to = done;
+    // A few intervals with this node on the new config and the others not, so the verdicts of the
+    // mixed cluster are watched.
+    await sleep(downAfter + 4 * interval);
+  }
+  await lab.waitSettled(SETTLE_MS);
+  await sleep(500);
+  return truth;
+}
 
 /**
  * The scenarios for a cluster size and peer profile (a session runs one profile's scenarios);
