@@ -69,6 +69,7 @@ describe('fault lab', () => {
           for (let trial = 0; trial < n; trial++) {
             const r = await session.run(s, trial);
             results.push(r);
+            if (process.env.LAB_VERBOSE) console.log(`${s.id} figures ${JSON.stringify(r.figures)}`);
             const text = failureText(r);
             if (text) failures.push(`trial ${trial + 1}/${n}:\n${text}`);
           }
