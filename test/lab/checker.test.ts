@@ -548,3 +548,17 @@ describe('the checker during a membership change (truth.config: which config eac
     expect(judge(m).broken).toEqual([2]);
   });
 });
+
+describe('the allowances around a fault, each bounded', () => {
+  it('a killed agent\'s last queries time out before the kill (stamped at their send): up to the poller timeout, not more', () => {
+    const at = (lead: number) => {
+      const m = healthy();
+      all(m, 'node1', 2000 - lead, 'TIMEOUT');
+      for (const a of ['node2', 'node3']) set(m, a, 'node1', 3100, A(2));
+      return m;
+    };
+    const truth = { faulted: ['node1'], unreachable: [{ node: 'node1', from: T0 + 2000 }], failovers: [{ node: 'node1', at: T0 + 2000 }] };
+    expect(broken(run(at(200), truth))).toEqual([]);
+    expect(broken(run(at(400), truth))).toEqual([3, 4]);
+  });
+});

@@ -17,7 +17,9 @@
 //     (≤ 1 interval): for 2 intervals + 2 poll periods after it comes back it may answer REFUSED,
 //     SERVFAIL or nothing (never a wrong address: (3) and (4) still judge those);
 //   - silent: `truth.silent` agents (a 0.5 s SIGSTOP, an agent not yet started) are not asked to
-//     answer while silent.
+//     answer while silent;
+//   - leaving: a query sent up to the poller's timeout (250 ms) before an agent is killed, stopped or
+//     paused gets no answer and is stamped with its send time, before the fault: TIMEOUT only.
 //
 // Timeline: answers: Map<`${agent}|${name}`, [t, value][]> (changes only, value = sorted addresses
 // joined by ",", an rcode name, NODATA, TRUNCATED or TIMEOUT); rounds: send times of the poller's
@@ -78,7 +80,7 @@ export function holdDownFor(history, node, downAt, { upAfter, maxUpAfter }, slac
   return flapped ? Math.min(h.holdDownMs * 2, maxUpAfter) : upAfter;
 }
 
-export function check({ nodes, answers, writes, events = [], timing, window, truth, pollMs = 50, rounds = [], history = new Map(), names: pollNames }) {
+export function check({ nodes, answers, writes, events = [], timing, window, truth, pollMs = 50, pollTimeoutMs = 250, rounds = [], history = new Map(), names: pollNames }) {
   const { interval, downAfter, upAfter, ttl } = timing;
   const maxUpAfter = Math.max(timing.maxUpAfter ?? 60_000, upAfter);
   const detection = downAfter + 2 * interval;
@@ -145,8 +147,13 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
   const inAny = (list, node, t) => list.some((x) => x.node === node && t >= x.from && t < (x.to ?? Infinity));
   const isMajorityAgent = (a, t) => serves(a, t) && !inAny(minority, a, t) && !inAny(unreachable, a, t) && !inAny(silent, a, t);
   const rejoinMs = 2 * interval + 2 * pollMs;
-  /** Back from unreachable, silent or a minority within rejoinMs: may still refuse or be silent. */
+  /**
+   * Back from unreachable, silent or a minority within rejoinMs: may still refuse or be silent. Or
+   * about to be taken away: a query sent up to a poll timeout before the kill, SIGSTOP or cut gets
+   * no answer, and is stamped with its send time.
+   */
   const rejoining = (a, t) => [...unreachable, ...minority, ...silent].some((x) => x.node === a && x.to !== undefined && t >= x.to && t < x.to + rejoinMs);
+  const leaving = (a, t) => [...unreachable, ...silent].some((x) => x.node === a && t >= x.from - pollTimeoutMs && t < x.from);
   const grid = [];
   for (let t = window.from; t < window.to; t += pollMs) grid.push(t);
   const rel = (t) => `${((t - window.from) / 1000).toFixed(2)}s`;
@@ -260,6 +267,7 @@ export function check({ nodes, answers, writes, events = [], timing, window, tru
           const v = valueAt(a.name, n, t);
           if (isAddr(v)) continue;
           if (rejoining(a.name, t) && (v === undefined || v === 'TIMEOUT' || REFUSING.has(v))) continue;
+          if (leaving(a.name, t) && v === 'TIMEOUT') continue;
           if (lostPollAt(a.name, n, t)) {
             const s = series(a.name, n);
             lost.add(`${a.name}|${n}|${s[indexAt(s, t)][0]}`);

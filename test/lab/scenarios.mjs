@@ -63,13 +63,12 @@ export const SCENARIOS = [
     regressionOf: 'start/restart: an agent serves before it has a verdict on every node (failover targets for healthy nodes)',
     coldStart: true,
     async run(lab) {
-      const from = Date.now();
       await lab.startAgents();
       // An agent can serve once it listens and a majority of agents does (it must hear them):
       // silent until then, and the rejoin allowance after (invariants.mjs).
       const listening = lab.nodes.map((n) => lab.agents.get(n.name).listeningAt).sort((a, b) => a - b);
       const quorumAt = listening[Math.floor(lab.size / 2)];
-      const silent = lab.nodes.map((n) => ({ node: n.name, from, to: Math.max(lab.agents.get(n.name).listeningAt, quorumAt) }));
+      const silent = lab.nodes.map((n) => ({ node: n.name, from: 0, to: Math.max(lab.agents.get(n.name).listeningAt, quorumAt) }));
       await lab.waitSettled(SETTLE_MS);
       await sleep(1000);
       return { faulted: [], silent };
