@@ -49,13 +49,15 @@ const netem = netemAvailable();
 const timings = {};
 const notRun = unavailableScenarios({ netem }).filter((u) => !only || only.includes(u.id));
 
-for (const [size, profile] of sizes.flatMap((size) => ['lan', 'wan'].map((profile) => [size, profile]))) {
+// The membership-change lab (6 namespaces, 3 nodes configured at first) runs once, whatever --sizes.
+const sessions = [...sizes.flatMap((size) => ['lan', 'wan'].map((profile) => [size, profile])), [6, 'rollout', ['node1', 'node2', 'node3']]];
+for (const [size, profile, members] of sessions) {
   const scenarios = scenariosFor(size, only, { netem, profile });
   if (scenarios.length === 0) continue;
-  const session = new LabSession({ size, profile, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
+  const session = new LabSession({ size, profile, members, log, keep: args.keep, lossSeconds: Number(args['loss-seconds']) });
   try {
     await session.open();
-    timings[profile] = session.lab.timing;
+    if (profile !== 'rollout') timings[profile] = session.lab.timing;
     for (const s of scenarios) {
       const n = s.coldStart ? 1 : trials;
       for (let trial = 0; trial < n && !session.broken; trial++) {

@@ -42,6 +42,9 @@ export class DnsServer {
   private readonly udp: dgram.Socket[] = [];
   private readonly tcp: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
+  /** Each open connection's frame reader: at close, which ones are still mid-message. */
+  private readonly tcpFrames = new Map<net.Socket, FrameReader>();
+  private closing = false;
   /** Open TCP connections per client address. */
   private readonly perSource = new Map<string, number>();
   readonly stats: QueryStats;
@@ -179,11 +182,18 @@ export class DnsServer {
       else this.perSource.delete(source);
     });
     const frames = new FrameReader();
+    this.tcpFrames.set(sock, frames);
+    sock.once('close', () => this.tcpFrames.delete(sock));
     let waiting = false;
+    // Stopping: a connection is closed once what its client sent has been answered.
+    const endIfDone = () => {
+      if (this.closing && !waiting && frames.idle) sock.end();
+    };
     const drained = () => {
       waiting = false;
       frames.push(NOTHING, answer);
       if (!waiting) sock.resume();
+      endIfDone();
     };
     const answer = (msg: Buffer): boolean => {
       // A reset or an earlier failed write destroys the socket: stop answering what is still buffered.
@@ -204,11 +214,18 @@ export class DnsServer {
       }
       return true;
     };
-    sock.on('data', (chunk: Buffer) => frames.push(chunk, answer));
+    sock.on('data', (chunk: Buffer) => {
+      frames.push(chunk, answer);
+      endIfDone();
+    });
   }
 
-  /** Stops answering: closes listeners, lets TCP clients finish what they sent, then closes them. */
+  /**
+   * Stops answering: closes listeners, lets TCP clients finish what they sent (a message partly
+   * received is read and answered), then closes them; after `drainMs` whatever is left is cut.
+   */
   async close(drainMs = 1000): Promise<void> {
+    this.closing = true;
     for (const s of this.udp) {
       try {
         s.close();
@@ -219,7 +236,9 @@ export class DnsServer {
     this.udp.length = 0;
     const closing = this.tcp.map((s) => new Promise<void>((r) => s.close(() => r())));
     this.tcp.length = 0;
-    for (const c of this.connections) c.end();
+    // An idle connection ends now; one with a message partly received, once it is answered (ending
+    // it at once made the answer a write after end: lost).
+    for (const c of this.connections) if (this.tcpFrames.get(c)?.idle !== false) c.end();
     const timer = setTimeout(() => {
       for (const c of this.connections) c.destroy();
     }, drainMs);

@@ -59,6 +59,11 @@ export class FrameReader {
     }
   }
 
+  /** Nothing received but not yet handed on: no partial length, message or held bytes. */
+  get idle(): boolean {
+    return this.lengthHigh < 0 && this.partial === undefined && this.held === undefined;
+  }
+
   /** Rare (a client not reading its answers): one copy, with the message's length in front again. */
   private hold(message: Buffer, rest: Buffer): void {
     this.held = Buffer.concat([Buffer.from([message.length >> 8, message.length & 0xff]), message, rest]);

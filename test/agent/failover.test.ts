@@ -33,6 +33,9 @@ async function until(servers: string[], name: string, want: (r: { rcode: string;
   throw new Error(`after ${ms} ms, ${name} from ${servers.join(', ')}: ${JSON.stringify(last)}`);
 }
 
+/** Failed over: an answer (NOERROR) with exactly one address, a live node's. A timeout, REFUSED or NODATA is not. */
+const failedOverTo = (live: string[]) => (r: { rcode: string; addrs: string[] } | undefined) => r?.rcode === 'NOERROR' && r.addrs.length === 1 && live.includes(r.addrs[0]);
+
 let cluster: TestCluster | undefined;
 afterEach(async () => {
   await cluster?.cleanup();
@@ -53,7 +56,7 @@ describe('a node dies', () => {
     const c = await startCluster(3);
     const survivors = ['127.0.5.1', '127.0.5.3'];
     c.agents.get('node2')!.kill('SIGKILL');
-    const waited = await until(survivors, 'node2.cluster.test', (r) => r?.addrs.length === 1 && r.addrs[0] !== '127.0.5.2', 4000);
+    const waited = await until(survivors, 'node2.cluster.test', failedOverTo(survivors), 4000);
     expect(waited).toBeLessThan(3000);
     const answers = await Promise.all(survivors.flatMap((s) => ['node2.cluster.test', 'ns2.cluster.test'].map((n) => ask(s, n))));
     expect(new Set(answers.map((a) => a!.addrs[0])).size).toBe(1);
@@ -76,7 +79,7 @@ describe('a node dies', () => {
   it('node2 restarted: after the hold-down every agent answers its own address again', async () => {
     const c = await startCluster(3, '', 'upAfter: 1s');
     c.agents.get('node2')!.kill('SIGKILL');
-    await until(['127.0.5.1', '127.0.5.3'], 'node2.cluster.test', (r) => r?.addrs[0] !== '127.0.5.2', 4000);
+    await until(['127.0.5.1', '127.0.5.3'], 'node2.cluster.test', failedOverTo(['127.0.5.1', '127.0.5.3']), 4000);
     await c.startAgent('node2');
     const started = Date.now();
     await until(['127.0.5.1', '127.0.5.2', '127.0.5.3'], 'node2.cluster.test', (r) => r?.addrs.join() === '127.0.5.2', 6000);
@@ -89,7 +92,7 @@ describe('a node dies', () => {
     const pid = c.agents.get('node3')!.pid;
     process.kill(pid, 'SIGSTOP');
     try {
-      await until(['127.0.5.1', '127.0.5.2'], 'node3.cluster.test', (r) => r?.addrs[0] !== '127.0.5.3', 4000);
+      await until(['127.0.5.1', '127.0.5.2'], 'node3.cluster.test', failedOverTo(['127.0.5.1', '127.0.5.2']), 4000);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -123,7 +126,7 @@ describe('five nodes', () => {
     c.agents.get('node2')!.kill('SIGKILL');
     c.agents.get('node4')!.kill('SIGKILL');
     const live = ['127.0.5.1', '127.0.5.3', '127.0.5.5'];
-    for (const dead of ['node2', 'node4']) await until(live, `${dead}.cluster.test`, (r) => !!r && live.includes(r.addrs[0]), 4000);
+    for (const dead of ['node2', 'node4']) await until(live, `${dead}.cluster.test`, failedOverTo(live), 4000);
     // Identical answers everywhere, for every name.
     for (const name of ['node1', 'node2', 'node3', 'node4', 'node5', 'ns2', 'ns4'].map((n) => `${n}.cluster.test`).concat('cluster.test')) {
       const answers = await Promise.all(live.map((s) => ask(s, name)));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load';
 import { clusterYaml, SECRET, TestCluster } from '../helpers/cluster';
 
 /**
@@ -30,6 +31,17 @@ async function sample(node: string, address: string): Promise<Sample> {
   const up: Record<string, number> = {};
   for (const n of nodes) up[n.name] = value(`clusterdns_node_up{node="${n.name}"}`);
   return { node, up, failovers: value('clusterdns_failovers_total'), hmacRejected: value('clusterdns_heartbeats_rejected_total{reason="hmac"}') };
+}
+
+/** The config hashes of the agent's reloads so far, in order. */
+const reloadHashes = (stdout: string) => logLines(stdout, 'reload').map((l) => String(l.hash));
+/** The hash the agent started with (its listening line). */
+const initialHash = (stdout: string) => String(logLines(stdout, 'listening')[0]?.hash);
+function logLines(stdout: string, event: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes(`"event":"${event}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const sampleAll = () => Promise.all(nodes.map((n) => sample(n.name, n.address)));
@@ -66,10 +78,18 @@ describe('secret rotation', () => {
         cluster.write(yaml(secret));
         for (const n of nodes) {
           const agent = cluster.agents.get(n.name)!;
-          const reloads = (agent.stdout.match(/"event":"reload"/g) ?? []).length;
+          const before = reloadHashes(agent.stdout);
           agent.kill('SIGHUP');
           const until = Date.now() + 5000;
-          while ((agent.stdout.match(/"event":"reload"/g) ?? []).length === reloads && Date.now() < until) await sleep(20);
+          while (reloadHashes(agent.stdout).length === before.length && !/"event":"reload-failed"/.test(agent.stdout) && Date.now() < until) await sleep(20);
+          // The reload happened, and took this step's config (a new hash): a step that was never
+          // applied would leave every node on the old secret and prove nothing.
+          expect(agent.stdout, `${n.name}: reload failed`).not.toMatch(/"event":"reload-failed"/);
+          const after = reloadHashes(agent.stdout);
+          expect(after.length, `${n.name}: no reload logged within 5 s of SIGHUP for step ${secret}`).toBe(before.length + 1);
+          // The hash is keyed by the sending secret (the first): it changes at the switch step.
+          expect(after.at(-1), `${n.name}: the reload did not take the step's config`).toBe(loadConfig(cluster.configPath, {}).hash);
+          if (secret.startsWith(`[${JSON.stringify(NEW)}`)) expect(after.at(-1), `${n.name}: still sends the old secret`).not.toBe(before.at(-1) ?? initialHash(agent.stdout));
           // A few heartbeat intervals (250 ms) with this node on the new step and the others not.
           await sleep(1000);
         }
@@ -87,6 +107,21 @@ describe('secret rotation', () => {
       expect(end[i].hmacRejected).toBe(0);
       expect(cluster.agents.get(nodes[i].name)!.stdout).toMatch(/"event":"reload"/);
     }
+    // The last step took effect: the old secret is no longer accepted. node1 alone back on it is
+    // rejected by node2 (then put back on the new one).
+    cluster.write(yaml(JSON.stringify(SECRET)));
+    cluster.agents.get('node1')!.kill('SIGHUP');
+    const until = Date.now() + 10_000;
+    let s2 = (await sampleAll())[1];
+    while (s2.hmacRejected === 0 && Date.now() < until) {
+      await sleep(100);
+      s2 = (await sampleAll())[1];
+    }
+    expect(s2.hmacRejected, 'node2 still accepts the old secret after the rotation').toBeGreaterThan(0);
+    cluster.write(yaml(JSON.stringify(NEW)));
+    cluster.agents.get('node1')!.kill('SIGHUP');
+    const back = Date.now() + 15_000;
+    while (!(await sampleAll()).every((x) => Object.values(x.up).every((u) => u === 1)) && Date.now() < back) await sleep(100);
   }, 60_000);
 
   it('the watch sees a partition: a node under a secret no other node accepts is cut off', async () => {

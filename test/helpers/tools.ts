@@ -36,6 +36,7 @@ const PACKAGES: Record<string, string> = {
   dnsperf: 'dnsperf',
   chromium: 'chromium',
   ip: 'iproute2',
+  ss: 'iproute2',
   taskset: 'util-linux',
   faketime: 'faketime',
   promtool: 'prometheus',

@@ -25,19 +25,21 @@ describe('fault lab', () => {
     expect(labUnavailable()).toBeUndefined();
   });
 
-  const sessions = [
+  const sessions: { size: number; profile: 'lan' | 'wan' | 'rollout'; lossSeconds: number; members?: string[] }[] = [
     ...SIZES.map((size) => ({ size, profile: 'lan' as const, lossSeconds: LOSS_SECONDS })),
     ...WAN_SIZES.map((size) => ({ size, profile: 'wan' as const, lossSeconds: WAN_LOSS_SECONDS })),
+    // Membership changes: room for 6 nodes, 3 configured at first (LAB_ROLLOUT=0 leaves it out).
+    ...(process.env.LAB_ROLLOUT === '0' ? [] : [{ size: 6, profile: 'rollout' as const, lossSeconds: LOSS_SECONDS, members: ['node1', 'node2', 'node3'] }]),
   ];
-  for (const { size, profile, lossSeconds } of sessions) {
+  for (const { size, profile, lossSeconds, members } of sessions) {
     // A session none of whose scenarios LAB_ONLY selects (whether netem is here or not) builds no lab.
     if (scenariosFor(size, ONLY, { netem: true, profile }).length === 0) continue;
-    describe(profile === 'lan' ? `${size} nodes` : `${size} nodes, peer.profile ${profile}`, () => {
+    describe(profile === 'lan' ? `${size} nodes` : profile === 'rollout' ? 'membership changes (3 to 5 of 6 nodes configured, LAN timing)' : `${size} nodes, peer.profile ${profile}`, () => {
       let session: LabSession;
       beforeAll(async () => {
         const why = labUnavailable();
         if (why) throw new Error(why);
-        session = new LabSession({ size, profile, log: process.env.LAB_VERBOSE ? (s: string) => console.log(s) : () => undefined, lossSeconds });
+        session = new LabSession({ size, profile, members, log: process.env.LAB_VERBOSE ? (s: string) => console.log(s) : () => undefined, lossSeconds });
         await session.open();
       });
       afterAll(async () => {
@@ -67,6 +69,7 @@ describe('fault lab', () => {
           for (let trial = 0; trial < n; trial++) {
             const r = await session.run(s, trial);
             results.push(r);
+            if (process.env.LAB_VERBOSE) console.log(`${s.id} figures ${JSON.stringify(r.figures)}`);
             const text = failureText(r);
             if (text) failures.push(`trial ${trial + 1}/${n}:\n${text}`);
           }

@@ -7,7 +7,7 @@
 // the regression test for it (listed in test/lab/README.md). `profile`: the `peer.profile` of the
 // cluster it runs on ('lan' unless said: the LAN timings; 'wan': a lab configured with
 // `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
-import { sleep } from './netlab.mjs';
+import { POLL_HZ, sleep } from './netlab.mjs';
 
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
@@ -15,6 +15,13 @@ import { sleep } from './netlab.mjs';
  * does not pile up on one node.
  */
 const target = (lab, seq, k = 0) => lab.nodes[(seq + k) % lab.size].name;
+
+/**
+ * The least rate (answered queries per second, dnsperf's own figure) that counts as a flood: well
+ * under what the agent answers on the 2-core CI machine (see test/lab/README.md), far over what the
+ * poller sends (20 Hz × names).
+ */
+export const FLOOD_MIN_QPS = 5000;
 
 /** Bound for the cluster to be whole again: a hold-down can have grown to maxUpAfter (60 s). */
 const SETTLE_MS = 75_000;
@@ -30,9 +37,9 @@ async function killAndRestart(lab, { seq }) {
   await sleep(downAfter + 2 * interval + 2500);
   const { listeningAt } = await lab.restart(x);
   await lab.waitSettled(SETTLE_MS);
-  const holdDownMs = lab.holdDownOf(x);
+  const holdDownsReported = [lab.holdDownOf(x)];
   await sleep(500);
-  return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt, holdDownMs }], client: [{ node: x, at }] };
+  return { faulted: [x], unreachable: [{ node: x, from: at, to: listeningAt }], failovers: [{ node: x, at }], heals: [{ node: x, at: listeningAt }], client: [{ node: x, at }], holdDownsReported };
 }
 
 /** `pct` % loss on every peer link (and, with `delayMs`, netem delay on every node) for the session's loss time. */
@@ -44,8 +51,8 @@ function lossRun(pct, { delayMs } = {}) {
     lab.heal();
     await lab.waitSettled(SETTLE_MS);
     await sleep(500);
-    // (4) is promised up to 20 %; at 30 % false failovers are counted, not asserted.
-    return { faulted: [], assertNoFalseFailover: pct <= 20 };
+    // (4) asserted at every loss rate the lab runs (10, 20 and 30 %, and the WAN profile's 5 %).
+    return { faulted: [] };
   };
 }
 
@@ -57,9 +64,14 @@ export const SCENARIOS = [
     coldStart: true,
     async run(lab) {
       await lab.startAgents();
+      // An agent can serve once it listens and a majority of agents does (it must hear them):
+      // silent until then, and the rejoin allowance after (invariants.mjs).
+      const listening = lab.nodes.map((n) => lab.agents.get(n.name).listeningAt).sort((a, b) => a - b);
+      const quorumAt = listening[Math.floor(lab.size / 2)];
+      const silent = lab.nodes.map((n) => ({ node: n.name, from: 0, to: Math.max(lab.agents.get(n.name).listeningAt, quorumAt) }));
       await lab.waitSettled(SETTLE_MS);
       await sleep(1000);
-      return { faulted: [] };
+      return { faulted: [], silent };
     },
   },
   {
@@ -73,11 +85,12 @@ export const SCENARIOS = [
     title: 'SIGSTOP of an agent for 0.5 s',
     async run(lab, { seq }) {
       const x = target(lab, seq);
-      lab.pause(x);
+      const at = lab.pause(x);
       await sleep(500);
-      lab.resume(x);
+      const back = lab.resume(x);
       await sleep(3000);
-      return { faulted: [] };
+      // Shorter than downAfter: the node is not taken away (4), its agent just does not answer.
+      return { faulted: [], silent: [{ node: x, from: at, to: back }] };
     },
   },
   {
@@ -89,9 +102,9 @@ export const SCENARIOS = [
       await sleep(5000);
       const back = lab.resume(x);
       await lab.waitSettled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(x);
+      const holdDownsReported = [lab.holdDownOf(x)];
       await sleep(500);
-      return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back, holdDownMs }], client: [{ node: x, at }] };
+      return { faulted: [x], unreachable: [{ node: x, from: at, to: back }], failovers: [{ node: x, at }], heals: [{ node: x, at: back }], client: [{ node: x, at }], holdDownsReported };
     },
   },
   {
@@ -104,15 +117,16 @@ export const SCENARIOS = [
       await sleep(5000);
       const healed = lab.heal();
       await lab.waitSettled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(x);
+      const holdDownsReported = [lab.holdDownOf(x)];
       await sleep(500);
       return {
         faulted: [x],
         unreachable: [{ node: x, from: at, to: healed }],
         minority: [{ node: x, from: at, to: healed }],
         failovers: [{ node: x, at }],
-        heals: [{ node: x, at: healed, holdDownMs }],
+        heals: [{ node: x, at: healed }],
         client: [{ node: x, at }],
+        holdDownsReported,
       };
     },
   },
@@ -127,15 +141,16 @@ export const SCENARIOS = [
       await sleep(5000);
       const healed = lab.heal();
       await lab.waitSettled(SETTLE_MS);
-      const holdDowns = side.map((n) => lab.holdDownOf(n));
+      const holdDownsReported = side.map((n) => lab.holdDownOf(n));
       await sleep(500);
       return {
         faulted: side,
         unreachable: side.map((node) => ({ node, from: at, to: healed })),
         minority: side.map((node) => ({ node, from: at, to: healed })),
         failovers: side.map((node) => ({ node, at })),
-        heals: side.map((node, k) => ({ node, at: healed, holdDownMs: holdDowns[k] })),
+        heals: side.map((node) => ({ node, at: healed })),
         client: side.map((node) => ({ node, at })),
+        holdDownsReported,
       };
     },
   },
@@ -185,18 +200,17 @@ export const SCENARIOS = [
       // for a hold-down that flap damping really grew.)
       let back = await lab.settled(25_000);
       if (!back && (lab.holdDownOf(x) ?? 0) > 15_000) back = await lab.settled(SETTLE_MS);
-      truth.heals[0].holdDownMs = lab.holdDownOf(x);
       if (!back) return truth;
       await sleep(1000);
       const at2 = lab.kill(y);
       await sleep(3000);
       const r = await lab.restart(y);
       await lab.settled(SETTLE_MS);
-      const holdDownMs = lab.holdDownOf(y);
+      truth.holdDownsReported = [lab.holdDownOf(y)];
       await sleep(500);
       truth.faulted.push(y);
       truth.unreachable.push({ node: y, from: at2, to: r.listeningAt });
-      truth.heals.push({ node: y, at: r.listeningAt, holdDownMs });
+      truth.heals.push({ node: y, at: r.listeningAt });
       truth.failovers = [{ node: y, at: at2 }];
       truth.client = [{ node: y, at: at2 }];
       truth.soa = lab.nodes.map((n) => [n.name, lab.status(n.name)?.serial ?? null]);
@@ -281,18 +295,21 @@ export const SCENARIOS = [
   },
   {
     id: 'dns-flood',
-    title: 'DNS flood at one agent (dnsperf, unthrottled, 8 s)',
+    title: 'DNS flood at one agent (dnsperf from its own prefix, unthrottled, 8 s): the poller is never limited',
+    regressionOf: 'the lab\'s own poller shared the flood\'s client prefix, so rate limiting throttled it and its TC answers and timeouts were read as no answer',
     async run(lab, { seq, dir }) {
       const x = target(lab, seq);
       const { writeFileSync } = await import('node:fs');
       const qfile = `${dir}/flood-queries`;
       writeFileSync(qfile, lab.nodes.map((n) => `${n.name}.cluster.lab.example A\n`).join(''));
       lab.mark('flood', { node: x });
-      const r = await lab.runIn(lab.ns.obs, ['dnsperf', '-s', lab.node(x).addr, '-d', qfile, '-l', '8', '-c', '4', '-q', '200', '-t', '1'], 20_000);
-      lab.mark('flood end', { node: x });
+      // From the flood's own namespace and /24: rate limiting throttles it, never the poller, and
+      // every answer the poller gets from the flooded agent is judged like any other.
+      const r = await lab.runIn(lab.ns.flood, ['dnsperf', '-s', lab.node(x).addr, '-d', qfile, '-l', '8', '-c', '4', '-q', '200', '-t', '1'], 20_000);
+      lab.mark('flood end', { node: x, code: r.code });
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.out)?.[1] ?? NaN);
       await sleep(2000);
-      return { faulted: [], flood: { node: x, qps } };
+      return { faulted: [], flood: { node: x, qps, code: r.code, signal: r.signal, out: r.out, minQps: FLOOD_MIN_QPS } };
     },
   },
   // The WAN profile (issue 10): a cluster configured with `peer: { profile: wan }` only, judged with
@@ -316,7 +333,96 @@ export const SCENARIOS = [
     title: 'peer.profile wan: kill -9 of a node (agent and Redis) for detection + 2.5 s, then restart',
     run: killAndRestart,
   },
+  // Membership changes (issue 16 §2) on a lab with room for 6 nodes that configures 3 or 5 at a
+  // time (profile 'rollout', LAN timings). Each reload is a SIGHUP of one node; the checker knows
+  // which config every agent runs at every moment (truth.config) and holds every invariant across
+  // all the steps. The three run in this order, each starting where the previous one ended; run
+  // alone (LAB_ONLY) each first brings the cluster to its starting membership.
+  {
+    id: 'grow-3-5',
+    profile: 'rollout',
+    title: 'grow 3 → 5 nodes: node4 and node5 started with the 5-node config, then it is reloaded on node1, node2, node3 one at a time',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node3', 'node4', 'node5'] }),
+  },
+  {
+    id: 'shrink-5-3',
+    profile: 'rollout',
+    title: 'shrink 5 → 3 nodes: node5 and node4 stopped (SIGTERM), then the 3-node config reloaded on node1, node2, node3 one at a time',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3', 'node4', 'node5']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node3'] }),
+  },
+  {
+    id: 'replace-3-by-6',
+    profile: 'rollout',
+    title: 'replace node3 by node6 at a new address: node3 stopped, node6 started with the config naming node1, node2, node6, then it is reloaded on node1 and node2',
+    setup: (lab) => ensureMembers(lab, ['node1', 'node2', 'node3']),
+    run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node6'] }),
+  },
 ];
+
+/** Brings a membership-change lab to `members` (all running, nothing else) unless it is there. */
+async function ensureMembers(lab, members) {
+  const running = [...lab.agents].filter(([, a]) => !a.proc.exited).map(([n]) => n);
+  if (lab.members.join() === members.join() && running.sort().join() === [...members].sort().join()) return;
+  lab.writeConfig(members);
+  for (const [name, a] of lab.agents) if (!members.includes(name)) a.proc.signal('SIGKILL');
+  await lab.restartAllAgents();
+  await lab.waitSettled(SETTLE_MS);
+}
+
+/**
+ * The operator's procedure (README, "Adding and removing nodes") from the running membership to
+ * `to`: 1. stop every node that leaves (SIGTERM), one at a time, each failed over before the next;
+ * 2. write the new config; start every node that joins with it: it refuses (a minority: the running
+ * agents do not know it yet and drop its heartbeats); 3. reload (SIGHUP) every staying node, one at
+ * a time, a few intervals apart: the first one to know the joining nodes gives them a majority.
+ * Started before the reloads, a joining node is heard by the first reloaded agent at once: no agent
+ * ever answers a name with the address of a node that is not running (reloading first made the
+ * reloaded agents answer the new names with the new nodes' addresses before they ran, failing
+ * unassessed nodes open, until a majority of the new config could vote them down).
+ * Returns the truth: each agent's config over time, leaving nodes unreachable from their stop
+ * (failed over), joining nodes in the minority until the first reload.
+ */
+async function rollout(lab, { to }) {
+  const { interval, downAfter } = lab.timing;
+  const pollMs = 1000 / POLL_HZ;
+  const from = [...lab.members];
+  const leaving = from.filter((n) => !to.includes(n));
+  const joining = to.filter((n) => !from.includes(n));
+  const staying = from.filter((n) => to.includes(n));
+  const truth = { faulted: [...leaving, ...joining], config: [], unreachable: [], minority: [], failovers: [] };
+  for (const n of from) truth.config.push({ node: n, from: -Infinity, nodes: from });
+  await sleep(1000);
+  for (const n of [...leaving].reverse()) {
+    const at = await lab.stop(n);
+    truth.unreachable.push({ node: n, from: at });
+    truth.failovers.push({ node: n, at });
+    await sleep(downAfter + 4 * interval + 1000);
+  }
+  lab.writeConfig(to);
+  const waiting = [];
+  for (const n of joining) {
+    const { listeningAt } = await lab.startAgent(n);
+    truth.config.push({ node: n, from: listeningAt, nodes: to });
+    const m = { node: n, from: listeningAt };
+    truth.minority.push(m);
+    waiting.push(m);
+  }
+  if (joining.length) await sleep(downAfter + 4 * interval);
+  for (const n of staying) {
+    const { at, done } = await lab.reload(n);
+    // From the signal until a poll after the reload was logged, either config may answer.
+    truth.config.push({ node: n, signalled: at, from: done + 2 * pollMs, nodes: to });
+    for (const m of waiting.splice(0)) m.to = done;
+    // A few intervals with this node on the new config and the others not, so the verdicts of the
+    // mixed cluster are watched.
+    await sleep(downAfter + 4 * interval);
+  }
+  await lab.waitSettled(SETTLE_MS);
+  await sleep(500);
+  return truth;
+}
 
 /**
  * The scenarios for a cluster size and peer profile (a session runs one profile's scenarios);

@@ -21,6 +21,13 @@ import { makeConfig, SimCluster } from './helpers';
  *
  * A failure message names the seed and the timeline; rerun one seed with `-t 'seed N'`.
  */
+/**
+ * The seeds `npm test` runs: 100 in all, every one of a contiguous range (none picked because it
+ * passes), 3 and 5 nodes alternating: 19 s for the file on the 2-core machine at rest, about a
+ * minute while the fault lab ran beside it.
+ */
+const ANY_FAULT_SEEDS = Array.from({ length: 70 }, (_, k) => [k + 1, k % 2 ? 5 : 3]);
+const NO_FALSE_FAILOVER_SEEDS = Array.from({ length: 30 }, (_, k) => [k + 101, k % 2 ? 5 : 3]);
 const INTERVAL = 250;
 const DOWN_AFTER = 1000;
 const STEP = 25;
@@ -230,13 +237,7 @@ function anyFault(rand: () => number, names: string[]): Fault {
 }
 
 describe('property: invariants under random faults and network noise (delays to 500 ms, reordering, duplication, loss)', () => {
-  it.each([
-    [1, 3],
-    [3, 3],
-    [4, 3],
-    [5, 5],
-    [6, 5],
-  ])('seed %i, %i nodes', (seed, n) => {
+  it.each(ANY_FAULT_SEEDS)('seed %i, %i nodes', (seed, n) => {
     const rand = seededRandom(seed);
     const jitterMs = Math.floor(rand() * 480);
     const noise: Noise = { delayMs: 1 + Math.floor(rand() * 20), jitterMs, duplicate: rand() * 0.2, loss: rand() * 0.05 };
@@ -246,11 +247,7 @@ describe('property: invariants under random faults and network noise (delays to 
 });
 
 describe('property: no false failover at up to 20 % loss, 200 ms jitter and 0.5 s pauses', () => {
-  it.each([
-    [11, 3],
-    [12, 3],
-    [14, 5],
-  ])('seed %i, %i nodes', (seed, n) => {
+  it.each(NO_FALSE_FAILOVER_SEEDS)('seed %i, %i nodes', (seed, n) => {
     const rand = seededRandom(seed);
     const noise: Noise = { delayMs: 1, jitterMs: 200, duplicate: rand() * 0.1, loss: 0.2 };
     const check = trial(seed, n, noise, (r, names) => (r() < 0.5 ? { kind: 'pause', node: pick(r, names) } : { kind: 'quiet' }), 8);
