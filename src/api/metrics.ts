@@ -20,6 +20,8 @@ export interface MetricsSource {
   healthDetails(): HealthDetails | undefined;
   /** Undefined while the discovery service is off. */
   discoveryStats?(): DiscoveryStats | undefined;
+  /** Earliest expiration (Unix seconds) of the RRSIGs served; undefined when the zone is unsigned. */
+  signatureExpiry?(): number | undefined;
 }
 
 /**
@@ -101,6 +103,7 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
     },
   });
   gauge(registry, 'clusterdns_serving', 'Whether this agent answers the zone with data (0 in the minority, before quorum, on witnesses)', () => (src.currentInputs.serving && src.currentConfig.nodes.some((n) => n.name === info.node && n.role !== 'witness') ? 1 : 0));
+  gauge(registry, 'clusterdns_fail_open', 'Whether no name server is judged up, so every node\'s names answer with its own address (fail open)', () => (src.currentInputs.failOpen ? 1 : 0));
   gauge(registry, 'clusterdns_minority', 'Whether this agent hears fewer than a majority of the configured nodes', () => (view()?.minority ?? true ? 1 : 0));
   gauge(registry, 'clusterdns_quorum', 'Whether this agent has heard a majority since it started', () => (view()?.quorum ? 1 : 0));
   counter(registry, 'clusterdns_failovers_total', 'Nodes declared down since this agent started (each fails its names over)', () => src.failovers);
@@ -176,6 +179,20 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
     },
   });
   gauge(registry, 'clusterdns_zone_serial', 'SOA serial of the zone this agent answers', () => src.currentInputs.serial);
+  // Signatures are remade at `dnssec.refresh`: an expiry that comes near means re-signing stopped
+  // (no active key, or a stuck agent), and resolvers will fail the zone when it passes.
+  new Gauge({
+    name: 'clusterdns_dnssec_signature_expiry_timestamp_seconds',
+    help: 'Earliest expiration of the RRSIGs this agent serves, as a Unix time (absent when the zone is unsigned)',
+    // A label so that the series is absent when unsigned: a label-less gauge would read 0, an expiry in 1970.
+    labelNames: ['zone'],
+    registers,
+    collect() {
+      this.reset();
+      const t = src.signatureExpiry?.();
+      if (t !== undefined) this.set({ zone: src.currentConfig.zone }, t);
+    },
+  });
 
   discoveryMetrics(registry, () => src.discoveryStats?.());
 
@@ -197,6 +214,16 @@ function discoveryMetrics(registry: Registry, read: () => DiscoveryStats | undef
       this.reset();
       const d = read();
       if (d) this.set(d.connections);
+    },
+  });
+  new Gauge({
+    name: 'clusterdns_discovery_connections_max',
+    help: 'Connections the discovery service accepts at once; more are refused (errors kind=max-clients)',
+    registers,
+    collect() {
+      this.reset();
+      const d = read();
+      if (d) this.set(d.maxConnections);
     },
   });
   new Counter({

@@ -6,6 +6,8 @@ import { startHttpApi } from '../api/server';
 import { loadConfig } from '../config/load';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, isClusterDnsError } from '../errors';
+import { addressKey } from '../net/address';
+import { catchHangups, releaseHangups, reloadOnHangup } from './hangup';
 
 export function registerAgent(program: Command): void {
   program
@@ -14,36 +16,46 @@ export function registerAgent(program: Command): void {
     .requiredOption('-c, --config <file>', 'cluster YAML file (the same on every node)')
     .option('-n, --node <name>', "this node's name in the config (default: the node whose address this machine has)")
     .action(async (opts: { config: string; node?: string }) => {
-      const config = loadConfig(opts.config);
-      const nodeName = pickNode(config, opts.node);
-      const log = createLogger({ name: nodeName });
-      const agent = new Agent(config, nodeName, log);
-      await agent.start();
-      const http = await startHttpApi(agent, log).catch(async (e: unknown) => {
-        await agent.stop();
-        throw e;
-      });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info({ event: 'stopping', signal }, `${signal}: stopping`);
-          agent
-            .stop()
-            .then(() => http.close())
-            .then(resolve, resolve);
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.on('SIGHUP', () => {
-          try {
-            const next = loadConfig(opts.config);
-            const notes = agent.reloadConfig(next);
-            log.info({ event: 'reload', hash: next.hash, notes }, `config reloaded (hash ${next.hash})${notes.length ? `: ${notes.join('; ')}` : ''}`);
-          } catch (e) {
-            const msg = isClusterDnsError(e) ? e.format() : String(e);
-            log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);
+      // Before anything that takes time: a SIGHUP during the start is remembered, not fatal.
+      catchHangups();
+      try {
+        const config = loadConfig(opts.config);
+        const nodeName = pickNode(config, opts.node);
+        const log = createLogger({ name: nodeName });
+        const agent = new Agent(config, nodeName, log);
+        await agent.start();
+        const http = await startHttpApi(agent, log).catch(async (e: unknown) => {
+          await agent.stop();
+          throw e;
+        });
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            log.info({ event: 'stopping', signal }, `${signal}: stopping`);
+            agent
+              .stop()
+              .then(() => http.close())
+              .then(resolve, resolve);
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+          const reload = () => {
+            try {
+              const next = loadConfig(opts.config);
+              const notes = agent.reloadConfig(next);
+              log.info({ event: 'reload', hash: next.hash, notes }, `config reloaded (hash ${next.hash})${notes.length ? `: ${notes.join('; ')}` : ''}`);
+            } catch (e) {
+              const msg = isClusterDnsError(e) ? e.format() : String(e);
+              log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);
+            }
+          };
+          if (reloadOnHangup(reload)) {
+            log.info({ event: 'reload-deferred' }, 'SIGHUP arrived while the agent was starting: reloading now');
+            reload();
           }
         });
-      });
+      } finally {
+        releaseHangups();
+      }
     });
 }
 
@@ -54,9 +66,10 @@ function pickNode(config: ClusterConfig, name: string | undefined): string {
     if (!n) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${name}" in the config — use one of: ${names.join(', ')}`);
     return n.name;
   }
-  const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
+  // The system writes addresses its own way (fd00::1); the config may not (fd00:0::1).
+  const local = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => addressKey(a.address))));
   // Behind NAT the advertised address is not local, but what the node listens on is.
-  const mine = config.nodes.filter((n) => [n.address, n.address6, n.peerAddress, ...n.listen].some((a) => a !== undefined && local.has(a)));
+  const mine = config.nodes.filter((n) => [n.address, n.address6, n.peerAddress, ...n.listen].some((a) => a !== undefined && local.has(addressKey(a))));
   if (mine.length === 1) return mine[0].name;
   throw new ClusterDnsError(
     'NODE_UNKNOWN',

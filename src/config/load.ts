@@ -10,9 +10,11 @@ import { compile } from '../zone/compile';
 import { allUpInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { configSchema, type RawConfig } from './schema';
+import { signatureTimeProblems } from './signature-times';
 import { hasInternalNames, INTERNAL_LABEL, nameServerNodes, nodeAddresses, privateAddresses, type CheckConfig, type ClusterConfig, type DnssecConfig } from './types';
 import { heartbeatBound } from '../membership/messages';
 import { parsePrefix } from '../net/prefix';
+import { addressKey, isUnspecified, sameAddress } from '../net/address';
 import { isSep, KeyFormatError, parseKeyFiles, type KeyFiles } from '../dnssec/keys';
 import { discoveryAddresses } from '../discovery/addresses';
 import { Signer } from '../dnssec/signer';
@@ -176,6 +178,18 @@ function tooLongNames(c: RawConfig, nsCount: number): string[] {
   return problems;
 }
 
+/** A node's addresses with the field each is written in, the peer address included. */
+function ownAddresses(n: RawConfig['nodes'][number]): [string, string][] {
+  const fields: [string, string | undefined][] = [
+    ['address', n.address],
+    ['address6', n.address6],
+    ['privateAddress', n.privateAddress],
+    ['privateAddress6', n.privateAddress6],
+    ['peerAddress', peerAddressOf(n)],
+  ];
+  return fields.filter((f): f is [string, string] => f[1] !== undefined);
+}
+
 /** Heartbeats go over the private network when the node has one. */
 function peerAddressOf(n: RawConfig['nodes'][number]): string {
   return n.peerAddress ?? n.privateAddress ?? n.privateAddress6 ?? nodeAddresses(n)[0];
@@ -213,17 +227,31 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   });
 
   const names = new Map<string, number>();
-  const addresses = new Map<string, string>();
+  // By addressKey: fd00::1 and fd00:0::1 are one address.
+  const addresses = new Map<string, { node: string; field: string; written: string }>();
   c.nodes.forEach((n, i) => {
     if (names.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is also nodes[${names.get(n.name)}].name — node names must be unique`);
     names.set(n.name, i);
     // The peer address too: heartbeats are sent to it and sources are told apart by it.
-    for (const a of new Set([...nodeAddresses(n), ...privateAddresses(n), peerAddressOf(n)])) {
-      const other = addresses.get(a);
-      if (other) problems.push(`nodes[${i}]: address ${a} is also used by ${other} — every node needs its own address`);
-      addresses.set(a, n.name);
+    const own = new Map<string, { field: string; written: string }>();
+    for (const [field, a] of ownAddresses(n)) if (!own.has(addressKey(a)!)) own.set(addressKey(a)!, { field, written: a });
+    for (const [key, { field, written }] of own) {
+      const other = addresses.get(key);
+      if (other) problems.push(`nodes[${i}]: address ${written} is also used by ${other.node}${other.written === written ? '' : ` (written ${other.written})`} — every node needs its own address`);
+      else addresses.set(key, { node: n.name, field, written });
     }
   });
+  // A node binds its listen addresses: another node's address is not on its machine, and the agent
+  // would fail at start with EADDRNOTAVAIL.
+  c.nodes.forEach((n, i) =>
+    (n.listen ?? []).forEach((a, j) => {
+      const owner = addresses.get(addressKey(a)!);
+      if (owner && owner.node !== n.name)
+        problems.push(
+          `nodes[${i}].listen[${j}]: ${a} is ${owner.node}'s address (${owner.field}${owner.written === a ? '' : `, written ${owner.written}`}): ${n.name}'s agent cannot bind it — list ${n.name}'s own addresses, or leave listen out`,
+        );
+    }),
+  );
   const nsCount = nameServerNodes(c).length;
   if (nsCount === 0) problems.push('nodes: every node is a witness — at least one node must serve DNS (role: node)');
   // nsK names are generated, and renumber when nodes are added or removed; the parent tools treat
@@ -262,7 +290,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
 
   // http.listen is one list for every node: an address that belongs to one node cannot be bound on the others.
   (c.http.listen ?? []).forEach((a, i) => {
-    const owner = c.nodes.find((n) => [...nodeAddresses(n), ...privateAddresses(n), n.peerAddress, ...(n.listen ?? [])].includes(a));
+    const owner = c.nodes.find((n) => [...nodeAddresses(n), ...privateAddresses(n), n.peerAddress, ...(n.listen ?? [])].some((x) => x !== undefined && sameAddress(x, a)));
     if (owner && c.nodes.length > 1)
       problems.push(
         `http.listen[${i}]: ${a} is ${owner.name}'s address, and every node listens on http.listen, so the others cannot start — leave listen out (each node's API then listens on its own private address) or list an address every node has, such as 127.0.0.1`,
@@ -270,6 +298,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   });
   problems.push(...tooLongNames(c, nsCount));
   const dnssec = c.dnssec ? readDnssecKeys(c.dnssec, c.zone, baseDir, problems) : undefined;
+  problems.push(...signatureTimeProblems(c));
 
   // Each agent binds one peer socket, of its own peerAddress's family: it cannot reach a peer of
   // the other family. An IPv6-only node (no `address`) in an IPv4 peer network needs an IPv4 peerAddress.
@@ -377,7 +406,7 @@ function portClashes(c: Pick<ClusterConfig, 'dns' | 'peer' | 'http' | 'discovery
     listeners.forEach((a, i) => {
       for (const b of listeners.slice(0, i)) {
         if (a.proto !== b.proto || a.port !== b.port || a.field === b.field) continue;
-        const shared = a.addresses.find((x) => b.addresses.some((y) => x === y || isAny(x) || isAny(y)));
+        const shared = a.addresses.find((x) => b.addresses.some((y) => sameAddress(x, y) || isUnspecified(x) || isUnspecified(y)));
         if (shared !== undefined && !problems.some((p) => p.startsWith(`${a.field}: ${a.port} is also ${b.field}`)))
           problems.push(`${a.field}: ${a.port} is also ${b.field}, and node ${n.name} would listen on both at ${shared} (${a.proto.toUpperCase()}) — give them different ports`);
       }
@@ -385,8 +414,6 @@ function portClashes(c: Pick<ClusterConfig, 'dns' | 'peer' | 'http' | 'discovery
   }
   return problems;
 }
-
-const isAny = (a: string) => a === '0.0.0.0' || a === '::';
 
 /**
  * The hash peers compare. The secrets are not in the hashed content: whether peers share one shows

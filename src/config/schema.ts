@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { isUnspecified } from '../net/address';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
@@ -27,9 +28,11 @@ const zoneName = z
 const ipv4 = z.string({ error: 'must be an IPv4 address such as 203.0.113.11' }).refine((s) => isIPv4(s), {
   message: 'must be an IPv4 address such as 203.0.113.11',
 });
-const ipv6 = z.string({ error: 'must be an IPv6 address such as 2001:db8::11' }).refine((s) => isIPv6(s), {
-  message: 'must be an IPv6 address such as 2001:db8::11',
-});
+const ipv6 = z
+  .string({ error: 'must be an IPv6 address such as 2001:db8::11' })
+  .refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::11' })
+  // Node's isIPv6 takes fe80::1%eth0; an AAAA record has no room for the interface.
+  .refine((s) => !s.includes('%'), { message: 'goes into AAAA records, where a zone index (%eth0) has no meaning — write the address without it' });
 
 const port = z
   .number({ error: 'must be a port number (1–65535)' })
@@ -86,16 +89,11 @@ export const checkSchema = z
     if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
   });
 
-/** 0.0.0.0 and :: in any spelling (`::0`, `0:0::0`). */
-function isWildcard(s: string): boolean {
-  if (isIPv4(s)) return s === '0.0.0.0';
-  return isIPv6(s) && new URL(`http://[${s}]/`).hostname === '[::]';
-}
 
 const listenAddress = z
   .string()
   .refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' })
-  .refine((s) => !isWildcard(s), {
+  .refine((s) => !isUnspecified(s), {
     // A UDP answer must leave from the address the query was sent to, or resolvers drop it. On a
     // wildcard socket the kernel picks the source by route, which on a multi-homed host is often
     // another address; fixing that needs IP_PKTINFO, which Node's dgram does not offer.

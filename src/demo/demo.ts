@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ClusterDnsError } from '../errors';
 import { Prober, type Observation } from './probe';
+import { BUNDLED } from '../bundle';
 
 export interface DemoOptions {
   /** First of three consecutive loopback addresses, e.g. 127.0.0.11. */
@@ -21,7 +22,9 @@ export interface DemoNode {
   readonly address: string;
 }
 
-const CLI = resolve(__dirname, '../../bin/clusterdns.js');
+// The agents are this program run again: in a checkout, bin/clusterdns.js; in the package, the
+// bundle itself (it runs the CLI when loaded), wherever it was installed.
+const CLI = BUNDLED ? __filename : resolve(__dirname, '../../bin/clusterdns.js');
 
 /** The cluster the demo runs: three agents from one config in a temp dir, each its own process. */
 export class DemoCluster {

@@ -32,6 +32,8 @@ const DEFAULT_LIMITS: DiscoveryLimits = {
 /** Counters the metrics read at scrape time; the connection path only increments integers. */
 export class DiscoveryStats {
   connections = 0;
+  /** The cap on `connections` (limits.maxConnections), for an alert before it is reached. */
+  maxConnections = 0;
   connectionsTotal = 0;
   /** Command name (lowercase, known ones only; the rest are `unknown`) → count. */
   readonly commands = new Map<string, number>();
@@ -80,6 +82,7 @@ export class DiscoveryServer {
     private readonly opts: { addresses: readonly string[]; limits?: Partial<DiscoveryLimits> },
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.stats.maxConnections = this.limits.maxConnections;
   }
 
   /** New published inputs: swap what is answered, push `+switch-master` for every moved service. */

@@ -4,9 +4,7 @@ import { nameToWire } from '../wire/name';
 import type { Dnskey, Record, RecordData } from '../wire/records';
 import { MessageWriter } from '../wire/writer';
 import { Algorithm, dnskeyOf, dsOf, isActive, isPublished, isSep, keyTag, privateKeyObject, type KeyFiles } from './keys';
-
-/** Signatures start this long before the signing time, for resolvers whose clock is behind. */
-const INCEPTION_SKEW = 3600;
+import { INCEPTION_SKEW } from './timing';
 
 export interface SignerOptions {
   /** Seconds a signature is valid from the signing time. */
@@ -92,7 +90,7 @@ export class Signer {
     for (const k of signers) {
       const cacheKey = `${k.tag}/${k.files.algorithm}/${contentKey}`;
       const hit = this.cache.get(cacheKey);
-      if (hit && now < hit.signedAt + this.options.refresh) {
+      if (hit && fresh(hit.signedAt, now, this.options.refresh)) {
         hit.used = this.generation;
         out.push(hit.sig);
         continue;
@@ -134,6 +132,16 @@ export class Signer {
       k.files.algorithm === Algorithm.ED25519 ? cryptoSign(null, data, k.private) : cryptoSign('sha256', data, { key: k.private, dsaEncoding: 'ieee-p1363' });
     return { name: first.name, class: first.class, ttl: first.ttl, data: { type: Type.RRSIG, sig: { ...fields, signature } } };
   }
+}
+
+/**
+ * A cached signature may be served again while it is younger than `refresh` and began before `now`.
+ * One made while the clock was ahead (an NTP step back, a node booted with a fast clock) begins in
+ * the future once the clock is right: validators reject it ("validity period has not begun") until
+ * real time catches up, so it is made again from the current time instead of kept for `refresh`.
+ */
+function fresh(signedAt: number, now: number, refresh: number): boolean {
+  return signedAt - INCEPTION_SKEW < now && now < signedAt + refresh;
 }
 
 /** RFC 4034 §6.3: the RRset's RDATA in canonical form, sorted as octet strings, duplicates removed. */

@@ -27,13 +27,50 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
  * Version 1 (names, wall-clock incarnations, no echoes) cannot prove a new boot fresh, so this
  * build does not accept it: during a rolling upgrade the upgraded and the old nodes do not hear each
  * other, and whichever side holds a majority serves.
+ *
+ * Compatibility from version 2 on (N and N−1 in both directions, so a rolling upgrade or a rollback
+ * keeps every node in one cluster):
+ * - A build whose newest version is N decodes N and N−1 (MIN_VERSION = N − 1; version 2 is the first,
+ *   so MIN_VERSION stays 2 until a version 3 exists). Version 1 is the one exception, above.
+ * - Every heartbeat says the newest version its sender decodes, in bits 4–7 of the health flags
+ *   (`speaks`; 0 means 2: builds from before this rule, which leave those bits 0). Version 2
+ *   decoders read bit 0 only, so the field costs old peers nothing.
+ * - A sender writes each peer's copy in `versionFor(peer's speaks)`: the newest version both decode,
+ *   and MIN_VERSION (N−1) to a peer not heard yet, whose first heartbeat then says what it speaks.
+ *   Two upgraded nodes thus move to N after one exchange, and an old node is never sent N.
+ * - What version N adds must be optional in meaning: a peer speaking N−1 lacks it and is judged
+ *   on what N−1 carries. A config hash or feature set that differs during the rollout is reported
+ *   (clusterdns_config_mismatch), never a reason to drop a peer's heartbeats.
+ * - One step at a time: N+1 does not decode N−1, so a rollout finishes before the next one begins.
+ *   A release that changes the wire bumps PROTOCOL_VERSION, says so in CHANGELOG.md, and adds a
+ *   test that decodes the previous release's recorded heartbeats.
  */
 
 const MAGIC = 0xd0;
 export const PROTOCOL_VERSION = 2;
-/** The versions this build accepts; widen MIN only when dropping support for old peers. */
+/** The versions this build decodes: N−1 and N, once a version 3 exists (see the rule above). */
 export const MIN_VERSION = 2;
 export const MAX_VERSION = 2;
+/** Bits 4–7 of a heartbeat's health flags: the newest version its sender decodes (0: 2). */
+const SPEAKS_SHIFT = 4;
+
+/** Offset of a heartbeat's health flags: after the 2-byte header, the u64 incarnation and the u32 sequence. */
+const HEALTH_FLAGS_OFFSET = 2 + 8 + 4;
+
+/**
+ * The newest version the sender of `bytes` decodes: at least the version it sent. Read it only from
+ * a message `decode` accepted (the HMAC vouches for the byte); undefined for anything shorter.
+ */
+export function speaks(bytes: Uint8Array): number | undefined {
+  if (bytes.length <= HEALTH_FLAGS_OFFSET) return undefined;
+  return Math.max(bytes[0] & 0x0f, bytes[HEALTH_FLAGS_OFFSET] >> SPEAKS_SHIFT);
+}
+
+/** The version to write to a peer that said it decodes up to `speaks` (undefined: not heard yet). */
+export function versionFor(speaks: number | undefined): number {
+  if (speaks === undefined) return MIN_VERSION;
+  return Math.min(MAX_VERSION, Math.max(MIN_VERSION, speaks));
+}
 
 export const MessageType = { Heartbeat: 1 } as const;
 
@@ -251,7 +288,7 @@ function encodeUnsigned(h: HeartbeatInput): Buffer {
   o += 8;
   buf.writeUInt32BE(h.sequence >>> 0, o);
   o += 4;
-  buf[o++] = h.nodeHealthy ? 1 : 0;
+  buf[o++] = (h.nodeHealthy ? 1 : 0) | (MAX_VERSION << SPEAKS_SHIFT);
   o = buf.writeUInt32BE(wireId(h.sender), o);
   o = writeString(buf, o, h.configHash);
   buf[o++] = h.heard.size;

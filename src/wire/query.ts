@@ -92,9 +92,12 @@ export class QueryParser {
 
     // Skip answer and authority records (queries rarely have them), then look for OPT and TSIG.
     for (let i = 0; i < ancount + nscount; i++) {
-      // RFC 8945 §5.1: TSIG anywhere but last in the additional section is a format error.
+      // RFC 8945 §5.1: TSIG anywhere but last in the additional section is a format error. RFC 6891
+      // §6.1.1 puts OPT in the additional section only: BIND and NSD answer FORMERR to one in the
+      // answer or authority section (test/server/opt-placement.test.ts), so does this.
       const typeAt = skipName(buf, pos, len);
-      if (typeAt >= 0 && typeAt + 2 <= len && ((buf[typeAt] << 8) | buf[typeAt + 1]) === Type.TSIG) return ParseStatus.FormErr;
+      const type = typeAt >= 0 && typeAt + 2 <= len ? (buf[typeAt] << 8) | buf[typeAt + 1] : -1;
+      if (type === Type.TSIG || type === Type.OPT) return ParseStatus.FormErr;
       pos = skipRecord(buf, pos, len);
       if (pos < 0) return ParseStatus.FormErr;
     }
@@ -107,8 +110,13 @@ export class QueryParser {
       const rdata = afterName + 10;
       if (rdata + rdlen > len) return ParseStatus.FormErr;
       if (type === Type.OPT) {
-        // RFC 6891: one OPT, owned by the root.
-        if (this.hasEdns || buf[nameAt] !== 0) return ParseStatus.FormErr;
+        // RFC 6891: one OPT, owned by the root. With two there is no telling which one the error
+        // answer's OPT would answer: it has none, as BIND's and NSD's have none.
+        if (this.hasEdns) {
+          this.hasEdns = false;
+          return ParseStatus.FormErr;
+        }
+        if (buf[nameAt] !== 0) return ParseStatus.FormErr;
         this.hasEdns = true;
         this.ednsUdpSize = (buf[afterName + 2] << 8) | buf[afterName + 3];
         this.ednsVersion = buf[afterName + 5];
@@ -119,6 +127,9 @@ export class QueryParser {
       }
       pos = rdata + rdlen;
     }
+    // Bytes after the last record are not read: BIND 9.18 and NSD 4.6 answer such a query as if
+    // they were not there (test/server/opt-placement.test.ts), and RFC 8906 asks servers not to
+    // refuse what they can answer.
     return this.qdcount === 1 ? ParseStatus.Ok : ParseStatus.FormErr;
   }
 
@@ -176,10 +187,15 @@ export class QueryParser {
   private readOptions(buf: Uint8Array, start: number, end: number): boolean {
     let p = start;
     while (p < end) {
-      if (p + 4 > end) return false;
+      const olen = p + 4 <= end ? (buf[p + 2] << 8) | buf[p + 3] : 0;
+      if (p + 4 > end || p + 4 + olen > end) {
+        // Options that do not fit the record: the OPT itself is unreadable, and the error answer
+        // has none (as BIND's and NSD's); a readable OPT with a bad option value keeps its OPT
+        // (RFC 6891 §7).
+        this.hasEdns = false;
+        return false;
+      }
       const code = (buf[p] << 8) | buf[p + 1];
-      const olen = (buf[p + 2] << 8) | buf[p + 3];
-      if (p + 4 + olen > end) return false;
       if (code === EdnsOption.NSID) this.wantsNsid = true;
       else if (code === EdnsOption.COOKIE) {
         // RFC 7873: an 8-byte client cookie, optionally followed by an 8–32 byte server cookie.

@@ -82,6 +82,21 @@ describe('createMetrics', () => {
     expect(m.value('clusterdns_heartbeats_sent_total')).toBe(0);
   });
 
+  it('fail open, the earliest signature expiry and the discovery cap: what the alerts in deploy/prometheus read', async () => {
+    const inputs = { nodeTargets: new Map(), upNodes: [], services: new Map(), serving: true, serial: 3, failOpen: true };
+    const stats = { connections: 3, maxConnections: 1024, connectionsTotal: 5, commands: new Map(), errors: { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0 }, switchMessages: 0 };
+    const m = await scrape(metricsSource({ currentInputs: inputs, signatureExpiry: () => 1_900_000_000, discoveryStats: () => stats }));
+    expect(m.value('clusterdns_fail_open')).toBe(1);
+    expect(m.value('clusterdns_dnssec_signature_expiry_timestamp_seconds', { zone: cfg.zone })).toBe(1_900_000_000);
+    expect(m.value('clusterdns_discovery_connections')).toBe(3);
+    expect(m.value('clusterdns_discovery_connections_max')).toBe(1024);
+    const plain = await scrape(metricsSource());
+    expect(plain.value('clusterdns_fail_open')).toBe(0);
+    expect(plain.samples.some((s) => s.name === 'clusterdns_dnssec_signature_expiry_timestamp_seconds')).toBe(false);
+    // Label-less gauges read 0 while discovery is off: connections / max is then 0 / 0, no alert.
+    expect(plain.value('clusterdns_discovery_connections_max')).toBe(0);
+  });
+
   it('one registry per agent: two agents in one process do not collide, and the global registry stays empty', async () => {
     const a = metricsSource();
     const b = metricsSource();

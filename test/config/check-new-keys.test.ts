@@ -60,6 +60,14 @@ const bad: [string, () => string, RegExp][] = [
   ['privateAddress6 not IPv6', () => '', /nodes\[0\]\.privateAddress6: must be an IPv6 address/],
   ['privateAddress shared by two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.1 }\n', /nodes\[1\]: address 10\.0\.0\.1 is also used by a/],
   ['a peerAddress that is another node\'s privateAddress', () => '  - { name: b, address: 127.0.0.2, peerAddress: 10.0.0.1 }\n', /nodes\[1\]: address 10\.0\.0\.1 is also used by a — every node needs its own address/],
+  // Addresses are compared as addresses, not strings: each of these is one address written two ways.
+  ['address6 of two nodes, written two ways', () => '  - { name: b, address: 127.0.0.2, address6: "fd00::1" }\n  - { name: c, address: 127.0.0.3, address6: "fd00:0::1" }\n', /nodes\[2\]: address fd00:0::1 is also used by b \(written fd00::1\) — every node needs its own address/],
+  ['privateAddress6 of two nodes, in capitals and with leading zeros', () => '  - { name: b, address: 127.0.0.2, privateAddress6: "FD00::00AB" }\n  - { name: c, address: 127.0.0.3, privateAddress6: "fd00::ab" }\n', /nodes\[2\]: address fd00::ab is also used by b \(written FD00::00AB\)/],
+  ['an IPv4-mapped address6 that is another node\'s privateAddress', () => '  - { name: b, address: 127.0.0.2, address6: "::ffff:10.0.0.1" }\n', /nodes\[1\]: address ::ffff:10\.0\.0\.1 is also used by a \(written 10\.0\.0\.1\)/],
+  ['a listen address that is another node\'s address', () => '  - { name: b, address: 127.0.0.2, listen: [127.0.0.2, 10.0.0.1] }\n', /nodes\[1\]\.listen\[1\]: 10\.0\.0\.1 is a's address \(privateAddress\): b's agent cannot bind it/],
+  ['a listen address that is another node\'s address6, written otherwise', () => '  - { name: b, address: 127.0.0.2, address6: "fd00::b" }\n  - { name: c, address: 127.0.0.3, listen: [127.0.0.3, "FD00:0:0::B"] }\n', /nodes\[2\]\.listen\[1\]: FD00:0:0::B is b's address \(address6, written fd00::b\)/],
+  ['address6 with a zone index', () => '  - { name: b, address: 127.0.0.2, address6: "fe80::1%eth0" }\n', /nodes\[1\]\.address6: goes into AAAA records, where a zone index \(%eth0\) has no meaning/],
+  ['http.listen on one node\'s address written otherwise, with two nodes', () => '  - { name: b, address: 127.0.0.2, address6: "fd00::b" }\nhttp: { port: 5302, listen: ["fd00:0::b"] }', /http\.listen\[0\]: fd00:0::b is b's address, and every node listens on http\.listen/],
   ['http.listen a string', () => 'http: { listen: "10.0.0.1" }', /http\.listen: .*expected array/],
   ['http.listen not an address', () => 'http: { listen: [localhost] }', /http\.listen\[0\]: must be an IPv4 or IPv6 address/],
   ['http.listen empty', () => 'http: { listen: [] }', /http\.listen: list at least one address/],
@@ -98,6 +106,9 @@ const bad: [string, () => string, RegExp][] = [
   ['dnssec.refresh 0', () => `dnssec: { keys: ["${keys.csk}"], refresh: 0 }`, /dnssec\.refresh: must be shorter than validity/],
   ['dnssec.refresh as long as validity', () => `dnssec: { keys: ["${keys.csk}"], validity: 1d, refresh: 24h }`, /dnssec\.refresh: must be shorter than validity/],
   ['dnssec null', () => 'dnssec: null', /dnssec: .*expected object/],
+  // RFC 6781 §4.4.2: a signature due at 10200 s is looked for every 2550 s, so it was served 1,949 s after it expired.
+  ['dnssec.refresh close to validity', () => `dnssec: { keys: ["${keys.csk}"], validity: 3h, refresh: 10200 }`, /dnssec\.refresh: .*validity − refresh must be at least 6210 s, and is 600 s.*RFC 6781 §4\.4\.2\) — write refresh: 5712 \(or less\)/],
+  ['dnssec.validity 3h under a TTL of an hour', () => `ttl: 3600\ndnssec: { keys: ["${keys.csk}"], validity: 3h }`, /dnssec\.validity: 10800 s with refresh left out .*\(ttl: 3600 s\).* — write validity: 19199 \(or more\)/],
 ];
 
 /** Cases that change BASE's node or secret line instead of appending (see checkCase). */
@@ -143,7 +154,10 @@ describe('config check on the new keys', () => {
   it.each([
     ['everything on at once', () => `dns: { port: 5300, internalFrom: [10.0.0.0/8], rateLimit: { responsesPerSecond: 1000000, slip: 0, exempt: [10.0.0.0/8, "::1"] } }\ndiscovery: { enabled: true, port: 5303, password: pw }\nhttp: { port: 5302, listen: [10.0.0.1] }\ndnssec: { keys: ["${keys.csk}", "${keys.later}"], validity: 3660d, refresh: 1 }`],
     ['rate limiting off, the lowest validity', () => `dns: { port: 5300, rateLimit: { responsesPerSecond: 0 } }\ndnssec: { keys: ["${keys.csk}.key"], validity: 3h }`],
+    ['a listen address on a link-local address with a zone index', () => '  - { name: b, address: 127.0.0.2, listen: [127.0.0.2, "fe80::1%lo"] }\n'],
+    ['a listen address no node owns, on two nodes', () => '  - { name: b, address: 127.0.0.2, listen: [127.0.0.2, 127.0.0.53] }\n  - { name: c, address: 127.0.0.3, listen: [127.0.0.3, 127.0.0.53] }\n'],
     ['a KSK and a ZSK', () => `dnssec: { keys: ["${keys.csk}", "${keys.zsk}"] }`],
+    ['dnssec.refresh as long as validity, the re-sign look and the TTL allow', () => `dnssec: { keys: ["${keys.csk}"], validity: 3h, refresh: 5712 }`],
     ['discovery on the peer port (TCP beside UDP)', () => 'discovery: { enabled: true, port: 5301 }'],
     ['http.listen on an address no node owns, with two nodes', () => '  - { name: b, address: 127.0.0.2, privateAddress: 10.0.0.2 }\nhttp: { port: 5302, listen: [127.0.0.53] }'],
     ['discovery on the DNS port but off', () => 'discovery: { enabled: false, port: 5300 }'],

@@ -70,6 +70,25 @@ describe('signatures cached by content', () => {
     expect(sig.expiration).toBe(NOW + 21 * DAY);
     expect(s.earliestExpiration()).toBe(NOW + 21 * DAY);
   });
+
+  it('a signature that begins in the future (made while the clock was ahead) is made again from now', () => {
+    const key = csk();
+    for (const [ahead, resigned] of [
+      [8 * DAY, true],
+      [3601, true],
+      [3600, true], // inception == now: not yet valid at this second either
+      [3599, false],
+      [60, false],
+    ] as const) {
+      const s = signer([key]);
+      table(c, s, allUpInputs(c, 1), NOW + ahead);
+      const before = s.signed;
+      const t = table(c, s, allUpInputs(c, 1), NOW);
+      expect(s.signed > before, `signed ${ahead} s ahead`).toBe(resigned);
+      const sig = sigsOf(ask(t, 'node1.cluster.test', 'A', true).msg.answers)[0] as unknown as { inception: number };
+      expect(sig.inception, `signed ${ahead} s ahead`).toBeLessThan(NOW);
+    }
+  });
 });
 
 describe('keys: who signs what', () => {

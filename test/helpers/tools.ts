@@ -39,6 +39,7 @@ const PACKAGES: Record<string, string> = {
   ss: 'iproute2',
   taskset: 'util-linux',
   faketime: 'faketime',
+  promtool: 'prometheus',
 };
 
 /**

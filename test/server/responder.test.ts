@@ -303,6 +303,19 @@ describe('flags, EDNS, opcodes and malformed queries', () => {
       b.writeUInt16BE(2, 10);
       return b;
     }],
+    // RFC 6891 §6.1.1: OPT belongs in the additional section (BIND and NSD: FORMERR; test/server/opt-placement.test.ts).
+    ['OPT in the answer section', (q: Buffer) => {
+      const b = Buffer.from(q);
+      b.writeUInt16BE(1, 6);
+      b.writeUInt16BE(0, 10);
+      return b;
+    }],
+    ['OPT in the authority section', (q: Buffer) => {
+      const b = Buffer.from(q);
+      b.writeUInt16BE(1, 8);
+      b.writeUInt16BE(0, 10);
+      return b;
+    }],
     ['bad cookie length', (q: Buffer) => {
       const b = Buffer.concat([q.subarray(0, q.length - 2), Buffer.from([0, 7, 0, 10, 0, 3, 1, 2, 3])]);
       return b;
