@@ -7,8 +7,12 @@
 // the regression test for it (listed in test/lab/README.md). `profile`: the `peer.profile` of the
 // cluster it runs on ('lan' unless said: the LAN timings; 'wan': a lab configured with
 // `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
-import { POLL_HZ, sleep } from './netlab.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { POLL_HZ, REPO, sleep } from './netlab.mjs';
 import { previousCommit, previousRelease } from './previous-release.mjs';
+
+const HEAD_VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
 
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
@@ -400,7 +404,11 @@ function upgradeSteps() {
 
 /** The start options of a release: 'prev' (built on first use, then cached) or 'head' (this build). */
 async function releaseOpts(lab, which) {
-  return which === 'prev' ? { release: await previousRelease({ log: lab.log }) } : {};
+  if (which !== 'prev') return {};
+  const release = await previousRelease({ log: lab.log });
+  // Told apart by their versions (assertRelease): a release bumps package.json's.
+  if (release.version === HEAD_VERSION) throw new Error(`the previous release (${release.commit}) has this build's version ${HEAD_VERSION}: bump package.json's version`);
+  return { release };
 }
 
 /** Restarts every agent, each on its release of `want` (node → 'prev' | 'head'), unless all run it already. */
@@ -422,6 +430,17 @@ async function ensureReleases(lab, want) {
   await Promise.all([...lab.agents.values()].map((a) => Promise.race([a.proc.done, sleep(5000)])));
   await Promise.all(lab.memberNodes().map((n) => lab.startAgent(n.name, opts[n.name])));
   await lab.waitSettled(SETTLE_MS);
+  for (const n of lab.memberNodes()) assertRelease(lab, n.name, opts[n.name]);
+}
+
+/**
+ * The agent says (/v1/status `version`) it runs the release it was started from: a build step that
+ * quietly ran this build twice would make every step pass and prove nothing.
+ */
+function assertRelease(lab, node, opts) {
+  const want = opts.release?.version ?? HEAD_VERSION;
+  const got = lab.status(node)?.version;
+  if (got !== want) throw new Error(`${node} runs version ${got}, the step started it on ${want}`);
 }
 
 /** One step: `node`'s agent stopped, down for detection + 2.5 s, started on release `to`. */
@@ -432,7 +451,10 @@ async function replaceAgent(lab, node, to) {
   const at = await lab.stop(node);
   await sleep(downAfter + 2 * interval + 2500);
   const { listeningAt } = await lab.startAgent(node, opts);
-  await lab.waitSettled(SETTLE_MS);
+  // A cluster that never settles (releases that do not work together) is judged, not thrown: the
+  // invariants name what broke and show the timeline.
+  await lab.settled(SETTLE_MS);
+  assertRelease(lab, node, opts);
   const holdDownsReported = [lab.holdDownOf(node)];
   await sleep(500);
   return { faulted: [node], unreachable: [{ node, from: at, to: listeningAt }], failovers: [{ node, at }], heals: [{ node, at: listeningAt }], client: [{ node, at }], holdDownsReported };
