@@ -44,11 +44,21 @@ async function ensureCommit(commit) {
   }
 }
 
+let building;
+
 /**
  * The previous release, built: { commit, dir, cli (its bin/clusterdns.js), version (its package.json),
- * builtMs (0 when the cache served it) }.
+ * builtMs (0 when the cache served it) }. One build per process: a caller that comes while it runs
+ * (the next step, after a test timed out waiting) waits for the same one.
  */
-export async function previousRelease({ log = () => undefined } = {}) {
+export function previousRelease(opts) {
+  building ??= build(opts).finally(() => {
+    building = undefined;
+  });
+  return building;
+}
+
+async function build({ log = () => undefined } = {}) {
   const commit = previousCommit();
   const dir = join(CACHE, commit);
   const done = join(dir, '.built');
