@@ -21,7 +21,8 @@ const CLI = join(REPO, 'bin/clusterdns.js');
  * deploy/clusterdns.service runs with too: lab agents run as deployed, so bench:scale's RSS is what
  * a user gets (without the young-generation cap, formation on a busy machine grew it ~15 MB).
  */
-const NODE_FLAGS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((w) => w.startsWith('--'));
+const nodeFlags = (cli) => readFileSync(cli, 'utf8').split('\n', 1)[0].split(/\s+/).filter((w) => w.startsWith('--'));
+const NODE_FLAGS = nodeFlags(CLI);
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const ZONE = 'cluster.lab.example';
@@ -500,8 +501,9 @@ export class Lab {
    * Starts a node's agent. `clock`: a libfaketime spec ("+300s") for a node whose wall clock is off;
    * `clockFile`: a file holding such a spec, re-read every second, to step the clock during a run.
    * The monotonic clock is never faked (FAKETIME_DONT_FAKE_MONOTONIC=1): timers keep real time.
+   * `release`: another build's { cli, version } (the upgrade scenario's previous release; default this one).
    */
-  async startAgent(name, { clock, clockFile } = {}) {
+  async startAgent(name, { clock, clockFile, release } = {}) {
     const n = this.node(name);
     const env = { CLUSTERDNS_LOG_FORMAT: 'json' };
     if (clock || clockFile) {
@@ -509,8 +511,9 @@ export class Lab {
       if (clock) env.FAKETIME = clock;
       if (clockFile) Object.assign(env, { FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1' });
     }
-    const p = this.start(`agent-${name}`, n.ns, [process.execPath, ...NODE_FLAGS, CLI, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
-    const rec = { proc: p, startedAt: this.mark('agent start', { node: name, clock: clock ?? (clockFile ? 'file' : undefined) }), listeningAt: undefined };
+    const cli = release?.cli ?? CLI;
+    const p = this.start(`agent-${name}`, n.ns, [process.execPath, ...(release ? nodeFlags(cli) : NODE_FLAGS), cli, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
+    const rec = { proc: p, release: release?.version, startedAt: this.mark('agent start', { node: name, clock: clock ?? (clockFile ? 'file' : undefined), release: release?.version }), listeningAt: undefined };
     this.agents.set(name, rec);
     await p.waitFor(/"event":"listening"/, 15_000);
     rec.listeningAt = Date.now();

@@ -7,7 +7,12 @@
 // the regression test for it (listed in test/lab/README.md). `profile`: the `peer.profile` of the
 // cluster it runs on ('lan' unless said: the LAN timings; 'wan': a lab configured with
 // `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
-import { POLL_HZ, sleep } from './netlab.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { POLL_HZ, REPO, sleep } from './netlab.mjs';
+import { previousCommit, previousRelease } from './previous-release.mjs';
+
+const HEAD_VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
 
 /**
  * The node a run targets: rotates with every scenario run of the session, so faults spread over
@@ -312,6 +317,10 @@ export const SCENARIOS = [
       return { faulted: [], flood: { node: x, qps, code: r.code, signal: r.signal, out: r.out, minQps: FLOOD_MIN_QPS } };
     },
   },
+  // A rolling upgrade from the previous release (test/lab/previous-release.txt) to this build and
+  // back (issue 19 §2): one scenario per step, each judged in its own window with every invariant
+  // (the two nodes not replaced keep (4)), selected together as `upgrade` in LAB_ONLY.
+  ...upgradeSteps(),
   // The WAN profile (issue 10): a cluster configured with `peer: { profile: wan }` only, judged with
   // the profile's timings (500 ms / 3 s / 10 s: detection 4 s, client bound 6 s).
   {
@@ -360,6 +369,96 @@ export const SCENARIOS = [
     run: (lab) => rollout(lab, { to: ['node1', 'node2', 'node6'] }),
   },
 ];
+
+/**
+ * The steps of a rolling upgrade of node1..node3 from the previous release to this build, then of
+ * its rollback (node3, node2, node1): each stops one node's agent (SIGTERM, as `systemctl stop`),
+ * leaves it down past detection (the failover completes: the harder case, a node dead and back on
+ * another release) and starts the other release's agent on the same node with the same config file.
+ * Each step's setup brings the cluster to the releases the step starts from (all agents restarted
+ * when any differs, so a step can run alone); the last one's teardown puts every node back on this
+ * build for the scenarios after it.
+ */
+function upgradeSteps() {
+  const nodes = ['node1', 'node2', 'node3'];
+  const prev = previousCommit().slice(0, 7);
+  const steps = [];
+  let state = Object.fromEntries(nodes.map((n) => [n, 'prev']));
+  for (const [node, to] of [...nodes.map((n) => [n, 'head']), ...[...nodes].reverse().map((n) => [n, 'prev'])]) {
+    const before = state;
+    state = { ...state, [node]: to };
+    const k = steps.length + 1;
+    const mix = (st) => nodes.map((n) => `${n} ${st[n] === 'prev' ? prev : 'HEAD'}`).join(', ');
+    steps.push({
+      id: `${to === 'head' ? 'upgrade' : 'rollback'}-${node}`,
+      group: 'upgrade',
+      sizes: [3],
+      title: `rolling ${to === 'head' ? 'upgrade' : 'rollback'}, step ${k} of 6: ${node}'s agent stopped and started on ${to === 'head' ? 'this build' : `the previous release (${prev})`} (${mix(before)} → ${mix(state)})`,
+      setup: (lab) => ensureReleases(lab, before),
+      run: (lab) => replaceAgent(lab, node, to),
+      ...(k === 2 * nodes.length ? { teardown: (lab) => ensureReleases(lab, Object.fromEntries(nodes.map((n) => [n, 'head']))) } : {}),
+    });
+  }
+  return steps;
+}
+
+/** The start options of a release: 'prev' (built on first use, then cached) or 'head' (this build). */
+async function releaseOpts(lab, which) {
+  if (which !== 'prev') return {};
+  const release = await previousRelease({ log: lab.log });
+  // Told apart by their versions (assertRelease): a release bumps package.json's.
+  if (release.version === HEAD_VERSION) throw new Error(`the previous release (${release.commit}) has this build's version ${HEAD_VERSION}: bump package.json's version`);
+  return { release };
+}
+
+/** Restarts every agent, each on its release of `want` (node → 'prev' | 'head'), unless all run it already. */
+async function ensureReleases(lab, want) {
+  const opts = Object.fromEntries(await Promise.all(lab.memberNodes().map(async (n) => [n.name, await releaseOpts(lab, want[n.name] ?? 'head')])));
+  const right = lab.memberNodes().every((n) => {
+    const a = lab.agents.get(n.name);
+    return a && !a.proc.exited && a.release === opts[n.name].release?.version;
+  });
+  if (right) return;
+  // All at once: peers that saw a node go down and come back would hold flap history the lab's
+  // record (lab.flaps) does not have.
+  lab.mark('restart all agents', { releases: want });
+  lab.flaps = new Map();
+  for (const a of lab.agents.values()) {
+    a.proc.signal('SIGCONT');
+    a.proc.signal('SIGKILL');
+  }
+  await Promise.all([...lab.agents.values()].map((a) => Promise.race([a.proc.done, sleep(5000)])));
+  await Promise.all(lab.memberNodes().map((n) => lab.startAgent(n.name, opts[n.name])));
+  await lab.waitSettled(SETTLE_MS);
+  for (const n of lab.memberNodes()) assertRelease(lab, n.name, opts[n.name]);
+}
+
+/**
+ * The agent says (/v1/status `version`) it runs the release it was started from: a build step that
+ * quietly ran this build twice would make every step pass and prove nothing.
+ */
+function assertRelease(lab, node, opts) {
+  const want = opts.release?.version ?? HEAD_VERSION;
+  const got = lab.status(node)?.version;
+  if (got !== want) throw new Error(`${node} runs version ${got}, the step started it on ${want}`);
+}
+
+/** One step: `node`'s agent stopped, down for detection + 2.5 s, started on release `to`. */
+async function replaceAgent(lab, node, to) {
+  const { interval, downAfter } = lab.timing;
+  const opts = await releaseOpts(lab, to);
+  await sleep(1000);
+  const at = await lab.stop(node);
+  await sleep(downAfter + 2 * interval + 2500);
+  const { listeningAt } = await lab.startAgent(node, opts);
+  // A cluster that never settles (releases that do not work together) is judged, not thrown: the
+  // invariants name what broke and show the timeline.
+  await lab.settled(SETTLE_MS);
+  assertRelease(lab, node, opts);
+  const holdDownsReported = [lab.holdDownOf(node)];
+  await sleep(500);
+  return { faulted: [node], unreachable: [{ node, from: at, to: listeningAt }], failovers: [{ node, at }], heals: [{ node, at: listeningAt }], client: [{ node, at }], holdDownsReported };
+}
 
 /** Brings a membership-change lab to `members` (all running, nothing else) unless it is there. */
 async function ensureMembers(lab, members) {
@@ -429,7 +528,7 @@ async function rollout(lab, { to }) {
  * `netem`: whether the kernel can delay packets.
  */
 export function scenariosFor(size, only, { netem = false, profile = 'lan' } = {}) {
-  return SCENARIOS.filter((s) => (s.profile ?? 'lan') === profile && (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id)) && (s.requires !== 'netem' || netem));
+  return SCENARIOS.filter((s) => (s.profile ?? 'lan') === profile && (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id) || (s.group !== undefined && only.includes(s.group))) && (s.requires !== 'netem' || netem));
 }
 
 /** Scenarios of a profile this machine cannot run, with the reason (reported, never emulated). */
