@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
-import type { ZoneInputs } from '../zone/inputs';
 import { addressOf, type AddressScope } from './addresses';
-import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, push, simple, type Protocol, type Reply } from './resp';
+import type { NodeLink } from './events';
+import type { Master } from './masters';
+import type { Subscriptions, SubscriptionPool } from './pubsub';
+import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, simple, type Protocol, type Reply } from './resp';
 
 /**
  * The Sentinel commands, as a function of the published zone inputs: no sockets, no clocks. Reply
@@ -12,36 +14,6 @@ import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, push
 
 /** What HELLO and INFO report: a Redis version clients treat as current (RESP3, HELLO). */
 const REDIS_VERSION = '7.0.15';
-const SWITCH_MASTER = '+switch-master';
-
-/** A service as a Sentinel "master": the node its name answers first, the others as replicas. */
-export interface Master {
-  readonly name: string;
-  readonly port: number;
-  readonly node: NodeConfig;
-  readonly replicas: readonly NodeConfig[];
-}
-
-/**
- * The masters this node may tell: none unless it serves the zone (minority, before quorum), and a
- * service whose name answers nobody is not known — Sentinel's "I don't know" sends a client to the
- * next sentinel, where a stale address would send it to a dead node.
- */
-export function knownMasters(config: ClusterConfig, inputs: ZoneInputs): Master[] {
-  if (!inputs.serving) return [];
-  const byName = new Map(config.nodes.map((n) => [n.name, n]));
-  // A node that is not up is never told, even where DNS answers it (`whenAllDown: all`).
-  const up = new Set(inputs.upNodes);
-  const out: Master[] = [];
-  for (const s of config.services) {
-    const nodes = (inputs.services.get(s.name) ?? []).filter((n) => up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
-    if (nodes.length === 0) continue;
-    // first-healthy answers one node; all-healthy answers every healthy one: the first is the
-    // master, the others are what a client may read from.
-    out.push({ name: s.name, port: s.port, node: nodes[0], replicas: s.policy === 'all-healthy' ? nodes.slice(1) : [] });
-  }
-  return out;
-}
 
 /** Per-connection state the commands read and change. */
 export interface Session {
@@ -50,8 +22,7 @@ export interface Session {
   proto: Protocol;
   name: string | undefined;
   authenticated: boolean;
-  readonly channels: Set<string>;
-  readonly patterns: Set<string>;
+  readonly subs: Subscriptions;
 }
 
 export interface Context {
@@ -59,6 +30,9 @@ export interface Context {
   readonly self: NodeConfig;
   readonly masters: readonly Master[];
   readonly upNodes: ReadonlySet<string>;
+  /** Whether this agent hears each node (absent: nothing known yet, taken as heard). */
+  readonly links: ReadonlyMap<string, NodeLink>;
+  readonly subscriptions: SubscriptionPool;
   readonly password: string | undefined;
   readonly connectedClients: number;
   readonly uptimeSeconds: number;
@@ -78,36 +52,44 @@ const WRONGPASS = one(error('WRONGPASS invalid username-password pair or user is
 
 /** Redis arity: n > 0 exactly n words, n < 0 at least -n (the command counts). */
 type Arity = number;
-const COMMANDS: Record<string, Arity> = {
-  ping: -1,
-  role: 1,
-  sentinel: -2,
-  client: -2,
-  info: -1,
-  auth: -2,
-  hello: -1,
-  quit: -1,
-  subscribe: -2,
-  psubscribe: -2,
-  unsubscribe: -1,
-  punsubscribe: -1,
-};
-const SENTINEL_SUBCOMMANDS: Record<string, Arity> = {
-  'get-master-addr-by-name': 3,
-  masters: 2,
-  master: 3,
-  replicas: 3,
-  slaves: 3,
-  sentinels: 3,
-  myid: 2,
-};
+// Maps, never plain objects: a client's `constructor` or `__proto__` must not find anything.
+const COMMANDS = new Map<string, Arity>([
+  ['ping', -1],
+  ['role', 1],
+  ['sentinel', -2],
+  ['client', -2],
+  ['info', -1],
+  ['auth', -2],
+  ['hello', -1],
+  ['quit', -1],
+  ['subscribe', -2],
+  ['psubscribe', -2],
+  ['unsubscribe', -1],
+  ['punsubscribe', -1],
+]);
+/** The command names metrics count by (any other is `unknown`). */
+export const COMMAND_NAMES: ReadonlySet<string> = new Set(COMMANDS.keys());
+const SENTINEL_SUBCOMMANDS = new Map<string, Arity>([
+  ['get-master-addr-by-name', 3],
+  ['masters', 2],
+  ['master', 3],
+  ['replicas', 3],
+  ['slaves', 3],
+  ['sentinels', 3],
+  ['myid', 2],
+]);
 /** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
 const SENTINEL_UNSUPPORTED = new Set([
   'ckquorum', 'config', 'debug', 'failover', 'flushconfig', 'info-cache', 'is-master-down-by-addr', 'monitor',
   'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure', 'help',
 ]);
 /** SETINFO and ID because current clients (go-redis 9, redis-py 5) send them on connect. */
-const CLIENT_SUBCOMMANDS: Record<string, Arity> = { getname: 2, setname: 3, setinfo: 4, id: 2 };
+const CLIENT_SUBCOMMANDS = new Map<string, Arity>([
+  ['getname', 2],
+  ['setname', 3],
+  ['setinfo', 4],
+  ['id', 2],
+]);
 const BEFORE_AUTH = new Set(['auth', 'hello', 'quit']);
 const IN_SUBSCRIBE = new Set(['ping', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'quit']);
 
@@ -116,14 +98,14 @@ const fits = (a: Arity, n: number) => (a > 0 ? n === a : n >= -a);
 /** Runs one command. Checks in Redis's order: unknown command, arity, authentication, pub/sub context. */
 export function execute(args: readonly string[], s: Session, ctx: Context): Outcome {
   const name = args[0].toLowerCase();
-  const a = COMMANDS[name];
+  const a = COMMANDS.get(name);
   if (a === undefined) return unknownCommand(args);
   let full = name;
   if (name === 'sentinel' || name === 'client') {
     if (!fits(a, args.length)) return arity(name);
     const sub = args[1].toLowerCase();
     const table = name === 'sentinel' ? SENTINEL_SUBCOMMANDS : CLIENT_SUBCOMMANDS;
-    const subArity = table[sub];
+    const subArity = table.get(sub);
     if (subArity === undefined) {
       if (name === 'sentinel' && SENTINEL_UNSUPPORTED.has(sub))
         return err(`SENTINEL ${sub.toUpperCase()} is not offered by clusterdns discovery: addresses follow the cluster's health checks, nothing is configured through Sentinel`);
@@ -134,7 +116,7 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
   } else if (!fits(a, args.length)) return arity(name);
 
   if (ctx.password !== undefined && !s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
-  if (s.proto === 2 && s.channels.size + s.patterns.size > 0 && !IN_SUBSCRIBE.has(name)) {
+  if (s.proto === 2 && s.subs.size > 0 && !IN_SUBSCRIBE.has(name)) {
     return err(`Can't execute '${full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
 
@@ -142,7 +124,7 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     case 'ping':
       if (args.length > 2) return arity('ping');
       // In RESP2 a subscribed connection gets PING's answer as a message-shaped array.
-      if (s.proto === 2 && s.channels.size + s.patterns.size > 0) return one(array([bulk('pong'), bulk(args[1] ?? '')]));
+      if (s.proto === 2 && s.subs.size > 0) return one(array([bulk('pong'), bulk(args[1] ?? '')]));
       return one(args.length === 2 ? bulk(args[1]) : simple('PONG'));
     case 'role':
       return one(array([bulk('sentinel'), bulks(ctx.masters.map((m) => m.name))]));
@@ -159,27 +141,11 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     case 'quit':
       return { replies: [OK], close: true };
     case 'subscribe':
-    case 'psubscribe': {
-      const set = name === 'subscribe' ? s.channels : s.patterns;
-      return {
-        replies: args.slice(1).map((c) => {
-          set.add(c);
-          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
-        }),
-      };
-    }
+    case 'psubscribe':
+      return { replies: s.subs.subscribe(name, args.slice(1), ctx.subscriptions) };
     case 'unsubscribe':
-    case 'punsubscribe': {
-      const set = name === 'unsubscribe' ? s.channels : s.patterns;
-      const which = args.length > 1 ? args.slice(1) : [...set];
-      if (which.length === 0) return one(push([bulk(name), NULL, int(s.channels.size + s.patterns.size)]));
-      return {
-        replies: which.map((c) => {
-          set.delete(c);
-          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
-        }),
-      };
-    }
+    case 'punsubscribe':
+      return { replies: s.subs.unsubscribe(name, args.slice(1), ctx.subscriptions) };
   }
   return unknownCommand(args);
 }
@@ -237,7 +203,7 @@ function masterFields(m: Master, scope: AddressScope, ctx: Context): Reply {
     ['ip', addressOf(m.node, scope)],
     ['port', String(m.port)],
     ['runid', ''],
-    ['flags', 'master'],
+    ['flags', masterFlags(m.node, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -256,6 +222,31 @@ function masterFields(m: Master, scope: AddressScope, ctx: Context): Reply {
   ]);
 }
 
+/**
+ * Sentinel's flags, in its order (`s_down,o_down,master,disconnected`), from what this agent knows:
+ * `disconnected` once heartbeats are missing, `s_down` once it has not heard the node for
+ * peer.downAfter, `o_down` once the majority's verdict is down. node-redis takes no address
+ * whose flags say s_down or disconnected, so a client that asks while the node is silent waits for
+ * the new master instead of reconnecting to the old one.
+ */
+export function instanceFlags(role: 'master' | 'slave' | 'sentinel', node: NodeConfig, ctx: Pick<Context, 'links'>): string {
+  const link = ctx.links.get(node.name);
+  const flags: string[] = [];
+  if (link && !link.heard) flags.push('s_down');
+  if (link && !link.up && role !== 'sentinel') flags.push('o_down');
+  flags.push(role);
+  if (link && (link.late || !link.heard)) flags.push('disconnected');
+  return flags.join(',');
+}
+
+const masterFlags = (n: NodeConfig, ctx: Context) => instanceFlags('master', n, ctx);
+
+/** Another agent as a sentinel: by its verdict when nothing is known of the link (as before links). */
+function sentinelFlags(n: NodeConfig, ctx: Context): string {
+  if (ctx.links.has(n.name)) return instanceFlags('sentinel', n, ctx);
+  return ctx.upNodes.has(n.name) ? 'sentinel' : 's_down,sentinel,disconnected';
+}
+
 function replicaFields(r: NodeConfig, m: Master, scope: AddressScope, ctx: Context): Reply {
   const ip = addressOf(r, scope);
   return fields([
@@ -263,7 +254,7 @@ function replicaFields(r: NodeConfig, m: Master, scope: AddressScope, ctx: Conte
     ['ip', ip],
     ['port', String(m.port)],
     ['runid', ''],
-    ['flags', 'slave'],
+    ['flags', instanceFlags('slave', r, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -290,7 +281,7 @@ function sentinelFields(n: NodeConfig, scope: AddressScope, ctx: Context): Reply
     ['ip', addressOf(n, scope)],
     ['port', String(ctx.config.discovery.port)],
     ['runid', id],
-    ['flags', ctx.upNodes.has(n.name) ? 'sentinel' : 's_down,sentinel,disconnected'],
+    ['flags', sentinelFlags(n, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -333,12 +324,18 @@ function info(args: readonly string[], scope: AddressScope, ctx: Context): strin
               'sentinel_simulate_failure_flags:0',
               ...ctx.masters.map(
                 (m, i) =>
-                  `master${i}:name=${m.name},status=ok,address=${addressOf(m.node, scope)}:${m.port},slaves=${m.replicas.length},sentinels=${1 + otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length}`,
+                  `master${i}:name=${m.name},status=${masterStatus(m, ctx)},address=${addressOf(m.node, scope)}:${m.port},slaves=${m.replicas.length},sentinels=${1 + otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length}`,
               ),
             ];
     sections.push(`# ${name[0].toUpperCase()}${name.slice(1)}\r\n${lines.map((l) => `${l}\r\n`).join('')}`);
   }
   return sections.join('\r\n');
+}
+
+/** INFO's status of a master, as Sentinel's: `odown`, `sdown` or `ok`. */
+function masterStatus(m: Master, ctx: Context): string {
+  const flags = masterFlags(m.node, ctx);
+  return flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
 }
 
 function client(sub: string, rest: readonly string[], s: Session): Outcome {
@@ -434,40 +431,4 @@ function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
       ['modules', array([])],
     ]),
   );
-}
-
-/** A `+switch-master` message for one subscriber: in its address scope, once per matching subscription. */
-export function switchMessages(s: Session, payload: string): Reply[] {
-  const out: Reply[] = [];
-  if (s.channels.has(SWITCH_MASTER)) out.push(push([bulk('message'), bulk(SWITCH_MASTER), bulk(payload)]));
-  for (const p of s.patterns) if (globMatch(p, SWITCH_MASTER)) out.push(push([bulk('pmessage'), bulk(p), bulk(SWITCH_MASTER), bulk(payload)]));
-  return out;
-}
-
-/** Redis's `stringmatchlen` glob: `*`, `?`, `[abc]`, `[^a-z]`, `\x`. */
-export function globMatch(pattern: string, text: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) {
-        re += escapeRe(c);
-        continue;
-      }
-      let body = pattern.slice(i + 1, close);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, '\\$&')}]`;
-      i = close;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`).test(text);
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -3,9 +3,12 @@ import net from 'node:net';
 import type { ClusterConfig, NodeConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import type { ZoneInputs } from '../zone/inputs';
-import { addressOf, discoveryAddresses, scopeFor } from './addresses';
+import { scopeFor } from './addresses';
+import { type NodeLink, type Publication, SentinelEvents } from './events';
+import { knownMasters, type Master } from './masters';
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits, type SubscriptionPool, Subscriptions } from './pubsub';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
-import { type Context, execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
+import { COMMAND_NAMES, type Context, execute, type Session } from './sentinel';
 
 interface DiscoveryLimits extends RequestLimits {
   /** Open connections; the next one gets Redis's "max number of clients" error and is closed. */
@@ -17,6 +20,15 @@ interface DiscoveryLimits extends RequestLimits {
   readonly maxOutput: number;
   /** A request begun and not finished within this time is an error (a slow or stuck sender). */
   readonly requestTimeoutMs: number;
+  /** Open connections from one address: the rest of maxConnections stays for the others. */
+  readonly maxConnectionsPerSource: number;
+  /** A connection that has not authenticated (when a password is set) and is not subscribed is
+   * closed after this long without a request: it holds a slot and can do nothing. */
+  readonly unauthenticatedIdleMs: number;
+  /** Any connection that is not subscribed is closed after this long without a request (clients
+   * reconnect; subscribers wait for pushes for hours and are never timed out). */
+  readonly idleMs: number;
+  readonly subscriptions: SubscriptionLimits;
 }
 
 const DEFAULT_LIMITS: DiscoveryLimits = {
@@ -27,7 +39,16 @@ const DEFAULT_LIMITS: DiscoveryLimits = {
   maxRequest: 1024 * 1024,
   maxOutput: 1024 * 1024,
   requestTimeoutMs: 5000,
+  maxConnectionsPerSource: 128,
+  unauthenticatedIdleMs: 10_000,
+  idleMs: 300_000,
+  subscriptions: DEFAULT_SUBSCRIPTION_LIMITS,
 };
+
+/** How often idle connections are looked for. */
+const IDLE_SWEEP_MS = 1000;
+/** Subscribers written to per turn of the event loop when a publication goes out. */
+const PUSH_BATCH = 256;
 
 /** Counters the metrics read at scrape time; the connection path only increments integers. */
 export class DiscoveryStats {
@@ -36,16 +57,19 @@ export class DiscoveryStats {
   /** Command name (lowercase, known ones only; the rest are `unknown`) → count. */
   readonly commands = new Map<string, number>();
   /** Why connections were closed or replies were errors. */
-  readonly errors = { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0 };
+  readonly errors = { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0, 'max-clients-per-source': 0, idle: 0, internal: 0 };
   switchMessages = 0;
+  /** Messages published, by channel (`+switch-master`, `+sdown`, …). */
+  readonly published = new Map<string, number>();
 }
-
-const KNOWN = new Set(['ping', 'role', 'sentinel', 'client', 'info', 'auth', 'hello', 'quit', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
 
 interface Connection {
   readonly sock: net.Socket;
   readonly session: Session;
   readonly parser: RequestParser;
+  readonly source: string;
+  /** Date.now() of the last request or subscription change (the idle sweep reads it). */
+  lastActive: number;
   timer: NodeJS.Timeout | undefined;
   /** Commands parsed from the last read, run from `next` on. */
   queue: string[][];
@@ -67,9 +91,15 @@ export class DiscoveryServer {
   private readonly connections = new Set<Connection>();
   private masters: readonly Master[] = [];
   private upNodes: ReadonlySet<string> = new Set();
-  /** The last master told per service: a `+switch-master` goes out when it changes. Kept while the
-   * service is unknown, so a minority spell followed by a new master still says where it moved. */
-  private readonly lastMaster = new Map<string, Master>();
+  private links: ReadonlyMap<string, NodeLink> = new Map();
+  /** What was told per service (its master, s_down, o_down): each event goes out once per change.
+   * Kept while the service is unknown, so a minority spell followed by a new master still says
+   * where it moved. */
+  private readonly events = new SentinelEvents();
+  private readonly subscriptions: SubscriptionPool;
+  /** Open connections per source address. */
+  private readonly perSource = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly startedAt = Date.now();
   private readonly limits: DiscoveryLimits;
@@ -77,41 +107,66 @@ export class DiscoveryServer {
   constructor(
     private config: ClusterConfig,
     private readonly self: NodeConfig,
-    private readonly opts: { addresses: readonly string[]; limits?: Partial<DiscoveryLimits> },
+    private readonly opts: {
+      addresses: readonly string[];
+      limits?: Partial<DiscoveryLimits>;
+      /** Told when something went wrong that is not the client's doing (a bug: it is caught, never fatal). */
+      onError?: (message: string) => void;
+    },
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.subscriptions = { limits: this.limits.subscriptions, held: 0 };
   }
 
-  /** New published inputs: swap what is answered, push `+switch-master` for every moved service. */
-  update(config: ClusterConfig, inputs: ZoneInputs): void {
+  /**
+   * New published inputs, or new links (whether this agent hears each node): swap what is
+   * answered, and publish what changed (`+sdown`, `+odown`, `+switch-master`, …). Called from the
+   * agent's publish step: the writes happen on later turns, never inside it.
+   */
+  update(config: ClusterConfig, inputs: ZoneInputs, links?: readonly NodeLink[]): void {
     this.config = config;
     this.masters = knownMasters(config, inputs);
     this.upNodes = new Set(inputs.upNodes);
-    const moved: Array<[Master, Master]> = [];
-    for (const m of this.masters) {
-      const before = this.lastMaster.get(m.name);
-      if (before && (before.node.name !== m.node.name || before.port !== m.port)) moved.push([before, m]);
-      this.lastMaster.set(m.name, m);
-    }
-    // The agent emits from its publish step: the writes happen on the next turn, off that path.
-    if (moved.length) setImmediate(() => this.pushSwitches(moved));
+    if (links) this.links = new Map(links.map((l) => [l.name, l]));
+    const quorum = Math.floor(config.nodes.length / 2) + 1;
+    const out = this.events.next(this.masters, this.links, quorum);
+    if (out.length) setImmediate(() => this.publish(out, [...this.connections].filter((c) => c.session.subs.listening), 0));
   }
 
-  private pushSwitches(moved: ReadonlyArray<[Master, Master]>): void {
-    for (const c of this.connections) {
-      if (c.session.channels.size + c.session.patterns.size === 0) continue;
-      for (const [from, to] of moved) {
-        const scope = c.session.scope;
-        const payload = `${to.name} ${addressOf(from.node, scope)} ${from.port} ${addressOf(to.node, scope)} ${to.port}`;
-        for (const r of switchMessages(c.session, payload)) {
-          this.stats.switchMessages++;
-          if (!this.send(c, r)) break;
-        }
+  /**
+   * Writes publications to subscribers, PUSH_BATCH connections per turn: a thousand subscribers
+   * never hold DNS packets. Whatever goes wrong with one connection is that connection's end, never
+   * the process's (this runs from setImmediate, where a throw would end the agent).
+   */
+  private publish(pubs: readonly Publication[], to: readonly Connection[], from: number): void {
+    const end = Math.min(to.length, from + PUSH_BATCH);
+    for (let i = from; i < end; i++) {
+      const c = to[i];
+      try {
+        this.pushTo(c, pubs);
+      } catch (e) {
+        this.stats.errors.internal++;
+        this.opts.onError?.(`discovery: a push to client ${c.session.id} failed: ${(e as Error).message}`);
+        c.sock.destroy();
+      }
+    }
+    if (end < to.length) setImmediate(() => this.publish(pubs, to, end));
+  }
+
+  private pushTo(c: Connection, pubs: readonly Publication[]): void {
+    if (c.sock.destroyed) return;
+    for (const p of pubs) {
+      for (const r of c.session.subs.messages(p.channel, p.payload(c.session.scope))) {
+        this.stats.published.set(p.channel, (this.stats.published.get(p.channel) ?? 0) + 1);
+        if (p.channel === '+switch-master') this.stats.switchMessages++;
+        if (!this.send(c, r)) return;
       }
     }
   }
 
   async listen(): Promise<void> {
+    this.sweepTimer = setInterval(() => this.sweep(), IDLE_SWEEP_MS);
+    this.sweepTimer.unref();
     for (const address of this.opts.addresses) {
       const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
       this.servers.push(server);
@@ -133,31 +188,70 @@ export class DiscoveryServer {
   private accept(sock: net.Socket): void {
     this.stats.connectionsTotal++;
     sock.on('error', () => sock.destroy());
+    const source = sourceOf(sock.remoteAddress);
     if (this.connections.size >= this.limits.maxConnections) {
       this.stats.errors['max-clients']++;
       this.closeWith(sock, error('ERR max number of clients reached'));
       return;
     }
+    const fromSource = this.perSource.get(source) ?? 0;
+    if (fromSource >= this.limits.maxConnectionsPerSource) {
+      this.stats.errors['max-clients-per-source']++;
+      this.closeWith(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
+      return;
+    }
+    this.perSource.set(source, fromSource + 1);
     const session: Session = {
       id: this.nextId++,
       scope: scopeFor(this.self, sock.localAddress),
       proto: 2,
       name: undefined,
       authenticated: this.config.discovery.password === undefined,
-      channels: new Set(),
-      patterns: new Set(),
+      subs: new Subscriptions(),
     };
-    const c: Connection = { sock, session, parser: new RequestParser(this.limits, () => session.authenticated), timer: undefined, queue: [], next: 0, protocolError: undefined };
+    const c: Connection = {
+      sock,
+      session,
+      parser: new RequestParser(this.limits, () => session.authenticated),
+      source,
+      lastActive: Date.now(),
+      timer: undefined,
+      queue: [],
+      next: 0,
+      protocolError: undefined,
+    };
     this.connections.add(c);
     this.stats.connections++;
     sock.on('close', () => {
       clearTimeout(c.timer);
-      if (this.connections.delete(c)) this.stats.connections--;
+      if (!this.connections.delete(c)) return;
+      this.stats.connections--;
+      session.subs.release(this.subscriptions);
+      const n = (this.perSource.get(source) ?? 1) - 1;
+      if (n > 0) this.perSource.set(source, n);
+      else this.perSource.delete(source);
     });
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
   }
 
+  /**
+   * Closes connections that hold a slot and do nothing: not subscribed, and idle past idleMs, or
+   * past unauthenticatedIdleMs while a password is set and they have not given it. One pass over
+   * the connections a second, never a timer per connection.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (c.session.subs.size > 0 || c.parser.partial) continue;
+      const limit = c.session.authenticated ? this.limits.idleMs : this.limits.unauthenticatedIdleMs;
+      if (now - c.lastActive < limit) continue;
+      this.stats.errors.idle++;
+      c.sock.destroy();
+    }
+  }
+
   private onData(c: Connection, chunk: Buffer): void {
+    c.lastActive = Date.now();
     const { commands, error: protocolError } = c.parser.feed(chunk);
     c.queue = commands;
     c.next = 0;
@@ -181,9 +275,18 @@ export class DiscoveryServer {
       }
       const args = c.queue[c.next++];
       const name = args[0].toLowerCase();
-      const counted = KNOWN.has(name) ? name : 'unknown';
+      const counted = COMMAND_NAMES.has(name) ? name : 'unknown';
       this.stats.commands.set(counted, (this.stats.commands.get(counted) ?? 0) + 1);
-      const out = execute(args, c.session, ctx);
+      let out;
+      try {
+        out = execute(args, c.session, ctx);
+      } catch (e) {
+        // A bug, not the client's doing: said, and this connection ends; the agent goes on.
+        this.stats.errors.internal++;
+        this.opts.onError?.(`discovery: ${counted} from client ${c.session.id} failed: ${(e as Error).message}`);
+        this.closeWith(c.sock, error('ERR internal error'), c.session.proto);
+        return;
+      }
       for (const r of out.replies) {
         if (r.t === 'error') this.stats.errors.reply++;
         if (!this.send(c, r)) return;
@@ -228,6 +331,8 @@ export class DiscoveryServer {
       self: this.self,
       masters: this.masters,
       upNodes: this.upNodes,
+      links: this.links,
+      subscriptions: this.subscriptions,
       password: this.config.discovery.password,
       connectedClients: this.connections.size,
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
@@ -255,6 +360,7 @@ export class DiscoveryServer {
 
   /** Stops listening and closes every client (subscribers reconnect to another sentinel). */
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     this.servers.length = 0;
     for (const c of this.connections) c.sock.destroy();
@@ -262,6 +368,12 @@ export class DiscoveryServer {
   }
 }
 
+
+/** The address a connection counts against: IPv4-mapped IPv6 is the IPv4 address. */
+function sourceOf(remote: string | undefined): string {
+  if (!remote) return '?';
+  return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
+}
 
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): ClusterDnsError {
   const hint =
