@@ -298,6 +298,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     expectStatus: k.expectStatus,
     command: k.command,
     password: k.password,
+    ...(k.role !== undefined ? { role: k.role } : {}),
     intervalMs: k.interval,
     timeoutMs: k.timeout,
     rise: k.rise,

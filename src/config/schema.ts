@@ -75,6 +75,7 @@ export const checkSchema = z
     expectStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),
     command: z.array(z.string().min(1)).min(1, { message: 'command must be a non-empty list: [program, arg, …]' }).optional(),
     password: z.string().optional(),
+    role: z.enum(['master', 'replica'], { error: 'role must be master or replica' }).optional(),
     interval: duration(50, 3_600_000).default(1000),
     timeout: duration(10, 60_000).default(500),
     rise: count.default(2),
@@ -83,6 +84,7 @@ export const checkSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.type === 'exec' && !c.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'an exec check needs command: [program, arg, …]' });
+    if (c.role !== undefined && c.type !== 'redis') ctx.addIssue({ code: 'custom', path: ['role'], message: 'role is for redis checks (healthy only while ROLE says master, or replica)' });
     if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
   });
 

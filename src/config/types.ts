@@ -43,6 +43,8 @@ export interface CheckConfig {
   readonly command?: readonly string[];
   /** redis: optional AUTH password. */
   readonly password?: string;
+  /** redis: healthy only while `ROLE` says this (a service that follows the current primary). */
+  readonly role?: 'master' | 'replica';
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** Consecutive successes to become healthy / failures to become unhealthy. */

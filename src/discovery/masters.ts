@@ -24,8 +24,17 @@ export function knownMasters(config: ClusterConfig, inputs: ZoneInputs): Master[
     const nodes = (inputs.services.get(s.name) ?? []).filter((n) => up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
     if (nodes.length === 0) continue;
     // first-healthy answers one node; all-healthy answers every healthy one: the first is the
-    // master, the others are what a client may read from.
-    out.push({ name: s.name, port: s.port, node: nodes[0], replicas: s.policy === 'all-healthy' ? nodes.slice(1) : [] });
+    // master, the others are what a client may read from. Over replicated Redis checked with
+    // `role: master`, the service's other nodes that are up are its replicas: their check fails
+    // because ROLE says replica (or because their Redis is down: the check cannot tell the
+    // agent which, and a client that reads from one finds out).
+    const replicas =
+      s.policy === 'all-healthy'
+        ? nodes.slice(1)
+        : s.check?.type === 'redis' && s.check.role === 'master'
+          ? s.nodes.filter((n) => n !== nodes[0].name && up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined)
+          : [];
+    out.push({ name: s.name, port: s.port, node: nodes[0], replicas });
   }
   return out;
 }
