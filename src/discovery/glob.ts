@@ -108,3 +108,14 @@ export function matchTokens(tokens: readonly Token[], text: string): boolean {
 export function globMatch(pattern: string, text: string): boolean {
   return matchTokens(tokenize(pattern), text);
 }
+
+/**
+ * A matcher for one pattern and many texts: tokenized once, and a pattern that needs more
+ * characters than a text has is refused at once, so a long pattern costs its length once.
+ */
+export function compileGlob(pattern: string): (text: string) => boolean {
+  const tokens = tokenize(pattern);
+  let need = 0;
+  for (const t of tokens) if (t !== STAR) need++;
+  return (text) => need <= text.length && matchTokens(tokens, text);
+}

@@ -1,4 +1,4 @@
-import { matchTokens, tokenize } from './glob';
+import { compileGlob } from './glob';
 import { bulk, error, int, NULL, push, type Reply } from './resp';
 
 /**
@@ -132,10 +132,10 @@ export class Subscriptions {
 
 /** Which CHANNELS a pattern matches, as a bit mask. */
 export function patternMask(pattern: string): number {
-  const tokens = tokenize(pattern);
+  const match = compileGlob(pattern);
   let mask = 0;
   CHANNELS.forEach((c, i) => {
-    if (matchTokens(tokens, c)) mask |= 1 << i;
+    if (match(c)) mask |= 1 << i;
   });
   return mask;
 }

@@ -214,7 +214,9 @@ export type Reply =
   | { readonly t: 'null' | 'null-array' }
   | { readonly t: 'array'; readonly v: readonly Reply[] }
   | { readonly t: 'map'; readonly v: ReadonlyArray<readonly [string, Reply]> }
-  | { readonly t: 'push'; readonly v: readonly Reply[] };
+  | { readonly t: 'push'; readonly v: readonly Reply[] }
+  /** A set in RESP3 (`~`), an array in RESP2 (COMMAND's flags and categories). */
+  | { readonly t: 'set'; readonly v: readonly Reply[] };
 
 export const simple = (v: string): Reply => ({ t: 'simple', v });
 export const error = (v: string): Reply => ({ t: 'error', v });
@@ -263,7 +265,8 @@ function write(r: Reply, proto: Protocol, out: string[]): void {
       return;
     case 'array':
     case 'push':
-      out.push(`${r.t === 'push' && proto === 3 ? '>' : '*'}${r.v.length}\r\n`);
+    case 'set':
+      out.push(`${proto === 3 && r.t !== 'array' ? (r.t === 'push' ? '>' : '~') : '*'}${r.v.length}\r\n`);
       for (const x of r.v) write(x, proto, out);
       return;
     case 'map':

@@ -3,7 +3,10 @@ import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/
 import { addressOf, type AddressScope } from './addresses';
 import type { NodeLink } from './events';
 import type { Master } from './masters';
+import { commandReply } from './command';
+import { compileGlob } from './glob';
 import type { Subscriptions, SubscriptionPool } from './pubsub';
+import { HELP } from './sentinel-commands';
 import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, simple, type Protocol, type Reply } from './resp';
 
 /**
@@ -23,6 +26,17 @@ export interface Session {
   name: string | undefined;
   authenticated: boolean;
   readonly subs: Subscriptions;
+  /** CLIENT REPLY: `skip` drops the next command's reply, `off` every reply until ON. */
+  reply: 'on' | 'off' | 'skip';
+  /** For CLIENT INFO/LIST. */
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  readonly createdAt: number;
+  lastActive: number;
+  cmd: string;
+  /** Replies queued for the client, in bytes (CLIENT LIST's omem). */
+  pending: () => number;
 }
 
 export interface Context {
@@ -33,6 +47,9 @@ export interface Context {
   /** Whether this agent hears each node (absent: nothing known yet, taken as heard). */
   readonly links: ReadonlyMap<string, NodeLink>;
   readonly subscriptions: SubscriptionPool;
+  /** Every open connection (CLIENT LIST). */
+  readonly clients: () => Iterable<Session>;
+  readonly now: number;
   readonly password: string | undefined;
   readonly connectedClients: number;
   readonly uptimeSeconds: number;
@@ -66,6 +83,11 @@ const COMMANDS = new Map<string, Arity>([
   ['psubscribe', -2],
   ['unsubscribe', -1],
   ['punsubscribe', -1],
+  ['command', -1],
+  ['acl', -2],
+  // In Sentinel's command table (COMMAND lists them); refused here.
+  ['publish', 3],
+  ['shutdown', -1],
 ]);
 /** The command names metrics count by (any other is `unknown`). */
 export const COMMAND_NAMES: ReadonlySet<string> = new Set(COMMANDS.keys());
@@ -77,18 +99,56 @@ const SENTINEL_SUBCOMMANDS = new Map<string, Arity>([
   ['slaves', 3],
   ['sentinels', 3],
   ['myid', 2],
+  ['ckquorum', 3],
+  ['reset', 3],
+  ['config', -3],
+  ['help', 2],
+  ['is-master-down-by-addr', 6],
 ]);
 /** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
-const SENTINEL_UNSUPPORTED = new Set([
-  'ckquorum', 'config', 'debug', 'failover', 'flushconfig', 'info-cache', 'is-master-down-by-addr', 'monitor',
-  'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure', 'help',
-]);
+const SENTINEL_UNSUPPORTED = new Set(['debug', 'failover', 'flushconfig', 'info-cache', 'monitor', 'pending-scripts', 'remove', 'set', 'simulate-failure']);
 /** SETINFO and ID because current clients (go-redis 9, redis-py 5) send them on connect. */
 const CLIENT_SUBCOMMANDS = new Map<string, Arity>([
   ['getname', 2],
   ['setname', 3],
   ['setinfo', 4],
   ['id', 2],
+  ['info', 2],
+  ['list', -2],
+  ['kill', -3],
+  ['no-evict', 3],
+  ['reply', 3],
+  ['help', 2],
+]);
+const COMMAND_SUBCOMMANDS = new Map<string, Arity>([
+  ['count', 2],
+  ['list', -2],
+  ['info', -2],
+  ['docs', -2],
+  ['getkeys', -3],
+  ['getkeysandflags', -3],
+  ['help', 2],
+]);
+const ACL_SUBCOMMANDS = new Map<string, Arity>([
+  ['whoami', 2],
+  ['help', 2],
+  ['cat', -2],
+  ['deluser', -3],
+  ['dryrun', -4],
+  ['genpass', -2],
+  ['getuser', 3],
+  ['list', 2],
+  ['load', 2],
+  ['log', -2],
+  ['save', 2],
+  ['setuser', -3],
+  ['users', 2],
+]);
+const SUBCOMMANDS = new Map([
+  ['sentinel', SENTINEL_SUBCOMMANDS],
+  ['client', CLIENT_SUBCOMMANDS],
+  ['command', COMMAND_SUBCOMMANDS],
+  ['acl', ACL_SUBCOMMANDS],
 ]);
 const BEFORE_AUTH = new Set(['auth', 'hello', 'quit']);
 const IN_SUBSCRIBE = new Set(['ping', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'quit']);
@@ -101,10 +161,10 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
   const a = COMMANDS.get(name);
   if (a === undefined) return unknownCommand(args);
   let full = name;
-  if (name === 'sentinel' || name === 'client') {
+  const table = SUBCOMMANDS.get(name);
+  if (table && (name !== 'command' || args.length > 1)) {
     if (!fits(a, args.length)) return arity(name);
     const sub = args[1].toLowerCase();
-    const table = name === 'sentinel' ? SENTINEL_SUBCOMMANDS : CLIENT_SUBCOMMANDS;
     const subArity = table.get(sub);
     if (subArity === undefined) {
       if (name === 'sentinel' && SENTINEL_UNSUPPORTED.has(sub))
@@ -131,7 +191,19 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     case 'sentinel':
       return sentinel(args[1].toLowerCase(), args.slice(2), s, ctx);
     case 'client':
-      return client(args[1].toLowerCase(), args.slice(2), s);
+      return client(args[1].toLowerCase(), args.slice(2), s, ctx);
+    case 'command':
+      if (args.length > 1 && args[1].toLowerCase() === 'help') return help('command');
+      return one(args.length === 1 ? commandReply(undefined, []) : commandReply(args[1].toLowerCase(), args.slice(2)));
+    case 'acl': {
+      const sub = args[1].toLowerCase();
+      if (sub === 'whoami') return one(bulk('default'));
+      if (sub === 'help') return help('acl');
+      return err(`ACL ${sub.toUpperCase()} is not offered by clusterdns discovery: its one user is default`);
+    }
+    case 'publish':
+    case 'shutdown':
+      return err(`${name.toUpperCase()} is not offered by clusterdns discovery`);
     case 'info':
       return one(bulk(info(args.slice(1), s.scope, ctx)));
     case 'auth':
@@ -179,6 +251,25 @@ function sentinel(sub: string, rest: readonly string[], s: Session, ctx: Context
       return find() ? one(array(otherSentinels(ctx).map((n) => sentinelFields(n, s.scope, ctx)))) : NO_SUCH_MASTER;
     case 'myid':
       return one(bulk(sentinelId(ctx.config, ctx.self)));
+    case 'ckquorum': {
+      if (!find()) return NO_SUCH_MASTER;
+      // Every node votes: those up are the usable "Sentinels"; the quorum is the majority.
+      const usable = ctx.upNodes.size;
+      const quorum = Math.floor(ctx.config.nodes.length / 2) + 1;
+      if (usable < quorum) return one(error(`NOQUORUM ${usable} usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master`));
+      return one(simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`));
+    }
+    case 'reset': {
+      // Nothing to forget: what a Sentinel would rediscover is rebuilt from the cluster at every change.
+      const match = compileGlob(rest[0]);
+      return one(int(ctx.masters.filter((m) => match(m.name)).length));
+    }
+    case 'config':
+      return sentinelConfig(rest);
+    case 'help':
+      return help('sentinel');
+    case 'is-master-down-by-addr':
+      return isMasterDown(rest, ctx);
   }
   return err(`unknown subcommand '${sub}'. Try SENTINEL HELP.`);
 }
@@ -338,9 +429,68 @@ function masterStatus(m: Master, ctx: Context): string {
   return flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
 }
 
-function client(sub: string, rest: readonly string[], s: Session): Outcome {
+function help(of: 'sentinel' | 'client' | 'command' | 'acl'): Outcome {
+  return one(array(HELP[of].map(simple)));
+}
+
+/** Sentinel's global parameters, as this service has them (it announces and resolves nothing). */
+const SENTINEL_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['resolve-hostnames', 'no'],
+  ['announce-hostnames', 'no'],
+  ['announce-ip', ''],
+  ['announce-port', '0'],
+  ['sentinel-user', ''],
+  ['sentinel-pass', ''],
+];
+
+function sentinelConfig(rest: readonly string[]): Outcome {
+  const op = rest[0].toLowerCase();
+  if (op === 'get' && rest.length === 2) {
+    // Sentinel matches the parameter names without case (stringmatch nocase).
+    const match = compileGlob(rest[1].toLowerCase());
+    return one(fields(SENTINEL_CONFIG.filter(([k]) => match(k))));
+  }
+  if (op === 'set' && rest.length === 3) return err(`SENTINEL CONFIG SET is not offered by clusterdns discovery: nothing is configured through Sentinel`);
+  return err('Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
+}
+
+/**
+ * `IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid>`: whether this agent holds that master
+ * s_down. Sentinels ask it to count votes and elect a leader; this service never votes, so the
+ * leader is always `*` with epoch 0 (a vote request from a real Sentinel gets no vote).
+ */
+function isMasterDown(rest: readonly string[], ctx: Context): Outcome {
+  const port = integer(rest[1]);
+  const epoch = integer(rest[2]);
+  if (port === undefined || epoch === undefined) return err('value is not an integer or out of range');
+  const m = ctx.masters.find((x) => x.port === port && (x.node.address === rest[0] || x.node.peerAddress === rest[0] || x.node.address6 === rest[0]));
+  const down = m !== undefined && ctx.links.get(m.node.name)?.heard === false;
+  return one(array([int(down ? 1 : 0), bulk('*'), int(0)]));
+}
+
+function integer(s: string): number | undefined {
+  if (!/^-?\d{1,18}$/.test(s)) return undefined;
+  return Number(s);
+}
+
+function client(sub: string, rest: readonly string[], s: Session, ctx: Context): Outcome {
   if (sub === 'getname') return one(s.name === undefined ? NULL : bulk(s.name));
   if (sub === 'id') return one(int(s.id));
+  if (sub === 'help') return help('client');
+  if (sub === 'info') return one(bulk(`${clientLine(s, ctx.now)}\n`));
+  if (sub === 'list') return clientList(rest, ctx);
+  // Killing other clients' connections (their subscriptions) is not for anyone who can connect.
+  if (sub === 'kill') return one(error("NOPERM this user has no permissions to run the 'client|kill' command"));
+  if (sub === 'no-evict') {
+    const v = rest[0].toLowerCase();
+    return v === 'on' || v === 'off' ? one(OK) : err('syntax error');
+  }
+  if (sub === 'reply') {
+    const v = rest[0].toLowerCase();
+    if (v !== 'on' && v !== 'off' && v !== 'skip') return err('syntax error');
+    s.reply = v;
+    return one(OK);
+  }
   if (sub === 'setinfo') {
     // Redis 7.2's rules: only the library name and version, no spaces or newlines.
     const attr = rest[0].toLowerCase();
@@ -351,6 +501,69 @@ function client(sub: string, rest: readonly string[], s: Session): Outcome {
   if (bad) return bad;
   s.name = rest[0] === '' ? undefined : rest[0];
   return one(OK);
+}
+
+/** Redis's CLIENT LIST line; buffer sizes it does not have are 0, `fd` is the socket's. */
+function clientLine(s: Session, now: number): string {
+  const sub = [...s.subs.channels.keys()].length;
+  const psub = s.subs.size - sub;
+  return [
+    `id=${s.id}`,
+    `addr=${s.addr}`,
+    `laddr=${s.laddr}`,
+    `fd=${s.fd}`,
+    `name=${s.name ?? ''}`,
+    `age=${Math.floor((now - s.createdAt) / 1000)}`,
+    `idle=${Math.floor((now - s.lastActive) / 1000)}`,
+    `flags=${s.subs.size > 0 ? 'P' : 'N'}`,
+    'db=0',
+    `sub=${sub}`,
+    `psub=${psub}`,
+    'ssub=0',
+    'multi=-1',
+    'qbuf=0',
+    'qbuf-free=0',
+    'argv-mem=0',
+    'multi-mem=0',
+    'rbs=0',
+    'rbp=0',
+    'obl=0',
+    'oll=0',
+    `omem=${s.pending()}`,
+    'tot-mem=0',
+    'events=r',
+    `cmd=${s.cmd}`,
+    'user=default',
+    'redir=-1',
+    `resp=${s.proto}`,
+  ].join(' ');
+}
+
+/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id …]. */
+function clientList(rest: readonly string[], ctx: Context): Outcome {
+  let type: string | undefined;
+  let ids: Set<number> | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const opt = rest[i].toLowerCase();
+    if (opt === 'type' && i + 1 < rest.length) {
+      type = rest[++i].toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return err(`Unknown client type '${rest[i].slice(0, 128)}'`);
+    } else if (opt === 'id' && i + 1 < rest.length) {
+      ids = new Set();
+      while (i + 1 < rest.length) {
+        const id = integer(rest[++i]);
+        if (id === undefined || id <= 0) return err('Invalid client ID');
+        ids.add(id);
+      }
+    } else return err('syntax error');
+  }
+  const lines: string[] = [];
+  for (const c of ctx.clients()) {
+    if (ids && !ids.has(c.id)) continue;
+    if (type !== undefined && type !== (c.subs.size > 0 ? 'pubsub' : 'normal')) continue;
+    lines.push(`${clientLine(c, ctx.now)}\n`);
+  }
+  return one(bulk(lines.join('')));
 }
 
 function validName(name: string): Outcome | undefined {

@@ -45,6 +45,8 @@ const DEFAULT_LIMITS: DiscoveryLimits = {
   subscriptions: DEFAULT_SUBSCRIPTION_LIMITS,
 };
 
+const WITH_SUBCOMMANDS = new Set(['sentinel', 'client', 'command', 'acl']);
+
 /** How often idle connections are looked for. */
 const IDLE_SWEEP_MS = 1000;
 /** Subscribers written to per turn of the event loop when a publication goes out. */
@@ -68,8 +70,8 @@ interface Connection {
   readonly session: Session;
   readonly parser: RequestParser;
   readonly source: string;
-  /** Date.now() of the last request or subscription change (the idle sweep reads it). */
-  lastActive: number;
+  /** CLIENT REPLY SKIP was the last command: the next reply is dropped. */
+  skipOne: boolean;
   timer: NodeJS.Timeout | undefined;
   /** Commands parsed from the last read, run from `next` on. */
   queue: string[][];
@@ -154,7 +156,7 @@ export class DiscoveryServer {
   }
 
   private pushTo(c: Connection, pubs: readonly Publication[]): void {
-    if (c.sock.destroyed) return;
+    if (c.sock.destroyed || c.session.reply === 'off') return;
     for (const p of pubs) {
       for (const r of c.session.subs.messages(p.channel, p.payload(c.session.scope))) {
         this.stats.published.set(p.channel, (this.stats.published.get(p.channel) ?? 0) + 1);
@@ -201,6 +203,7 @@ export class DiscoveryServer {
       return;
     }
     this.perSource.set(source, fromSource + 1);
+    const now = Date.now();
     const session: Session = {
       id: this.nextId++,
       scope: scopeFor(this.self, sock.localAddress),
@@ -208,13 +211,21 @@ export class DiscoveryServer {
       name: undefined,
       authenticated: this.config.discovery.password === undefined,
       subs: new Subscriptions(),
+      reply: 'on',
+      addr: endpoint(sock.remoteAddress, sock.remotePort),
+      laddr: endpoint(sock.localAddress, sock.localPort),
+      fd: (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1,
+      createdAt: now,
+      lastActive: now,
+      cmd: 'NULL',
+      pending: () => sock.writableLength,
     };
     const c: Connection = {
       sock,
       session,
       parser: new RequestParser(this.limits, () => session.authenticated),
       source,
-      lastActive: Date.now(),
+      skipOne: false,
       timer: undefined,
       queue: [],
       next: 0,
@@ -244,14 +255,14 @@ export class DiscoveryServer {
     for (const c of this.connections) {
       if (c.session.subs.size > 0 || c.parser.partial) continue;
       const limit = c.session.authenticated ? this.limits.idleMs : this.limits.unauthenticatedIdleMs;
-      if (now - c.lastActive < limit) continue;
+      if (now - c.session.lastActive < limit) continue;
       this.stats.errors.idle++;
       c.sock.destroy();
     }
   }
 
   private onData(c: Connection, chunk: Buffer): void {
-    c.lastActive = Date.now();
+    c.session.lastActive = Date.now();
     const { commands, error: protocolError } = c.parser.feed(chunk);
     c.queue = commands;
     c.next = 0;
@@ -278,6 +289,9 @@ export class DiscoveryServer {
       const counted = COMMAND_NAMES.has(name) ? name : 'unknown';
       this.stats.commands.set(counted, (this.stats.commands.get(counted) ?? 0) + 1);
       let out;
+      const before = c.session.reply;
+      // What CLIENT LIST shows as the last command, this one included (`client|list`).
+      c.session.cmd = counted === 'unknown' ? 'NULL' : WITH_SUBCOMMANDS.has(name) && args.length > 1 ? `${name}|${args[1].toLowerCase().slice(0, 64)}` : name;
       try {
         out = execute(args, c.session, ctx);
       } catch (e) {
@@ -287,8 +301,15 @@ export class DiscoveryServer {
         this.closeWith(c.sock, error('ERR internal error'), c.session.proto);
         return;
       }
+      // CLIENT REPLY as Redis: OFF and SKIP are not answered, SKIP drops the next reply too.
+      const after = c.session.reply;
+      let quiet = c.skipOne || (before === 'off' && after !== 'on') || after === 'off' || after === 'skip';
+      c.skipOne = after === 'skip';
+      if (after === 'skip') c.session.reply = 'on';
+      if (out.close) quiet = false;
       for (const r of out.replies) {
         if (r.t === 'error') this.stats.errors.reply++;
+        if (quiet) continue;
         if (!this.send(c, r)) return;
       }
       if (out.close) {
@@ -333,6 +354,8 @@ export class DiscoveryServer {
       upNodes: this.upNodes,
       links: this.links,
       subscriptions: this.subscriptions,
+      clients: () => [...this.connections].map((c) => c.session),
+      now: Date.now(),
       password: this.config.discovery.password,
       connectedClients: this.connections.size,
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
@@ -370,6 +393,12 @@ export class DiscoveryServer {
 
 
 /** The address a connection counts against: IPv4-mapped IPv6 is the IPv4 address. */
+/** `ip:port` as Redis writes it (IPv6 without brackets, as CLIENT LIST does). */
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '?');
+  return `${a}:${port ?? 0}`;
+}
+
 function sourceOf(remote: string | undefined): string {
   if (!remote) return '?';
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
