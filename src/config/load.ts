@@ -327,7 +327,12 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       maxUpAfterMs: Math.max(c.peer.maxUpAfter, c.peer.upAfter),
     },
     http: { port: c.http.port, enabled: c.http.enabled, ...(c.http.listen ? { listen: c.http.listen } : {}) },
-    discovery: { port: c.discovery.port, enabled: c.discovery.enabled, ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}) },
+    discovery: {
+      port: c.discovery.port,
+      enabled: c.discovery.enabled,
+      ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}),
+      ...(c.discovery.users?.length ? { users: c.discovery.users.map((u) => ({ name: u.name, password: u.password })) } : {}),
+    },
     parent: { ttl: c.parent.ttl },
     failoverOnCheckFailure: c.failoverOnCheckFailure,
     checks: c.checks.map((k) => toCheck(k)),

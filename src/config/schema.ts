@@ -263,6 +263,22 @@ export const configSchema = z
         port: port.default(8001),
         enabled: z.boolean().default(false),
         password: z.string().min(1, { message: 'password must not be empty: leave it out for no password' }).optional(),
+        // ACL users besides `default` (AUTH <user> <pass>, HELLO 3 AUTH <user> <pass>).
+        users: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .regex(/^[!-~]{1,128}$/, { message: 'a user name is 1 to 128 printable characters without spaces' })
+                  .refine((n) => n !== 'default', { message: "the default user's password is discovery.password" }),
+                password: z.string().min(1, { message: 'password must not be empty' }),
+              })
+              .strict(),
+          )
+          .max(64, { message: 'at most 64 users' })
+          .refine((us) => new Set(us.map((u) => u.name)).size === us.length, { message: 'each user name once' })
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -109,7 +109,13 @@ export interface ClusterConfig {
   };
   readonly http: { readonly port: number; readonly enabled: boolean; readonly listen?: readonly string[] };
   /** The Sentinel-protocol discovery service (src/discovery/); `password` is its AUTH password. */
-  readonly discovery: { readonly port: number; readonly enabled: boolean; readonly password?: string };
+  readonly discovery: {
+    readonly port: number;
+    readonly enabled: boolean;
+    readonly password?: string;
+    /** ACL users besides `default`; with users and no `password`, `default` is off. */
+    readonly users?: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+  };
   readonly parent: { readonly ttl: number };
   /** Node names fail over when the node's own checks fail. */
   readonly failoverOnCheckFailure: boolean;

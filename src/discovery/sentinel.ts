@@ -25,6 +25,8 @@ export interface Session {
   proto: Protocol;
   name: string | undefined;
   authenticated: boolean;
+  /** The ACL user the connection is authenticated as (`default` until AUTH says otherwise). */
+  user: string;
   readonly subs: Subscriptions;
   /** CLIENT REPLY: `skip` drops the next command's reply, `off` every reply until ON. */
   reply: 'on' | 'off' | 'skip';
@@ -50,7 +52,9 @@ export interface Context {
   /** Every open connection (CLIENT LIST). */
   readonly clients: () => Iterable<Session>;
   readonly now: number;
+  /** The default user's password; with `users` and no password the default user is off. */
   readonly password: string | undefined;
+  readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
   readonly connectedClients: number;
   readonly uptimeSeconds: number;
 }
@@ -175,7 +179,7 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     if (!fits(subArity, args.length)) return arity(full);
   } else if (!fits(a, args.length)) return arity(name);
 
-  if (ctx.password !== undefined && !s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
+  if (!s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
   if (s.proto === 2 && s.subs.size > 0 && !IN_SUBSCRIBE.has(name)) {
     return err(`Can't execute '${full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
@@ -197,7 +201,7 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
       return one(args.length === 1 ? commandReply(undefined, []) : commandReply(args[1].toLowerCase(), args.slice(2)));
     case 'acl': {
       const sub = args[1].toLowerCase();
-      if (sub === 'whoami') return one(bulk('default'));
+      if (sub === 'whoami') return one(bulk(s.user));
       if (sub === 'help') return help('acl');
       return err(`ACL ${sub.toUpperCase()} is not offered by clusterdns discovery: its one user is default`);
     }
@@ -533,7 +537,7 @@ function clientLine(s: Session, now: number): string {
     'tot-mem=0',
     'events=r',
     `cmd=${s.cmd}`,
-    'user=default',
+    `user=${s.user}`,
     'redir=-1',
     `resp=${s.proto}`,
   ].join(' ');
@@ -580,20 +584,29 @@ function passwordMatches(given: string, password: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** AUTH [user] password: the only user is `default`, as in a Sentinel with `requirepass`. */
+/** Whether a connection must AUTH first: a default password, or ACL users (then `default` is off). */
+export function authRequired(d: { readonly password?: string; readonly users?: readonly unknown[] }): boolean {
+  return d.password !== undefined || (d.users?.length ?? 0) > 0;
+}
+
+/** AUTH [user] password: `default` with `discovery.password` (as `requirepass`), or one of `discovery.users`. */
 function checkAuth(user: string, password: string, ctx: Context): boolean {
-  if (user !== 'default') return false;
-  return ctx.password === undefined || passwordMatches(password, ctx.password);
+  if (user === 'default') return ctx.users.length === 0 ? ctx.password === undefined || passwordMatches(password, ctx.password) : ctx.password !== undefined && passwordMatches(password, ctx.password);
+  // Every user is compared, so the time taken does not tell which names exist.
+  let ok = false;
+  for (const u of ctx.users) if (passwordMatches(password, u.password) && u.name === user) ok = true;
+  return ok;
 }
 
 function auth(rest: readonly string[], s: Session, ctx: Context): Outcome {
   if (rest.length > 2) return err('syntax error');
-  if (rest.length === 1 && ctx.password === undefined) {
+  if (rest.length === 1 && !authRequired(ctx)) {
     return err('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, password] = rest.length === 2 ? rest : ['default', rest[0]];
   if (!checkAuth(user, password, ctx)) return WRONGPASS;
   s.authenticated = true;
+  s.user = user;
   return one(OK);
 }
 
@@ -618,7 +631,7 @@ function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
       j += 1;
     } else return err(`Syntax error in HELLO option '${rest[j].slice(0, 128)}'`);
   }
-  const needsAuth = ctx.password !== undefined && !s.authenticated;
+  const needsAuth = !s.authenticated;
   if (needsAuth && !credentials) {
     return one(
       error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'),
@@ -627,6 +640,7 @@ function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
   if (credentials) {
     if (!checkAuth(credentials[0], credentials[1], ctx)) return WRONGPASS;
     s.authenticated = true;
+    s.user = credentials[0];
   }
   if (name !== undefined) {
     const bad = validName(name);

@@ -8,7 +8,7 @@ import { type NodeLink, type Publication, SentinelEvents } from './events';
 import { knownMasters, type Master } from './masters';
 import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits, type SubscriptionPool, Subscriptions } from './pubsub';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
-import { COMMAND_NAMES, type Context, execute, type Session } from './sentinel';
+import { authRequired, COMMAND_NAMES, type Context, execute, type Session } from './sentinel';
 
 interface DiscoveryLimits extends RequestLimits {
   /** Open connections; the next one gets Redis's "max number of clients" error and is closed. */
@@ -209,7 +209,8 @@ export class DiscoveryServer {
       scope: scopeFor(this.self, sock.localAddress),
       proto: 2,
       name: undefined,
-      authenticated: this.config.discovery.password === undefined,
+      authenticated: !authRequired(this.config.discovery),
+      user: 'default',
       subs: new Subscriptions(),
       reply: 'on',
       addr: endpoint(sock.remoteAddress, sock.remotePort),
@@ -357,6 +358,7 @@ export class DiscoveryServer {
       clients: () => [...this.connections].map((c) => c.session),
       now: Date.now(),
       password: this.config.discovery.password,
+      users: this.config.discovery.users ?? [],
       connectedClients: this.connections.size,
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
     };

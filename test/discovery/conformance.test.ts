@@ -330,3 +330,26 @@ describe('with a password (requirepass / discovery.password)', () => {
     expect(ours.ended === 'open').toBe(real.ended === 'open');
   });
 });
+
+describe('with ACL users (discovery.users / user lines)', () => {
+  beforeAll(async () => {
+    await procs.stopAll();
+    await startRedis(procs, AGENT, REDIS_PORT);
+    await startAgent(`password: ${PASSWORD}, users: [{ name: bob, password: bob-pw-0123 }]`);
+    await startSentinel([`requirepass ${PASSWORD}`, 'user bob on >bob-pw-0123 +@all']);
+  }, 30_000);
+
+  it.each([
+    ['AUTH bob, then ACL WHOAMI and get-master-addr-by-name', [command('AUTH', 'bob', 'bob-pw-0123'), command('ACL', 'WHOAMI'), command('SENTINEL', 'get-master-addr-by-name', 'cache')]],
+    ['AUTH bob with a wrong password', [command('AUTH', 'bob', 'wrong'), command('PING')]],
+    ['AUTH an unknown user', [command('AUTH', 'alice', 'bob-pw-0123')]],
+    ['HELLO 3 AUTH bob, then ACL WHOAMI', [command('HELLO', '3', 'AUTH', 'bob', 'bob-pw-0123'), command('ACL', 'WHOAMI')]],
+    ['HELLO 2 AUTH bob wrong', [command('HELLO', '2', 'AUTH', 'bob', 'nope')]],
+    ['AUTH default still works, and says so', [command('AUTH', 'default', PASSWORD), command('ACL', 'WHOAMI')]],
+    ['a command before AUTH', [command('SENTINEL', 'masters')]],
+  ] as Array<[string, string[]]>)('%s', async (_label, chunks) => {
+    const [real, ours] = await both(chunks);
+    expect(real.text.length, 'the real Sentinel answered').toBeGreaterThan(0);
+    expect(mask(ours.text)).toBe(mask(real.text));
+  });
+});

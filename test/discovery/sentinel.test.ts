@@ -26,7 +26,7 @@ const inputs = (over: Partial<ZoneInputs> = {}): ZoneInputs => ({
   ...over,
 });
 
-const session = (over: Partial<Session> = {}): Session => ({ id: 7, scope: 'public', proto: 2, name: undefined, authenticated: true, subs: new Subscriptions(), reply: 'on', addr: '192.0.2.9:5000', laddr: '192.0.2.1:8001', fd: 9, createdAt: 0, lastActive: 0, cmd: 'NULL', pending: () => 0, ...over });
+const session = (over: Partial<Session> = {}): Session => ({ id: 7, scope: 'public', proto: 2, name: undefined, authenticated: true, user: 'default', subs: new Subscriptions(), reply: 'on', addr: '192.0.2.9:5000', laddr: '192.0.2.1:8001', fd: 9, createdAt: 0, lastActive: 0, cmd: 'NULL', pending: () => 0, ...over });
 const pool = () => ({ limits: DEFAULT_SUBSCRIPTION_LIMITS, held: 0 });
 const context = (i: ZoneInputs = inputs()): Context => ({
   config,
@@ -38,6 +38,7 @@ const context = (i: ZoneInputs = inputs()): Context => ({
   clients: () => [],
   now: 0,
   password: undefined,
+  users: [],
   connectedClients: 1,
   uptimeSeconds: 0,
 });
