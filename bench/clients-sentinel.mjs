@@ -28,6 +28,9 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'redis-py,ioredis,ioredis-subscribed,node-redis5,node-redis6' },
     fault: { type: 'string', default: 'kill' },
     json: { type: 'string' },
+    // node-redis hears events only from the one sentinel it subscribed to, the first that answers:
+    // `last` lists the serving node's agent last (a hung sentinel first holds it: see the README).
+    'serving-sentinel': { type: 'string', default: 'first' },
   },
 });
 const TRIALS = Number(args.trials);
@@ -196,12 +199,12 @@ function ioredisWriter(failoverDetector) {
  * retries a refused master connection forever while it holds its reconfiguration: its node clients
  * give up after a few tries so it asks the sentinels again (src/discovery/README.md, node-redis).
  */
-function nodeRedisWriter(version) {
+function nodeRedisWriter(version, serving) {
   const create = version === 5 ? createSentinel5 : createSentinel6;
   const giveUp = (retries) => (retries > 3 ? new Error('the master is gone: ask the sentinels again') : 200);
   const client = create({
     name: 'cache',
-    sentinelRootNodes: NODES.map((n) => ({ host: n.address, port: DISCOVERY_PORT })),
+    sentinelRootNodes: (args['serving-sentinel'] === 'last' ? [...NODES.filter((n) => n.name !== serving), ...NODES.filter((n) => n.name === serving)] : NODES).map((n) => ({ host: n.address, port: DISCOVERY_PORT })),
     nodeClientOptions: { socket: { connectTimeout: OP_TIMEOUT_MS, reconnectStrategy: version === 5 ? giveUp : () => 200 } },
     sentinelClientOptions: { socket: { connectTimeout: OP_TIMEOUT_MS, reconnectStrategy: () => 200 } },
     maxCommandRediscovers: 1000,
@@ -258,7 +261,7 @@ async function runMode(mode) {
     // A fresh client per trial: one still connected to the node it found at start-up (or after the
     // previous trial) would not notice the kill at all.
     const writer =
-      mode === 'redis-py' ? redisPyWriter() : mode === 'node-redis5' ? nodeRedisWriter(5) : mode === 'node-redis6' ? nodeRedisWriter(6) : ioredisWriter(mode === 'ioredis-subscribed');
+      mode === 'redis-py' ? redisPyWriter() : mode === 'node-redis5' ? nodeRedisWriter(5, master.name) : mode === 'node-redis6' ? nodeRedisWriter(6, master.name) : ioredisWriter(mode === 'ioredis-subscribed');
     try {
       const ready = Date.now();
       while (!writer.ops.some((o) => o.ok && o.addr?.startsWith(master.address))) {
