@@ -343,6 +343,9 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     previous?.stop();
     this.health.start();
     this.membership?.updateConfig(config);
+    // Discovery's TLS certificates are read again (renewed files under the same names).
+    const tlsNote = this.discovery?.reloadTls(config);
+    if (tlsNote) notes.push(tlsNote);
     // Secrets (a rotation step) and rate limits apply to cookies and RRL at once too.
     this.server?.setGuard(config.secrets, config.dns.rateLimit);
     this.membership?.refreshHealth();
@@ -388,6 +391,7 @@ function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): st
     ['http.listen', old.http.listen, next.http.listen],
     ['discovery.port', old.discovery.port, next.discovery.port],
     ['discovery.enabled', old.discovery.enabled, next.discovery.enabled],
+    ['discovery.tls (port, authClients, on or off)', old.discovery.tls && { port: old.discovery.tls.port, authClients: old.discovery.tls.authClients }, next.discovery.tls && { port: next.discovery.tls.port, authClients: next.discovery.tls.authClients }],
     [`this node's addresses (listen, peerAddress, privateAddress)`, mine(old), mine(next)],
   ];
   return fields.filter(([, a, b]) => differs(a, b)).map(([f, a, b]) => (typeof a === 'object' ? f : `${f} (${String(a)} → ${String(b)})`));

@@ -279,6 +279,22 @@ export const configSchema = z
           .max(64, { message: 'at most 64 users' })
           .refine((us) => new Set(us.map((u) => u.name)).size === us.length, { message: 'each user name once' })
           .optional(),
+        // A TLS listener besides the plain one, as Redis's tls-port, tls-cert-file, tls-key-file,
+        // tls-ca-cert-file and tls-auth-clients (whose default is yes).
+        tls: z
+          .object({
+            port,
+            certFile: z.string().min(1, { message: 'certFile: the PEM certificate (chain) file' }),
+            keyFile: z.string().min(1, { message: 'keyFile: the PEM private key file' }),
+            caFile: z.string().min(1).optional(),
+            authClients: z.enum(['no', 'optional', 'yes'], { error: 'authClients must be no, optional or yes' }).default('yes'),
+          })
+          .strict()
+          .refine((t) => t.authClients === 'no' || t.caFile !== undefined, {
+            path: ['caFile'],
+            message: 'authClients optional or yes checks client certificates against caFile: give caFile, or set authClients: no',
+          })
+          .optional(),
       })
       .strict()
       .prefault({}),

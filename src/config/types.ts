@@ -52,6 +52,14 @@ export interface CheckConfig {
   readonly fall: number;
 }
 
+export interface DiscoveryTls {
+  readonly port: number;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string;
+  readonly authClients: 'no' | 'optional' | 'yes';
+}
+
 export type ServicePolicy = 'first-healthy' | 'all-healthy';
 
 export interface ServiceConfig {
@@ -115,6 +123,8 @@ export interface ClusterConfig {
     readonly password?: string;
     /** ACL users besides `default`; with users and no `password`, `default` is off. */
     readonly users?: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+    /** A TLS listener (Redis's tls-port …); the files are read at start and at every reload (SIGHUP). */
+    readonly tls?: DiscoveryTls;
   };
   readonly parent: { readonly ttl: number };
   /** Node names fail over when the node's own checks fail. */

@@ -1,6 +1,8 @@
 import { isIPv6 } from 'node:net';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { ClusterConfig, NodeConfig } from '../config/types';
+import tls from 'node:tls';
+import type { ClusterConfig, DiscoveryTls, NodeConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import type { ZoneInputs } from '../zone/inputs';
 import { scopeFor } from './addresses';
@@ -90,6 +92,7 @@ const BATCH = 64;
 export class DiscoveryServer {
   readonly stats = new DiscoveryStats();
   private readonly servers: net.Server[] = [];
+  private readonly tlsServers: tls.Server[] = [];
   private readonly connections = new Set<Connection>();
   private masters: readonly Master[] = [];
   private upNodes: ReadonlySet<string> = new Set();
@@ -169,21 +172,65 @@ export class DiscoveryServer {
   async listen(): Promise<void> {
     this.sweepTimer = setInterval(() => this.sweep(), IDLE_SWEEP_MS);
     this.sweepTimer.unref();
+    const tlsConfig = this.config.discovery.tls;
+    // Read before anything listens: a missing or bad file is a start error that names it.
+    const secure = tlsConfig ? secureOptions(tlsConfig) : undefined;
     for (const address of this.opts.addresses) {
-      const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
-      this.servers.push(server);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ host: address, port: this.config.discovery.port, ipv6Only: isIPv6(address) }, () => {
-            server.off('error', reject);
-            resolve();
-          });
+      await this.listenOn(net.createServer({ noDelay: true }, (sock) => this.accept(sock)), address, this.config.discovery.port);
+      if (tlsConfig && secure) {
+        const server = tls.createServer({
+          ...secure,
+          requestCert: tlsConfig.authClients !== 'no',
+          rejectUnauthorized: tlsConfig.authClients === 'yes',
+          // A handshake begun and not finished holds a socket: no longer than an unfinished request.
+          handshakeTimeout: this.limits.requestTimeoutMs,
         });
-      } catch (e) {
-        await this.close();
-        throw listenError(e as NodeJS.ErrnoException, address, this.config.discovery.port);
+        server.on('secureConnection', (sock) => {
+          // `optional`: no certificate is fine, an invalid one is not (Redis's tls-auth-clients optional).
+          if (tlsConfig.authClients === 'optional' && !sock.authorized && Object.keys(sock.getPeerCertificate() ?? {}).length > 0) {
+            sock.destroy();
+            return;
+          }
+          this.accept(sock);
+        });
+        server.on('tlsClientError', () => undefined);
+        // Sockets still in their handshake count too: a flood of them cannot exceed the cap.
+        server.maxConnections = this.limits.maxConnections;
+        this.tlsServers.push(server);
+        await this.listenOn(server, address, tlsConfig.port);
       }
+    }
+  }
+
+  private async listenOn(server: net.Server, address: string, port: number): Promise<void> {
+    this.servers.push(server);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: address, port, ipv6Only: isIPv6(address) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      await this.close();
+      throw listenError(e as NodeJS.ErrnoException, address, port);
+    }
+  }
+
+  /**
+   * SIGHUP: the certificate, key and CA files are read again, so renewed files under the same
+   * names apply to new connections. A file that cannot be read keeps the old ones; the note says why.
+   */
+  reloadTls(config: ClusterConfig): string | undefined {
+    const t = config.discovery.tls;
+    if (!t || this.tlsServers.length === 0) return undefined;
+    try {
+      const secure = secureOptions(t);
+      for (const s of this.tlsServers) s.setSecureContext(secure);
+      return undefined;
+    } catch (e) {
+      return `discovery TLS certificates not reloaded, the old ones stay in use: ${(e as Error).message}`;
     }
   }
 
@@ -388,11 +435,30 @@ export class DiscoveryServer {
     clearInterval(this.sweepTimer);
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     this.servers.length = 0;
+    this.tlsServers.length = 0;
     for (const c of this.connections) c.sock.destroy();
     await Promise.all(closing);
   }
 }
 
+
+/** The TLS files, read now; an error names the file and what to do. */
+function secureOptions(t: DiscoveryTls): tls.SecureContextOptions {
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new ClusterDnsError('CONFIG_READ', `discovery.tls.${field}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} — check the path and that the agent's user may read it`);
+    }
+  };
+  const options: tls.SecureContextOptions = { cert: read('certFile', t.certFile), key: read('keyFile', t.keyFile), ...(t.caFile ? { ca: read('caFile', t.caFile) } : {}) };
+  try {
+    tls.createSecureContext(options);
+  } catch (e) {
+    throw new ClusterDnsError('CONFIG_READ', `discovery.tls: the certificate, key or CA file is not usable: ${(e as Error).message} — certFile and keyFile must be a PEM certificate and its private key`);
+  }
+  return options;
+}
 
 /** The address a connection counts against: IPv4-mapped IPv6 is the IPv4 address. */
 /** `ip:port` as Redis writes it (IPv6 without brackets, as CLIENT LIST does). */
