@@ -40,6 +40,8 @@ describe('discovery config', () => {
     ['discovery: { users: [{ name: bob, password: "" }] }', 'password must not be empty'],
     ['discovery: { users: [{ name: bob, password: x }, { name: bob, password: y }] }', 'each user name once'],
     ['services: [{ name: web, port: 80, check: { type: http, role: master } }]', 'role is for redis checks'],
+    ['discovery: { tls: { port: 8002, certFile: c.pem, keyFile: k.pem } }', 'authClients optional or yes checks client certificates against caFile'],
+    ['discovery: { tls: { port: 8002, certFile: c.pem, keyFile: k.pem, authClients: maybe } }', 'authClients must be no, optional or yes'],
     ['services: [{ name: db, port: 6379, check: { type: redis, role: primary } }]', 'role must be master or replica'],
   ])('%s is refused, naming the field', (line, message) => {
     expect(problems(`${BASE}${line}\n`)).toContain(message);
