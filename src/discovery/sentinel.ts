@@ -1,75 +1,24 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
 import { addressOf, type AddressScope } from './addresses';
-import type { NodeLink } from './events';
 import type { Master } from './masters';
 import { commandReply } from './command';
+import { auth, client, hello, REDIS_VERSION } from './connection';
 import { compileGlob } from './glob';
-import type { Subscriptions, SubscriptionPool } from './pubsub';
-import { HELP } from './sentinel-commands';
-import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, simple, type Protocol, type Reply } from './resp';
+import { arity, err, help, integer, one, type Context, type Outcome, type Session } from './session';
+import { array, bulk, bulks, error, fields, int, NULL_ARRAY, OK, simple, type Reply } from './resp';
 
 /**
  * The Sentinel commands, as a function of the published zone inputs: no sockets, no clocks. Reply
  * texts and field lists follow Redis 7.0's Sentinel byte for byte where a command exists there
  * (test/discovery/conformance.test.ts compares them with a running `redis-server --sentinel`).
+ * The connection's own commands (CLIENT, AUTH, HELLO) are in connection.ts, COMMAND in command.ts.
  */
 
-/** What HELLO and INFO report: a Redis version clients treat as current (RESP3, HELLO). */
-const REDIS_VERSION = '7.0.15';
+export type { Context, Outcome, Session } from './session';
+export { authRequired } from './connection';
 
-/** Per-connection state the commands read and change. */
-export interface Session {
-  readonly id: number;
-  readonly scope: AddressScope;
-  proto: Protocol;
-  name: string | undefined;
-  authenticated: boolean;
-  /** The ACL user the connection is authenticated as (`default` until AUTH says otherwise). */
-  user: string;
-  readonly subs: Subscriptions;
-  /** CLIENT REPLY: `skip` drops the next command's reply, `off` every reply until ON. */
-  reply: 'on' | 'off' | 'skip';
-  /** For CLIENT INFO/LIST. */
-  readonly addr: string;
-  readonly laddr: string;
-  readonly fd: number;
-  readonly createdAt: number;
-  lastActive: number;
-  cmd: string;
-  /** Replies queued for the client, in bytes (CLIENT LIST's omem). */
-  pending: () => number;
-}
-
-export interface Context {
-  readonly config: ClusterConfig;
-  readonly self: NodeConfig;
-  readonly masters: readonly Master[];
-  readonly upNodes: ReadonlySet<string>;
-  /** Whether this agent hears each node (absent: nothing known yet, taken as heard). */
-  readonly links: ReadonlyMap<string, NodeLink>;
-  readonly subscriptions: SubscriptionPool;
-  /** Every open connection (CLIENT LIST). */
-  readonly clients: () => Iterable<Session>;
-  readonly now: number;
-  /** The default user's password; with `users` and no password the default user is off. */
-  readonly password: string | undefined;
-  readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
-  readonly connectedClients: number;
-  readonly uptimeSeconds: number;
-}
-
-export interface Outcome {
-  readonly replies: readonly Reply[];
-  /** Close the connection once the replies are written. */
-  readonly close?: boolean;
-}
-
-const one = (r: Reply): Outcome => ({ replies: [r] });
-const err = (msg: string): Outcome => one(error(`ERR ${msg}`));
-const arity = (name: string): Outcome => err(`wrong number of arguments for '${name}' command`);
 const NO_SUCH_MASTER = err('No such master with that name');
-const WRONGPASS = one(error('WRONGPASS invalid username-password pair or user is disabled.'));
 
 /** Redis arity: n > 0 exactly n words, n < 0 at least -n (the command counts). */
 type Arity = number;
@@ -433,10 +382,6 @@ function masterStatus(m: Master, ctx: Context): string {
   return flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
 }
 
-function help(of: 'sentinel' | 'client' | 'command' | 'acl'): Outcome {
-  return one(array(HELP[of].map(simple)));
-}
-
 /** Sentinel's global parameters, as this service has them (it announces and resolves nothing). */
 const SENTINEL_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['resolve-hostnames', 'no'],
@@ -472,190 +417,3 @@ function isMasterDown(rest: readonly string[], ctx: Context): Outcome {
   return one(array([int(down ? 1 : 0), bulk('*'), int(0)]));
 }
 
-function integer(s: string): number | undefined {
-  if (!/^-?\d{1,18}$/.test(s)) return undefined;
-  return Number(s);
-}
-
-function client(sub: string, rest: readonly string[], s: Session, ctx: Context): Outcome {
-  if (sub === 'getname') return one(s.name === undefined ? NULL : bulk(s.name));
-  if (sub === 'id') return one(int(s.id));
-  if (sub === 'help') return help('client');
-  if (sub === 'info') return one(bulk(`${clientLine(s, ctx.now)}\n`));
-  if (sub === 'list') return clientList(rest, ctx);
-  // Killing other clients' connections (their subscriptions) is not for anyone who can connect.
-  if (sub === 'kill') return one(error("NOPERM this user has no permissions to run the 'client|kill' command"));
-  if (sub === 'no-evict') {
-    const v = rest[0].toLowerCase();
-    return v === 'on' || v === 'off' ? one(OK) : err('syntax error');
-  }
-  if (sub === 'reply') {
-    const v = rest[0].toLowerCase();
-    if (v !== 'on' && v !== 'off' && v !== 'skip') return err('syntax error');
-    s.reply = v;
-    return one(OK);
-  }
-  if (sub === 'setinfo') {
-    // Redis 7.2's rules: only the library name and version, no spaces or newlines.
-    const attr = rest[0].toLowerCase();
-    if (attr !== 'lib-name' && attr !== 'lib-ver') return err(`Unrecognized option '${rest[0].slice(0, 128)}'`);
-    return validName(rest[1]) ? err(`${attr} cannot contain spaces, newlines or special characters.`) : one(OK);
-  }
-  const bad = validName(rest[0]);
-  if (bad) return bad;
-  s.name = rest[0] === '' ? undefined : rest[0];
-  return one(OK);
-}
-
-/** Redis's CLIENT LIST line; buffer sizes it does not have are 0, `fd` is the socket's. */
-function clientLine(s: Session, now: number): string {
-  const sub = [...s.subs.channels.keys()].length;
-  const psub = s.subs.size - sub;
-  return [
-    `id=${s.id}`,
-    `addr=${s.addr}`,
-    `laddr=${s.laddr}`,
-    `fd=${s.fd}`,
-    `name=${s.name ?? ''}`,
-    `age=${Math.floor((now - s.createdAt) / 1000)}`,
-    `idle=${Math.floor((now - s.lastActive) / 1000)}`,
-    `flags=${s.subs.size > 0 ? 'P' : 'N'}`,
-    'db=0',
-    `sub=${sub}`,
-    `psub=${psub}`,
-    'ssub=0',
-    'multi=-1',
-    'qbuf=0',
-    'qbuf-free=0',
-    'argv-mem=0',
-    'multi-mem=0',
-    'rbs=0',
-    'rbp=0',
-    'obl=0',
-    'oll=0',
-    `omem=${s.pending()}`,
-    'tot-mem=0',
-    'events=r',
-    `cmd=${s.cmd}`,
-    `user=${s.user}`,
-    'redir=-1',
-    `resp=${s.proto}`,
-  ].join(' ');
-}
-
-/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id …]. */
-function clientList(rest: readonly string[], ctx: Context): Outcome {
-  let type: string | undefined;
-  let ids: Set<number> | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const opt = rest[i].toLowerCase();
-    if (opt === 'type' && i + 1 < rest.length) {
-      type = rest[++i].toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return err(`Unknown client type '${rest[i].slice(0, 128)}'`);
-    } else if (opt === 'id' && i + 1 < rest.length) {
-      ids = new Set();
-      while (i + 1 < rest.length) {
-        const id = integer(rest[++i]);
-        if (id === undefined || id <= 0) return err('Invalid client ID');
-        ids.add(id);
-      }
-    } else return err('syntax error');
-  }
-  const lines: string[] = [];
-  for (const c of ctx.clients()) {
-    if (ids && !ids.has(c.id)) continue;
-    if (type !== undefined && type !== (c.subs.size > 0 ? 'pubsub' : 'normal')) continue;
-    lines.push(`${clientLine(c, ctx.now)}\n`);
-  }
-  return one(bulk(lines.join('')));
-}
-
-function validName(name: string): Outcome | undefined {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 33 || c > 126) return err('Client names cannot contain spaces, newlines or special characters.');
-  }
-  return undefined;
-}
-
-function passwordMatches(given: string, password: string): boolean {
-  const a = createHash('sha256').update(given, 'latin1').digest();
-  const b = createHash('sha256').update(password, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
-
-/** Whether a connection must AUTH first: a default password, or ACL users (then `default` is off). */
-export function authRequired(d: { readonly password?: string; readonly users?: readonly unknown[] }): boolean {
-  return d.password !== undefined || (d.users?.length ?? 0) > 0;
-}
-
-/** AUTH [user] password: `default` with `discovery.password` (as `requirepass`), or one of `discovery.users`. */
-function checkAuth(user: string, password: string, ctx: Context): boolean {
-  if (user === 'default') return ctx.users.length === 0 ? ctx.password === undefined || passwordMatches(password, ctx.password) : ctx.password !== undefined && passwordMatches(password, ctx.password);
-  // Every user is compared, so the time taken does not tell which names exist.
-  let ok = false;
-  for (const u of ctx.users) if (passwordMatches(password, u.password) && u.name === user) ok = true;
-  return ok;
-}
-
-function auth(rest: readonly string[], s: Session, ctx: Context): Outcome {
-  if (rest.length > 2) return err('syntax error');
-  if (rest.length === 1 && !authRequired(ctx)) {
-    return err('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
-  }
-  const [user, password] = rest.length === 2 ? rest : ['default', rest[0]];
-  if (!checkAuth(user, password, ctx)) return WRONGPASS;
-  s.authenticated = true;
-  s.user = user;
-  return one(OK);
-}
-
-function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
-  let proto: Protocol | undefined;
-  if (rest.length >= 1) {
-    if (!/^-?\d{1,18}$/.test(rest[0])) return err('Protocol version is not an integer or out of range');
-    const v = Number(rest[0]);
-    if (v !== 2 && v !== 3) return one(error('NOPROTO unsupported protocol version'));
-    proto = v;
-  }
-  let credentials: [string, string] | undefined;
-  let name: string | undefined;
-  for (let j = 1; j < rest.length; j++) {
-    const more = rest.length - 1 - j;
-    const opt = rest[j].toLowerCase();
-    if (opt === 'auth' && more >= 2) {
-      credentials = [rest[j + 1], rest[j + 2]];
-      j += 2;
-    } else if (opt === 'setname' && more >= 1) {
-      name = rest[j + 1];
-      j += 1;
-    } else return err(`Syntax error in HELLO option '${rest[j].slice(0, 128)}'`);
-  }
-  const needsAuth = !s.authenticated;
-  if (needsAuth && !credentials) {
-    return one(
-      error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'),
-    );
-  }
-  if (credentials) {
-    if (!checkAuth(credentials[0], credentials[1], ctx)) return WRONGPASS;
-    s.authenticated = true;
-    s.user = credentials[0];
-  }
-  if (name !== undefined) {
-    const bad = validName(name);
-    if (bad) return bad;
-    s.name = name === '' ? undefined : name;
-  }
-  if (proto) s.proto = proto;
-  return one(
-    map([
-      ['server', bulk('redis')],
-      ['version', bulk(REDIS_VERSION)],
-      ['proto', int(s.proto)],
-      ['id', int(s.id)],
-      ['mode', bulk('sentinel')],
-      ['modules', array([])],
-    ]),
-  );
-}
