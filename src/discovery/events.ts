@@ -39,6 +39,11 @@ interface Told {
 export class SentinelEvents {
   private readonly told = new Map<string, Told>();
 
+  /** A reload removed services: nothing more is said about them. */
+  keepOnly(names: ReadonlySet<string>): void {
+    for (const name of this.told.keys()) if (!names.has(name)) this.told.delete(name);
+  }
+
   /** What changed since the last call, in the order a Sentinel says it. */
   next(masters: readonly Master[], links: ReadonlyMap<string, NodeLink>, quorum: number): Publication[] {
     const out: Publication[] = [];

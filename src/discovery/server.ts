@@ -134,6 +134,7 @@ export class DiscoveryServer {
     this.upNodes = new Set(inputs.upNodes);
     if (links) this.links = new Map(links.map((l) => [l.name, l]));
     const quorum = Math.floor(config.nodes.length / 2) + 1;
+    this.events.keepOnly(new Set(config.services.map((s) => s.name)));
     const out = this.events.next(this.masters, this.links, quorum);
     if (out.length) setImmediate(() => this.publish(out, [...this.connections].filter((c) => c.session.subs.listening), 0));
   }
