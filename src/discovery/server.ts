@@ -192,7 +192,15 @@ export class DiscoveryServer {
             sock.destroy();
             return;
           }
-          this.accept(sock);
+          this.accept(sock, true);
+        });
+        // Counted per source from the TCP connection on, handshake included: one address cannot
+        // hold the TLS port with handshakes it never finishes.
+        server.on('connection', (raw: net.Socket) => {
+          const source = sourceOf(raw.remoteAddress);
+          raw.on('error', () => raw.destroy());
+          if (!this.admit(raw, source, true)) return;
+          raw.once('close', () => this.release(source));
         });
         server.on('tlsClientError', () => undefined);
         // Sockets still in their handshake count too: a flood of them cannot exceed the cap.
@@ -235,7 +243,28 @@ export class DiscoveryServer {
     }
   }
 
-  private accept(sock: net.Socket): void {
+  /** Counts a connection against its source; false (and the socket closed) past the cap. */
+  private admit(sock: net.Socket, source: string, tlsRaw = false): boolean {
+    const fromSource = this.perSource.get(source) ?? 0;
+    if (fromSource >= this.limits.maxConnectionsPerSource) {
+      this.stats.errors['max-clients-per-source']++;
+      // Before a TLS handshake there is no channel to say why on.
+      if (tlsRaw) sock.destroy();
+      else this.closeWith(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
+      return false;
+    }
+    this.perSource.set(source, fromSource + 1);
+    return true;
+  }
+
+  private release(source: string): void {
+    const n = (this.perSource.get(source) ?? 1) - 1;
+    if (n > 0) this.perSource.set(source, n);
+    else this.perSource.delete(source);
+  }
+
+  /** `counted`: a TLS socket, already counted against its source from its TCP connection on. */
+  private accept(sock: net.Socket, counted = false): void {
     this.stats.connectionsTotal++;
     sock.on('error', () => sock.destroy());
     const source = sourceOf(sock.remoteAddress);
@@ -244,13 +273,7 @@ export class DiscoveryServer {
       this.closeWith(sock, error('ERR max number of clients reached'));
       return;
     }
-    const fromSource = this.perSource.get(source) ?? 0;
-    if (fromSource >= this.limits.maxConnectionsPerSource) {
-      this.stats.errors['max-clients-per-source']++;
-      this.closeWith(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
-      return;
-    }
-    this.perSource.set(source, fromSource + 1);
+    if (!counted && !this.admit(sock, source)) return;
     const now = Date.now();
     const session: Session = {
       id: this.nextId++,
@@ -287,9 +310,7 @@ export class DiscoveryServer {
       if (!this.connections.delete(c)) return;
       this.stats.connections--;
       session.subs.release(this.subscriptions);
-      const n = (this.perSource.get(source) ?? 1) - 1;
-      if (n > 0) this.perSource.set(source, n);
-      else this.perSource.delete(source);
+      if (!counted) this.release(source);
     });
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
   }

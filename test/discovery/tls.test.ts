@@ -111,6 +111,32 @@ print("%s:%d" % s.discover_master("cache"))
     }
   });
 
+  it('300 handshakes never finished from one address do not keep another address from the TLS port', async () => {
+    const raw: import('node:net').Socket[] = [];
+    const net = await import('node:net');
+    try {
+      for (let i = 0; i < 300; i++) raw.push(net.connect({ host: HOST, port: TLS_PORT, localAddress: '127.0.176.50' }).on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(raw.filter((s) => !s.destroyed).length).toBe(128);
+      const master = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: HOST, port: TLS_PORT, localAddress: '127.0.176.51', ca: readFile('ca.pem'), cert: readFile('client.pem'), key: readFile('client.key') }, () => s.write(command('SENTINEL', 'get-master-addr-by-name', 'cache')));
+        let got = '';
+        s.on('data', (d) => {
+          got += d.toString();
+          if (got.endsWith('6379\r\n')) {
+            s.destroy();
+            resolve(got);
+          }
+        });
+        s.on('error', reject);
+        setTimeout(() => resolve(got), 3000);
+      });
+      expect(master).toBe(`*2\r\n$${HOST.length}\r\n${HOST}\r\n$4\r\n6379\r\n`);
+    } finally {
+      for (const s of raw) s.destroy();
+    }
+  });
+
   it('SIGHUP reads renewed certificate files: new connections get the new certificate', async () => {
     expect(await servedSerial()).toBe('1001');
     // Renewed under the same names (a new CA too: clients here trust the files they read).
