@@ -9,7 +9,7 @@
 // Modes: redis-py `Sentinel` (Debian's python3-redis; it has no +switch-master subscription),
 // ioredis `sentinels:` without and with `failoverDetector` (its +switch-master subscription).
 //
-//   npm run bench:clients:sentinel [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed --fault kill|stop]
+//   npm run bench:clients:sentinel [-- --trials 10 --modes redis-py,ioredis,ioredis-subscribed,node-redis5,node-redis6 --fault kill|stop]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -18,14 +18,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
+import { createSentinel as createSentinel5 } from 'redis5';
+import { createSentinel as createSentinel6 } from 'redis6';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     trials: { type: 'string', default: '10' },
-    modes: { type: 'string', default: 'redis-py,ioredis,ioredis-subscribed' },
+    modes: { type: 'string', default: 'redis-py,ioredis,ioredis-subscribed,node-redis5,node-redis6' },
     fault: { type: 'string', default: 'kill' },
     json: { type: 'string' },
+    // node-redis hears events only from the one sentinel it subscribed to, the first that answers:
+    // `last` lists the serving node's agent last (a hung sentinel first holds it: see the README).
+    'serving-sentinel': { type: 'string', default: 'first' },
   },
 });
 const TRIALS = Number(args.trials);
@@ -189,6 +194,52 @@ function ioredisWriter(failoverDetector) {
   };
 }
 
+/**
+ * node-redis `createSentinel` (v5 or v6). It has no command timeout: each op is bounded here. v5
+ * retries a refused master connection forever while it holds its reconfiguration: its node clients
+ * give up after a few tries so it asks the sentinels again (src/discovery/README.md, node-redis).
+ */
+function nodeRedisWriter(version, serving) {
+  const create = version === 5 ? createSentinel5 : createSentinel6;
+  const giveUp = (retries) => (retries > 3 ? new Error('the master is gone: ask the sentinels again') : 200);
+  const client = create({
+    name: 'cache',
+    sentinelRootNodes: (args['serving-sentinel'] === 'last' ? [...NODES.filter((n) => n.name !== serving), ...NODES.filter((n) => n.name === serving)] : NODES).map((n) => ({ host: n.address, port: DISCOVERY_PORT })),
+    nodeClientOptions: { socket: { connectTimeout: OP_TIMEOUT_MS, reconnectStrategy: version === 5 ? giveUp : () => 200 } },
+    sentinelClientOptions: { socket: { connectTimeout: OP_TIMEOUT_MS, reconnectStrategy: () => 200 } },
+    maxCommandRediscovers: 1000,
+  });
+  client.on('error', () => undefined);
+  const ops = [];
+  let on = true;
+  const bounded = (p) => Promise.race([p, sleep(OP_TIMEOUT_MS).then(() => Promise.reject(new Error('timeout')))]);
+  (async () => {
+    try {
+      await bounded(client.connect());
+    } catch (e) {
+      ops.push({ t: Date.now(), ok: false, error: String(e.message ?? e) });
+    }
+    for (let n = 0; on; n++) {
+      const t = Date.now();
+      try {
+        await bounded(client.set('bench', String(n)));
+        if ((await bounded(client.get('bench'))) !== String(n)) throw new Error('read back another value');
+        ops.push({ t, ok: true, addr: client.getMasterNode()?.host });
+      } catch (e) {
+        ops.push({ t, ok: false, error: String(e.message ?? e) });
+      }
+      await sleep(Math.max(0, INTERVAL_MS - (Date.now() - t)));
+    }
+  })();
+  return {
+    ops,
+    stop: () => {
+      on = false;
+      void Promise.race([client.destroy(), sleep(2000)]).catch(() => undefined);
+    },
+  };
+}
+
 function redisPyWriter() {
   const sentinels = NODES.map((n) => `${n.address}:${DISCOVERY_PORT}`).join(',');
   const child = start('/usr/bin/python3', [PY_CLIENT, 'write', sentinels, 'cache', '3600', String(INTERVAL_MS)]);
@@ -209,7 +260,8 @@ async function runMode(mode) {
     const master = await settled();
     // A fresh client per trial: one still connected to the node it found at start-up (or after the
     // previous trial) would not notice the kill at all.
-    const writer = mode === 'redis-py' ? redisPyWriter() : ioredisWriter(mode === 'ioredis-subscribed');
+    const writer =
+      mode === 'redis-py' ? redisPyWriter() : mode === 'node-redis5' ? nodeRedisWriter(5, master.name) : mode === 'node-redis6' ? nodeRedisWriter(6, master.name) : ioredisWriter(mode === 'ioredis-subscribed');
     try {
       const ready = Date.now();
       while (!writer.ops.some((o) => o.ok && o.addr?.startsWith(master.address))) {
@@ -272,7 +324,7 @@ const out = {
     peer: 'interval 250 ms, downAfter 1 s, upAfter 3 s (defaults); maxUpAfter 3 s',
     writeEveryMs: INTERVAL_MS,
     opTimeoutMs: OP_TIMEOUT_MS,
-    clients: { 'redis-py': 'Debian python3-redis', ioredis: 'npm ioredis (devDependency)' },
+    clients: { 'redis-py': 'Debian python3-redis', ioredis: 'npm ioredis (devDependency)', 'node-redis5': 'npm redis@5 (devDependency redis5)', 'node-redis6': 'npm redis@6 (devDependency redis6)' },
   },
   results,
 };

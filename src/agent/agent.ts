@@ -3,10 +3,11 @@ import type { ClusterConfig, NodeConfig } from '../config/types';
 import { configWarnings } from '../config/warnings';
 import { failoverTarget } from '../failover/rendezvous';
 import { discoveryAddresses } from '../discovery/addresses';
+import type { NodeLink } from '../discovery/events';
 import { DiscoveryServer } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
-import { realClock, type Clock } from '../membership/clock';
+import { realClock, type Clock, type TimerHandle } from '../membership/clock';
 import { Membership, type MembershipLogEvent } from '../membership/runtime';
 import { UdpTransport } from '../membership/udp-transport';
 import { majorityOf } from '../membership/verdict';
@@ -46,6 +47,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private config: ClusterConfig;
   private server: DnsServer | undefined;
   private discovery: DiscoveryServer | undefined;
+  private linksTimer: TimerHandle | undefined;
   private membership: Membership | undefined;
   private peerTransport: UdpTransport | undefined;
   private health: HealthMonitor | undefined;
@@ -227,14 +229,37 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     );
   }
 
-  /** The Sentinel-protocol listener reads the inputs each publish() compiled the table from. */
+  /**
+   * The Sentinel-protocol listener reads the inputs each publish() compiled the table from, and
+   * whether this agent hears each node (for Sentinel's s_down/o_down flags and events), derived
+   * from the membership view only. Hearing changes between verdicts, so the view is looked at
+   * once per heartbeat interval too; the listener hears of it only when it changed.
+   */
   private async startDiscovery(): Promise<void> {
     if (!this.config.discovery.enabled) return;
-    const discovery = new DiscoveryServer(this.config, this.node, { addresses: discoveryAddresses(this.node) });
+    const discovery = new DiscoveryServer(this.config, this.node, {
+      addresses: discoveryAddresses(this.node),
+      onError: (message) => this.log.warn({ event: 'discovery-error' }, message),
+    });
     await discovery.listen();
     this.discovery = discovery;
-    discovery.update(this.config, this.inputs);
-    this.on('table', () => discovery.update(this.config, this.inputs));
+    let told = '';
+    const links = () => {
+      const view = this.membership?.view();
+      const l = view ? nodeLinks(view, this.config) : undefined;
+      told = JSON.stringify(l);
+      return l;
+    };
+    discovery.update(this.config, this.inputs, links());
+    this.on('table', () => discovery.update(this.config, this.inputs, links()));
+    const look = () => {
+      if (this.stopped) return;
+      this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
+      const before = told;
+      const l = links();
+      if (told !== before) discovery.update(this.config, this.inputs, l);
+    };
+    this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
@@ -322,6 +347,9 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     previous?.stop();
     this.health.start();
     this.membership?.updateConfig(config);
+    // Discovery's TLS certificates are read again (renewed files under the same names).
+    const tlsNote = this.discovery?.reloadTls(config);
+    if (tlsNote) notes.push(tlsNote);
     // Secrets (a rotation step) and rate limits apply to cookies and RRL at once too.
     this.server?.setGuard(config.secrets, config.dns.rateLimit);
     this.membership?.refreshHealth();
@@ -337,6 +365,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     clearInterval(this.resignTimer);
     this.health?.stop();
     this.membership?.stop();
+    if (this.linksTimer !== undefined) this.clock.clearTimeout(this.linksTimer);
     await this.discovery?.close();
     this.discovery = undefined;
     await this.server?.close();
@@ -366,9 +395,30 @@ function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): st
     ['http.listen', old.http.listen, next.http.listen],
     ['discovery.port', old.discovery.port, next.discovery.port],
     ['discovery.enabled', old.discovery.enabled, next.discovery.enabled],
+    ['discovery.tls', tlsShape(old), tlsShape(next)],
     [`this node's addresses (listen, peerAddress, privateAddress)`, mine(old), mine(next)],
   ];
   return fields.filter(([, a, b]) => differs(a, b)).map(([f, a, b]) => (typeof a === 'object' ? f : `${f} (${String(a)} → ${String(b)})`));
+}
+
+/** What of discovery.tls a reload cannot apply: the port and authClients (the files it can). */
+function tlsShape(c: ClusterConfig): string {
+  const t = c.discovery.tls;
+  return t ? `port ${t.port}, authClients ${t.authClients}` : 'off';
+}
+
+/**
+ * Per node, what Sentinel's flags need: heard within downAfter by this agent (its own row of the
+ * view's matrix), two heartbeats or more missing, and the majority's verdict.
+ */
+export function nodeLinks(view: ClusterView, config: ClusterConfig): NodeLink[] {
+  const own = view.matrix[view.self]?.heard ?? {};
+  const { intervalMs, downAfterMs } = config.peer;
+  return view.nodes.map((n) => {
+    const o = own[n.name];
+    const age = n.name === view.self ? 0 : o?.everHeard ? o.ageMs : Infinity;
+    return { name: n.name, heard: age < downAfterMs, late: age > 2 * intervalMs, up: n.up };
+  });
 }
 
 function settledWithin(p: Promise<void>, ms: number): Promise<void> {

@@ -248,7 +248,7 @@ function discoveryMetrics(registry: Registry, read: () => DiscoveryStats | undef
   });
   new Counter({
     name: 'clusterdns_discovery_errors_total',
-    help: 'Discovery errors by kind: reply (an error answer), protocol (malformed or oversized request, connection closed), output-limit (client did not read its replies), timeout (request left unfinished), max-clients',
+    help: 'Discovery errors by kind: reply (an error answer), protocol (malformed or oversized request, connection closed), output-limit (client did not read its replies), timeout (request left unfinished), max-clients, max-clients-per-source, idle (closed doing nothing), internal (a bug, caught)',
     labelNames: ['kind'],
     registers,
     collect() {
@@ -265,6 +265,16 @@ function discoveryMetrics(registry: Registry, read: () => DiscoveryStats | undef
       this.reset();
       const d = read();
       if (d) this.inc(d.switchMessages);
+    },
+  });
+  new Counter({
+    name: 'clusterdns_discovery_published_total',
+    help: 'Messages sent to subscribers, by channel (+switch-master, +sdown, -sdown, +odown, -odown, +slave)',
+    labelNames: ['channel'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [channel, n] of read()?.published ?? []) this.inc({ channel }, n);
     },
   });
 }

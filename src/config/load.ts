@@ -327,6 +327,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     expectStatus: k.expectStatus,
     command: k.command,
     password: k.password,
+    ...(k.role !== undefined ? { role: k.role } : {}),
     intervalMs: k.interval,
     timeoutMs: k.timeout,
     rise: k.rise,
@@ -355,7 +356,13 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       maxUpAfterMs: Math.max(c.peer.maxUpAfter, c.peer.upAfter),
     },
     http: { port: c.http.port, enabled: c.http.enabled, ...(c.http.listen ? { listen: c.http.listen } : {}) },
-    discovery: { port: c.discovery.port, enabled: c.discovery.enabled, ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}) },
+    discovery: {
+      port: c.discovery.port,
+      enabled: c.discovery.enabled,
+      ...(c.discovery.password !== undefined ? { password: c.discovery.password } : {}),
+      ...(c.discovery.users?.length ? { users: c.discovery.users.map((u) => ({ name: u.name, password: u.password })) } : {}),
+      ...(c.discovery.tls ? { tls: { ...c.discovery.tls } } : {}),
+    },
     parent: { ttl: c.parent.ttl },
     failoverOnCheckFailure: c.failoverOnCheckFailure,
     checks: c.checks.map((k) => toCheck(k)),
@@ -402,6 +409,7 @@ function portClashes(c: Pick<ClusterConfig, 'dns' | 'peer' | 'http' | 'discovery
       { field: 'peer.port', proto: 'udp', port: c.peer.port, addresses: [n.peerAddress] },
       ...(c.http.enabled ? [{ field: 'http.port', proto: 'tcp' as const, port: c.http.port, addresses: n.apiListen }] : []),
       ...(serves && c.discovery.enabled ? [{ field: 'discovery.port', proto: 'tcp' as const, port: c.discovery.port, addresses: discoveryAddresses(n) }] : []),
+      ...(serves && c.discovery.enabled && c.discovery.tls ? [{ field: 'discovery.tls.port', proto: 'tcp' as const, port: c.discovery.tls.port, addresses: discoveryAddresses(n) }] : []),
     ];
     listeners.forEach((a, i) => {
       for (const b of listeners.slice(0, i)) {

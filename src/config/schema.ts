@@ -78,6 +78,7 @@ export const checkSchema = z
     expectStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),
     command: z.array(z.string().min(1)).min(1, { message: 'command must be a non-empty list: [program, arg, …]' }).optional(),
     password: z.string().optional(),
+    role: z.enum(['master', 'replica'], { error: 'role must be master or replica' }).optional(),
     interval: duration(50, 3_600_000).default(1000),
     timeout: duration(10, 60_000).default(500),
     rise: count.default(2),
@@ -86,6 +87,7 @@ export const checkSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.type === 'exec' && !c.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'an exec check needs command: [program, arg, …]' });
+    if (c.role !== undefined && c.type !== 'redis') ctx.addIssue({ code: 'custom', path: ['role'], message: 'role is for redis checks (healthy only while ROLE says master, or replica)' });
     if (c.timeout > c.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout must not be longer than interval' });
   });
 
@@ -259,6 +261,38 @@ export const configSchema = z
         port: port.default(8001),
         enabled: z.boolean().default(false),
         password: z.string().min(1, { message: 'password must not be empty: leave it out for no password' }).optional(),
+        // ACL users besides `default` (AUTH <user> <pass>, HELLO 3 AUTH <user> <pass>).
+        users: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .regex(/^[!-~]{1,128}$/, { message: 'a user name is 1 to 128 printable characters without spaces' })
+                  .refine((n) => n !== 'default', { message: "the default user's password is discovery.password" }),
+                password: z.string().min(1, { message: 'password must not be empty' }),
+              })
+              .strict(),
+          )
+          .max(64, { message: 'at most 64 users' })
+          .refine((us) => new Set(us.map((u) => u.name)).size === us.length, { message: 'each user name once' })
+          .optional(),
+        // A TLS listener besides the plain one, as Redis's tls-port, tls-cert-file, tls-key-file,
+        // tls-ca-cert-file and tls-auth-clients (whose default is yes).
+        tls: z
+          .object({
+            port,
+            certFile: z.string().min(1, { message: 'certFile: the PEM certificate (chain) file' }),
+            keyFile: z.string().min(1, { message: 'keyFile: the PEM private key file' }),
+            caFile: z.string().min(1).optional(),
+            authClients: z.enum(['no', 'optional', 'yes'], { error: 'authClients must be no, optional or yes' }).default('yes'),
+          })
+          .strict()
+          .refine((t) => t.authClients === 'no' || t.caFile !== undefined, {
+            path: ['caFile'],
+            message: 'authClients optional or yes checks client certificates against caFile: give caFile, or set authClients: no',
+          })
+          .optional(),
       })
       .strict()
       .prefault({}),

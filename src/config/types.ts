@@ -43,11 +43,21 @@ export interface CheckConfig {
   readonly command?: readonly string[];
   /** redis: optional AUTH password. */
   readonly password?: string;
+  /** redis: healthy only while `ROLE` says this (a service that follows the current primary). */
+  readonly role?: 'master' | 'replica';
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** Consecutive successes to become healthy / failures to become unhealthy. */
   readonly rise: number;
   readonly fall: number;
+}
+
+export interface DiscoveryTls {
+  readonly port: number;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string;
+  readonly authClients: 'no' | 'optional' | 'yes';
 }
 
 export type ServicePolicy = 'first-healthy' | 'all-healthy';
@@ -107,7 +117,15 @@ export interface ClusterConfig {
   };
   readonly http: { readonly port: number; readonly enabled: boolean; readonly listen?: readonly string[] };
   /** The Sentinel-protocol discovery service (src/discovery/); `password` is its AUTH password. */
-  readonly discovery: { readonly port: number; readonly enabled: boolean; readonly password?: string };
+  readonly discovery: {
+    readonly port: number;
+    readonly enabled: boolean;
+    readonly password?: string;
+    /** ACL users besides `default`; with users and no `password`, `default` is off. */
+    readonly users?: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+    /** A TLS listener (Redis's tls-port …); the files are read at start and at every reload (SIGHUP). */
+    readonly tls?: DiscoveryTls;
+  };
   readonly parent: { readonly ttl: number };
   /** Node names fail over when the node's own checks fail. */
   readonly failoverOnCheckFailure: boolean;

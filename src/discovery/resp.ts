@@ -34,9 +34,12 @@ export class RequestParser {
   /** Multibulk in progress: arguments still expected (0: between requests). */
   private remaining = 0;
   private args: string[] = [];
-  /** Bulk argument in progress. */
+  /** Bulk argument in progress: its length (0: none), and its bytes once it spans reads. */
+  private bulkWant = 0;
   private bulk: Buffer | undefined;
   private bulkFilled = 0;
+  /** Bytes of `args` (held, without summing them at every read). */
+  private argsBytes = 0;
   /** CRLF bytes still to skip after a bulk payload (Redis skips them unchecked). */
   private skip = 0;
   private inline = false;
@@ -48,12 +51,12 @@ export class RequestParser {
 
   /** Whether a request has been started and not finished (the connection's frame timer). */
   get partial(): boolean {
-    return this.lineLength > 0 || this.remaining > 0 || this.bulk !== undefined || this.skip > 0;
+    return this.lineLength > 0 || this.remaining > 0 || this.bulkWant > 0 || this.skip > 0;
   }
 
   /** Bytes held for unfinished requests. */
   get held(): number {
-    return this.lineLength + (this.bulk?.length ?? 0) + this.args.reduce((n, a) => n + a.length, 0);
+    return this.lineLength + this.bulkWant + this.argsBytes;
   }
 
   /** Consumes a chunk; after an error the connection must be closed (the stream is out of sync). */
@@ -68,17 +71,21 @@ export class RequestParser {
         if (this.skip === 0 && this.remaining === 0) this.finish(commands);
         continue;
       }
-      if (this.bulk) {
-        const n = Math.min(this.bulk.length - this.bulkFilled, chunk.length - i);
+      if (this.bulkWant > 0) {
+        const want = this.bulkWant;
+        if (this.bulkFilled === 0 && chunk.length - i >= want) {
+          // The whole argument is in this read: decoded from it, no copy (a flood of arguments
+          // makes half the garbage, and shorter collector pauses for DNS to wait on).
+          this.pushArg(chunk.toString('latin1', i, i + want));
+          i += want;
+          continue;
+        }
+        this.bulk ??= Buffer.allocUnsafe(want);
+        const n = Math.min(want - this.bulkFilled, chunk.length - i);
         chunk.copy(this.bulk, this.bulkFilled, i, i + n);
         this.bulkFilled += n;
         i += n;
-        if (this.bulkFilled === this.bulk.length) {
-          this.args.push(this.bulk.toString('latin1'));
-          this.bulk = undefined;
-          this.remaining--;
-          this.skip = 2;
-        }
+        if (this.bulkFilled === want) this.pushArg(this.bulk.toString('latin1'));
         continue;
       }
       if (this.lineLength === 0 && this.remaining === 0) this.inline = chunk[i] !== 0x2a; // '*'
@@ -122,6 +129,7 @@ export class RequestParser {
       if (n <= 0) return undefined;
       this.remaining = n;
       this.args = [];
+      this.argsBytes = 0;
       return undefined;
     }
     if (text[0] !== '$') return `Protocol error: expected '$', got '${text[0] ?? ''}'`;
@@ -130,19 +138,29 @@ export class RequestParser {
     if (n === undefined || n < 0 || n > 512 * 1024 * 1024) return 'Protocol error: invalid bulk length';
     if (n > max) return auth ? 'Protocol error: invalid bulk length' : 'Protocol error: unauthenticated bulk length';
     if (n === 0) {
-      this.args.push('');
-      this.remaining--;
-      this.skip = 2;
+      this.pushArg('');
       return undefined;
     }
-    this.bulk = Buffer.allocUnsafe(n);
+    this.bulkWant = n;
+    this.bulk = undefined;
     this.bulkFilled = 0;
     return undefined;
+  }
+
+  private pushArg(arg: string): void {
+    this.args.push(arg);
+    this.argsBytes += arg.length;
+    this.bulkWant = 0;
+    this.bulk = undefined;
+    this.bulkFilled = 0;
+    this.remaining--;
+    this.skip = 2;
   }
 
   private finish(commands: string[][]): void {
     commands.push(this.args);
     this.args = [];
+    this.argsBytes = 0;
   }
 }
 
@@ -214,7 +232,9 @@ export type Reply =
   | { readonly t: 'null' | 'null-array' }
   | { readonly t: 'array'; readonly v: readonly Reply[] }
   | { readonly t: 'map'; readonly v: ReadonlyArray<readonly [string, Reply]> }
-  | { readonly t: 'push'; readonly v: readonly Reply[] };
+  | { readonly t: 'push'; readonly v: readonly Reply[] }
+  /** A set in RESP3 (`~`), an array in RESP2 (COMMAND's flags and categories). */
+  | { readonly t: 'set'; readonly v: readonly Reply[] };
 
 export const simple = (v: string): Reply => ({ t: 'simple', v });
 export const error = (v: string): Reply => ({ t: 'error', v });
@@ -263,7 +283,8 @@ function write(r: Reply, proto: Protocol, out: string[]): void {
       return;
     case 'array':
     case 'push':
-      out.push(`${r.t === 'push' && proto === 3 ? '>' : '*'}${r.v.length}\r\n`);
+    case 'set':
+      out.push(`${proto === 3 && r.t !== 'array' ? (r.t === 'push' ? '>' : '~') : '*'}${r.v.length}\r\n`);
       for (const x of r.v) write(x, proto, out);
       return;
     case 'map':

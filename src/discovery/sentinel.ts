@@ -1,113 +1,108 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { nameServerNodes, type ClusterConfig, type NodeConfig } from '../config/types';
-import type { ZoneInputs } from '../zone/inputs';
 import { addressOf, type AddressScope } from './addresses';
-import { array, bulk, bulks, error, fields, int, map, NULL, NULL_ARRAY, OK, push, simple, type Protocol, type Reply } from './resp';
+import type { Master } from './masters';
+import { commandReply } from './command';
+import { auth, client, hello, REDIS_VERSION } from './connection';
+import { compileGlob } from './glob';
+import { arity, err, help, integer, one, type Context, type Outcome, type Session } from './session';
+import { array, bulk, bulks, error, fields, int, NULL_ARRAY, OK, simple, type Reply } from './resp';
 
 /**
  * The Sentinel commands, as a function of the published zone inputs: no sockets, no clocks. Reply
  * texts and field lists follow Redis 7.0's Sentinel byte for byte where a command exists there
  * (test/discovery/conformance.test.ts compares them with a running `redis-server --sentinel`).
+ * The connection's own commands (CLIENT, AUTH, HELLO) are in connection.ts, COMMAND in command.ts.
  */
 
-/** What HELLO and INFO report: a Redis version clients treat as current (RESP3, HELLO). */
-const REDIS_VERSION = '7.0.15';
-const SWITCH_MASTER = '+switch-master';
+export type { Context, Outcome, Session } from './session';
+export { authRequired } from './connection';
 
-/** A service as a Sentinel "master": the node its name answers first, the others as replicas. */
-export interface Master {
-  readonly name: string;
-  readonly port: number;
-  readonly node: NodeConfig;
-  readonly replicas: readonly NodeConfig[];
-}
-
-/**
- * The masters this node may tell: none unless it serves the zone (minority, before quorum), and a
- * service whose name answers nobody is not known — Sentinel's "I don't know" sends a client to the
- * next sentinel, where a stale address would send it to a dead node.
- */
-export function knownMasters(config: ClusterConfig, inputs: ZoneInputs): Master[] {
-  if (!inputs.serving) return [];
-  const byName = new Map(config.nodes.map((n) => [n.name, n]));
-  // A node that is not up is never told, even where DNS answers it (`whenAllDown: all`).
-  const up = new Set(inputs.upNodes);
-  const out: Master[] = [];
-  for (const s of config.services) {
-    const nodes = (inputs.services.get(s.name) ?? []).filter((n) => up.has(n)).map((n) => byName.get(n)).filter((n): n is NodeConfig => n !== undefined);
-    if (nodes.length === 0) continue;
-    // first-healthy answers one node; all-healthy answers every healthy one: the first is the
-    // master, the others are what a client may read from.
-    out.push({ name: s.name, port: s.port, node: nodes[0], replicas: s.policy === 'all-healthy' ? nodes.slice(1) : [] });
-  }
-  return out;
-}
-
-/** Per-connection state the commands read and change. */
-export interface Session {
-  readonly id: number;
-  readonly scope: AddressScope;
-  proto: Protocol;
-  name: string | undefined;
-  authenticated: boolean;
-  readonly channels: Set<string>;
-  readonly patterns: Set<string>;
-}
-
-export interface Context {
-  readonly config: ClusterConfig;
-  readonly self: NodeConfig;
-  readonly masters: readonly Master[];
-  readonly upNodes: ReadonlySet<string>;
-  readonly password: string | undefined;
-  readonly connectedClients: number;
-  readonly uptimeSeconds: number;
-}
-
-export interface Outcome {
-  readonly replies: readonly Reply[];
-  /** Close the connection once the replies are written. */
-  readonly close?: boolean;
-}
-
-const one = (r: Reply): Outcome => ({ replies: [r] });
-const err = (msg: string): Outcome => one(error(`ERR ${msg}`));
-const arity = (name: string): Outcome => err(`wrong number of arguments for '${name}' command`);
 const NO_SUCH_MASTER = err('No such master with that name');
-const WRONGPASS = one(error('WRONGPASS invalid username-password pair or user is disabled.'));
 
 /** Redis arity: n > 0 exactly n words, n < 0 at least -n (the command counts). */
 type Arity = number;
-const COMMANDS: Record<string, Arity> = {
-  ping: -1,
-  role: 1,
-  sentinel: -2,
-  client: -2,
-  info: -1,
-  auth: -2,
-  hello: -1,
-  quit: -1,
-  subscribe: -2,
-  psubscribe: -2,
-  unsubscribe: -1,
-  punsubscribe: -1,
-};
-const SENTINEL_SUBCOMMANDS: Record<string, Arity> = {
-  'get-master-addr-by-name': 3,
-  masters: 2,
-  master: 3,
-  replicas: 3,
-  slaves: 3,
-  sentinels: 3,
-  myid: 2,
-};
-/** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
-const SENTINEL_UNSUPPORTED = new Set([
-  'ckquorum', 'config', 'debug', 'failover', 'flushconfig', 'info-cache', 'is-master-down-by-addr', 'monitor',
-  'pending-scripts', 'remove', 'reset', 'set', 'simulate-failure', 'help',
+// Maps, never plain objects: a client's `constructor` or `__proto__` must not find anything.
+const COMMANDS = new Map<string, Arity>([
+  ['ping', -1],
+  ['role', 1],
+  ['sentinel', -2],
+  ['client', -2],
+  ['info', -1],
+  ['auth', -2],
+  ['hello', -1],
+  ['quit', -1],
+  ['subscribe', -2],
+  ['psubscribe', -2],
+  ['unsubscribe', -1],
+  ['punsubscribe', -1],
+  ['command', -1],
+  ['acl', -2],
+  // In Sentinel's command table (COMMAND lists them); refused here.
+  ['publish', 3],
+  ['shutdown', -1],
 ]);
+/** The command names metrics count by (any other is `unknown`). */
+export const COMMAND_NAMES: ReadonlySet<string> = new Set(COMMANDS.keys());
+const SENTINEL_SUBCOMMANDS = new Map<string, Arity>([
+  ['get-master-addr-by-name', 3],
+  ['masters', 2],
+  ['master', 3],
+  ['replicas', 3],
+  ['slaves', 3],
+  ['sentinels', 3],
+  ['myid', 2],
+  ['ckquorum', 3],
+  ['reset', 3],
+  ['config', -3],
+  ['help', 2],
+  ['is-master-down-by-addr', 6],
+]);
+/** Real Sentinel subcommands this service does not offer: failover follows the cluster's checks. */
+const SENTINEL_UNSUPPORTED = new Set(['debug', 'failover', 'flushconfig', 'info-cache', 'monitor', 'pending-scripts', 'remove', 'set', 'simulate-failure']);
 /** SETINFO and ID because current clients (go-redis 9, redis-py 5) send them on connect. */
-const CLIENT_SUBCOMMANDS: Record<string, Arity> = { getname: 2, setname: 3, setinfo: 4, id: 2 };
+const CLIENT_SUBCOMMANDS = new Map<string, Arity>([
+  ['getname', 2],
+  ['setname', 3],
+  ['setinfo', 4],
+  ['id', 2],
+  ['info', 2],
+  ['list', -2],
+  ['kill', -3],
+  ['no-evict', 3],
+  ['reply', 3],
+  ['help', 2],
+]);
+const COMMAND_SUBCOMMANDS = new Map<string, Arity>([
+  ['count', 2],
+  ['list', -2],
+  ['info', -2],
+  ['docs', -2],
+  ['getkeys', -3],
+  ['getkeysandflags', -3],
+  ['help', 2],
+]);
+const ACL_SUBCOMMANDS = new Map<string, Arity>([
+  ['whoami', 2],
+  ['help', 2],
+  ['cat', -2],
+  ['deluser', -3],
+  ['dryrun', -4],
+  ['genpass', -2],
+  ['getuser', 3],
+  ['list', 2],
+  ['load', 2],
+  ['log', -2],
+  ['save', 2],
+  ['setuser', -3],
+  ['users', 2],
+]);
+const SUBCOMMANDS = new Map([
+  ['sentinel', SENTINEL_SUBCOMMANDS],
+  ['client', CLIENT_SUBCOMMANDS],
+  ['command', COMMAND_SUBCOMMANDS],
+  ['acl', ACL_SUBCOMMANDS],
+]);
 const BEFORE_AUTH = new Set(['auth', 'hello', 'quit']);
 const IN_SUBSCRIBE = new Set(['ping', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'quit']);
 
@@ -116,14 +111,14 @@ const fits = (a: Arity, n: number) => (a > 0 ? n === a : n >= -a);
 /** Runs one command. Checks in Redis's order: unknown command, arity, authentication, pub/sub context. */
 export function execute(args: readonly string[], s: Session, ctx: Context): Outcome {
   const name = args[0].toLowerCase();
-  const a = COMMANDS[name];
+  const a = COMMANDS.get(name);
   if (a === undefined) return unknownCommand(args);
   let full = name;
-  if (name === 'sentinel' || name === 'client') {
+  const table = SUBCOMMANDS.get(name);
+  if (table && (name !== 'command' || args.length > 1)) {
     if (!fits(a, args.length)) return arity(name);
     const sub = args[1].toLowerCase();
-    const table = name === 'sentinel' ? SENTINEL_SUBCOMMANDS : CLIENT_SUBCOMMANDS;
-    const subArity = table[sub];
+    const subArity = table.get(sub);
     if (subArity === undefined) {
       if (name === 'sentinel' && SENTINEL_UNSUPPORTED.has(sub))
         return err(`SENTINEL ${sub.toUpperCase()} is not offered by clusterdns discovery: addresses follow the cluster's health checks, nothing is configured through Sentinel`);
@@ -133,8 +128,8 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     if (!fits(subArity, args.length)) return arity(full);
   } else if (!fits(a, args.length)) return arity(name);
 
-  if (ctx.password !== undefined && !s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
-  if (s.proto === 2 && s.channels.size + s.patterns.size > 0 && !IN_SUBSCRIBE.has(name)) {
+  if (!s.authenticated && !BEFORE_AUTH.has(name)) return one(error('NOAUTH Authentication required.'));
+  if (s.proto === 2 && s.subs.size > 0 && !IN_SUBSCRIBE.has(name)) {
     return err(`Can't execute '${full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
   }
 
@@ -142,14 +137,26 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     case 'ping':
       if (args.length > 2) return arity('ping');
       // In RESP2 a subscribed connection gets PING's answer as a message-shaped array.
-      if (s.proto === 2 && s.channels.size + s.patterns.size > 0) return one(array([bulk('pong'), bulk(args[1] ?? '')]));
+      if (s.proto === 2 && s.subs.size > 0) return one(array([bulk('pong'), bulk(args[1] ?? '')]));
       return one(args.length === 2 ? bulk(args[1]) : simple('PONG'));
     case 'role':
       return one(array([bulk('sentinel'), bulks(ctx.masters.map((m) => m.name))]));
     case 'sentinel':
       return sentinel(args[1].toLowerCase(), args.slice(2), s, ctx);
     case 'client':
-      return client(args[1].toLowerCase(), args.slice(2), s);
+      return client(args[1].toLowerCase(), args.slice(2), s, ctx);
+    case 'command':
+      if (args.length > 1 && args[1].toLowerCase() === 'help') return help('command');
+      return one(args.length === 1 ? commandReply(undefined, []) : commandReply(args[1].toLowerCase(), args.slice(2)));
+    case 'acl': {
+      const sub = args[1].toLowerCase();
+      if (sub === 'whoami') return one(bulk(s.user));
+      if (sub === 'help') return help('acl');
+      return err(`ACL ${sub.toUpperCase()} is not offered by clusterdns discovery: its one user is default`);
+    }
+    case 'publish':
+    case 'shutdown':
+      return err(`${name.toUpperCase()} is not offered by clusterdns discovery`);
     case 'info':
       return one(bulk(info(args.slice(1), s.scope, ctx)));
     case 'auth':
@@ -159,27 +166,11 @@ export function execute(args: readonly string[], s: Session, ctx: Context): Outc
     case 'quit':
       return { replies: [OK], close: true };
     case 'subscribe':
-    case 'psubscribe': {
-      const set = name === 'subscribe' ? s.channels : s.patterns;
-      return {
-        replies: args.slice(1).map((c) => {
-          set.add(c);
-          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
-        }),
-      };
-    }
+    case 'psubscribe':
+      return { replies: s.subs.subscribe(name, args.slice(1), ctx.subscriptions) };
     case 'unsubscribe':
-    case 'punsubscribe': {
-      const set = name === 'unsubscribe' ? s.channels : s.patterns;
-      const which = args.length > 1 ? args.slice(1) : [...set];
-      if (which.length === 0) return one(push([bulk(name), NULL, int(s.channels.size + s.patterns.size)]));
-      return {
-        replies: which.map((c) => {
-          set.delete(c);
-          return push([bulk(name), bulk(c), int(s.channels.size + s.patterns.size)]);
-        }),
-      };
-    }
+    case 'punsubscribe':
+      return { replies: s.subs.unsubscribe(name, args.slice(1), ctx.subscriptions) };
   }
   return unknownCommand(args);
 }
@@ -213,6 +204,25 @@ function sentinel(sub: string, rest: readonly string[], s: Session, ctx: Context
       return find() ? one(array(otherSentinels(ctx).map((n) => sentinelFields(n, s.scope, ctx)))) : NO_SUCH_MASTER;
     case 'myid':
       return one(bulk(sentinelId(ctx.config, ctx.self)));
+    case 'ckquorum': {
+      if (!find()) return NO_SUCH_MASTER;
+      // Every node votes: those up are the usable "Sentinels"; the quorum is the majority.
+      const usable = ctx.upNodes.size;
+      const quorum = Math.floor(ctx.config.nodes.length / 2) + 1;
+      if (usable < quorum) return one(error(`NOQUORUM ${usable} usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master`));
+      return one(simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`));
+    }
+    case 'reset': {
+      // Nothing to forget: what a Sentinel would rediscover is rebuilt from the cluster at every change.
+      const match = compileGlob(rest[0]);
+      return one(int(ctx.masters.filter((m) => match(m.name)).length));
+    }
+    case 'config':
+      return sentinelConfig(rest);
+    case 'help':
+      return help('sentinel');
+    case 'is-master-down-by-addr':
+      return isMasterDown(rest, ctx);
   }
   return err(`unknown subcommand '${sub}'. Try SENTINEL HELP.`);
 }
@@ -237,7 +247,7 @@ function masterFields(m: Master, scope: AddressScope, ctx: Context): Reply {
     ['ip', addressOf(m.node, scope)],
     ['port', String(m.port)],
     ['runid', ''],
-    ['flags', 'master'],
+    ['flags', masterFlags(m.node, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -256,6 +266,31 @@ function masterFields(m: Master, scope: AddressScope, ctx: Context): Reply {
   ]);
 }
 
+/**
+ * Sentinel's flags, in its order (`s_down,o_down,master,disconnected`), from what this agent knows:
+ * `disconnected` once heartbeats are missing, `s_down` once it has not heard the node for
+ * peer.downAfter, `o_down` once the majority's verdict is down. node-redis takes no address
+ * whose flags say s_down or disconnected, so a client that asks while the node is silent waits for
+ * the new master instead of reconnecting to the old one.
+ */
+export function instanceFlags(role: 'master' | 'slave' | 'sentinel', node: NodeConfig, ctx: Pick<Context, 'links'>): string {
+  const link = ctx.links.get(node.name);
+  const flags: string[] = [];
+  if (link && !link.heard) flags.push('s_down');
+  if (link && !link.up && role !== 'sentinel') flags.push('o_down');
+  flags.push(role);
+  if (link && (link.late || !link.heard)) flags.push('disconnected');
+  return flags.join(',');
+}
+
+const masterFlags = (n: NodeConfig, ctx: Context) => instanceFlags('master', n, ctx);
+
+/** Another agent as a sentinel: by its verdict when nothing is known of the link (as before links). */
+function sentinelFlags(n: NodeConfig, ctx: Context): string {
+  if (ctx.links.has(n.name)) return instanceFlags('sentinel', n, ctx);
+  return ctx.upNodes.has(n.name) ? 'sentinel' : 's_down,sentinel,disconnected';
+}
+
 function replicaFields(r: NodeConfig, m: Master, scope: AddressScope, ctx: Context): Reply {
   const ip = addressOf(r, scope);
   return fields([
@@ -263,7 +298,7 @@ function replicaFields(r: NodeConfig, m: Master, scope: AddressScope, ctx: Conte
     ['ip', ip],
     ['port', String(m.port)],
     ['runid', ''],
-    ['flags', 'slave'],
+    ['flags', instanceFlags('slave', r, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -290,7 +325,7 @@ function sentinelFields(n: NodeConfig, scope: AddressScope, ctx: Context): Reply
     ['ip', addressOf(n, scope)],
     ['port', String(ctx.config.discovery.port)],
     ['runid', id],
-    ['flags', ctx.upNodes.has(n.name) ? 'sentinel' : 's_down,sentinel,disconnected'],
+    ['flags', sentinelFlags(n, ctx)],
     ['link-pending-commands', '0'],
     ['link-refcount', '1'],
     ['last-ping-sent', '0'],
@@ -333,7 +368,7 @@ function info(args: readonly string[], scope: AddressScope, ctx: Context): strin
               'sentinel_simulate_failure_flags:0',
               ...ctx.masters.map(
                 (m, i) =>
-                  `master${i}:name=${m.name},status=ok,address=${addressOf(m.node, scope)}:${m.port},slaves=${m.replicas.length},sentinels=${1 + otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length}`,
+                  `master${i}:name=${m.name},status=${masterStatus(m, ctx)},address=${addressOf(m.node, scope)}:${m.port},slaves=${m.replicas.length},sentinels=${1 + otherSentinels(ctx).filter((n) => ctx.upNodes.has(n.name)).length}`,
               ),
             ];
     sections.push(`# ${name[0].toUpperCase()}${name.slice(1)}\r\n${lines.map((l) => `${l}\r\n`).join('')}`);
@@ -341,133 +376,44 @@ function info(args: readonly string[], scope: AddressScope, ctx: Context): strin
   return sections.join('\r\n');
 }
 
-function client(sub: string, rest: readonly string[], s: Session): Outcome {
-  if (sub === 'getname') return one(s.name === undefined ? NULL : bulk(s.name));
-  if (sub === 'id') return one(int(s.id));
-  if (sub === 'setinfo') {
-    // Redis 7.2's rules: only the library name and version, no spaces or newlines.
-    const attr = rest[0].toLowerCase();
-    if (attr !== 'lib-name' && attr !== 'lib-ver') return err(`Unrecognized option '${rest[0].slice(0, 128)}'`);
-    return validName(rest[1]) ? err(`${attr} cannot contain spaces, newlines or special characters.`) : one(OK);
-  }
-  const bad = validName(rest[0]);
-  if (bad) return bad;
-  s.name = rest[0] === '' ? undefined : rest[0];
-  return one(OK);
+/** INFO's status of a master, as Sentinel's: `odown`, `sdown` or `ok`. */
+function masterStatus(m: Master, ctx: Context): string {
+  const flags = masterFlags(m.node, ctx);
+  return flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
 }
 
-function validName(name: string): Outcome | undefined {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 33 || c > 126) return err('Client names cannot contain spaces, newlines or special characters.');
+/** Sentinel's global parameters, as this service has them (it announces and resolves nothing). */
+const SENTINEL_CONFIG: ReadonlyArray<readonly [string, string]> = [
+  ['resolve-hostnames', 'no'],
+  ['announce-hostnames', 'no'],
+  ['announce-ip', ''],
+  ['announce-port', '0'],
+  ['sentinel-user', ''],
+  ['sentinel-pass', ''],
+];
+
+function sentinelConfig(rest: readonly string[]): Outcome {
+  const op = rest[0].toLowerCase();
+  if (op === 'get' && rest.length === 2) {
+    // Sentinel matches the parameter names without case (stringmatch nocase).
+    const match = compileGlob(rest[1].toLowerCase());
+    return one(fields(SENTINEL_CONFIG.filter(([k]) => match(k))));
   }
-  return undefined;
+  if (op === 'set' && rest.length === 3) return err(`SENTINEL CONFIG SET is not offered by clusterdns discovery: nothing is configured through Sentinel`);
+  return err('Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
 }
 
-function passwordMatches(given: string, password: string): boolean {
-  const a = createHash('sha256').update(given, 'latin1').digest();
-  const b = createHash('sha256').update(password, 'utf8').digest();
-  return timingSafeEqual(a, b);
+/**
+ * `IS-MASTER-DOWN-BY-ADDR <ip> <port> <epoch> <runid>`: whether this agent holds that master
+ * s_down. Sentinels ask it to count votes and elect a leader; this service never votes, so the
+ * leader is always `*` with epoch 0 (a vote request from a real Sentinel gets no vote).
+ */
+function isMasterDown(rest: readonly string[], ctx: Context): Outcome {
+  const port = integer(rest[1]);
+  const epoch = integer(rest[2]);
+  if (port === undefined || epoch === undefined) return err('value is not an integer or out of range');
+  const m = ctx.masters.find((x) => x.port === port && (x.node.address === rest[0] || x.node.peerAddress === rest[0] || x.node.address6 === rest[0]));
+  const down = m !== undefined && ctx.links.get(m.node.name)?.heard === false;
+  return one(array([int(down ? 1 : 0), bulk('*'), int(0)]));
 }
 
-/** AUTH [user] password: the only user is `default`, as in a Sentinel with `requirepass`. */
-function checkAuth(user: string, password: string, ctx: Context): boolean {
-  if (user !== 'default') return false;
-  return ctx.password === undefined || passwordMatches(password, ctx.password);
-}
-
-function auth(rest: readonly string[], s: Session, ctx: Context): Outcome {
-  if (rest.length > 2) return err('syntax error');
-  if (rest.length === 1 && ctx.password === undefined) {
-    return err('AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
-  }
-  const [user, password] = rest.length === 2 ? rest : ['default', rest[0]];
-  if (!checkAuth(user, password, ctx)) return WRONGPASS;
-  s.authenticated = true;
-  return one(OK);
-}
-
-function hello(rest: readonly string[], s: Session, ctx: Context): Outcome {
-  let proto: Protocol | undefined;
-  if (rest.length >= 1) {
-    if (!/^-?\d{1,18}$/.test(rest[0])) return err('Protocol version is not an integer or out of range');
-    const v = Number(rest[0]);
-    if (v !== 2 && v !== 3) return one(error('NOPROTO unsupported protocol version'));
-    proto = v;
-  }
-  let credentials: [string, string] | undefined;
-  let name: string | undefined;
-  for (let j = 1; j < rest.length; j++) {
-    const more = rest.length - 1 - j;
-    const opt = rest[j].toLowerCase();
-    if (opt === 'auth' && more >= 2) {
-      credentials = [rest[j + 1], rest[j + 2]];
-      j += 2;
-    } else if (opt === 'setname' && more >= 1) {
-      name = rest[j + 1];
-      j += 1;
-    } else return err(`Syntax error in HELLO option '${rest[j].slice(0, 128)}'`);
-  }
-  const needsAuth = ctx.password !== undefined && !s.authenticated;
-  if (needsAuth && !credentials) {
-    return one(
-      error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'),
-    );
-  }
-  if (credentials) {
-    if (!checkAuth(credentials[0], credentials[1], ctx)) return WRONGPASS;
-    s.authenticated = true;
-  }
-  if (name !== undefined) {
-    const bad = validName(name);
-    if (bad) return bad;
-    s.name = name === '' ? undefined : name;
-  }
-  if (proto) s.proto = proto;
-  return one(
-    map([
-      ['server', bulk('redis')],
-      ['version', bulk(REDIS_VERSION)],
-      ['proto', int(s.proto)],
-      ['id', int(s.id)],
-      ['mode', bulk('sentinel')],
-      ['modules', array([])],
-    ]),
-  );
-}
-
-/** A `+switch-master` message for one subscriber: in its address scope, once per matching subscription. */
-export function switchMessages(s: Session, payload: string): Reply[] {
-  const out: Reply[] = [];
-  if (s.channels.has(SWITCH_MASTER)) out.push(push([bulk('message'), bulk(SWITCH_MASTER), bulk(payload)]));
-  for (const p of s.patterns) if (globMatch(p, SWITCH_MASTER)) out.push(push([bulk('pmessage'), bulk(p), bulk(SWITCH_MASTER), bulk(payload)]));
-  return out;
-}
-
-/** Redis's `stringmatchlen` glob: `*`, `?`, `[abc]`, `[^a-z]`, `\x`. */
-export function globMatch(pattern: string, text: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) {
-        re += escapeRe(c);
-        continue;
-      }
-      let body = pattern.slice(i + 1, close);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, '\\$&')}]`;
-      i = close;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`).test(text);
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}

@@ -1,11 +1,16 @@
 import { isIPv6 } from 'node:net';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { ClusterConfig, NodeConfig } from '../config/types';
+import tls from 'node:tls';
+import type { ClusterConfig, DiscoveryTls, NodeConfig } from '../config/types';
 import { ClusterDnsError } from '../errors';
 import type { ZoneInputs } from '../zone/inputs';
-import { addressOf, discoveryAddresses, scopeFor } from './addresses';
+import { scopeFor } from './addresses';
+import { type NodeLink, type Publication, SentinelEvents } from './events';
+import { knownMasters, type Master } from './masters';
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits, type SubscriptionPool, Subscriptions } from './pubsub';
 import { encode, error, type Reply, RequestParser, type RequestLimits } from './resp';
-import { type Context, execute, knownMasters, type Master, type Session, switchMessages } from './sentinel';
+import { authRequired, COMMAND_NAMES, type Context, execute, type Session } from './sentinel';
 
 interface DiscoveryLimits extends RequestLimits {
   /** Open connections; the next one gets Redis's "max number of clients" error and is closed. */
@@ -17,6 +22,15 @@ interface DiscoveryLimits extends RequestLimits {
   readonly maxOutput: number;
   /** A request begun and not finished within this time is an error (a slow or stuck sender). */
   readonly requestTimeoutMs: number;
+  /** Open connections from one address: the rest of maxConnections stays for the others. */
+  readonly maxConnectionsPerSource: number;
+  /** A connection that has not authenticated (when a password is set) and is not subscribed is
+   * closed after this long without a request: it holds a slot and can do nothing. */
+  readonly unauthenticatedIdleMs: number;
+  /** Any connection that is not subscribed is closed after this long without a request (clients
+   * reconnect; subscribers wait for pushes for hours and are never timed out). */
+  readonly idleMs: number;
+  readonly subscriptions: SubscriptionLimits;
 }
 
 const DEFAULT_LIMITS: DiscoveryLimits = {
@@ -27,7 +41,18 @@ const DEFAULT_LIMITS: DiscoveryLimits = {
   maxRequest: 1024 * 1024,
   maxOutput: 1024 * 1024,
   requestTimeoutMs: 5000,
+  maxConnectionsPerSource: 128,
+  unauthenticatedIdleMs: 10_000,
+  idleMs: 300_000,
+  subscriptions: DEFAULT_SUBSCRIPTION_LIMITS,
 };
+
+const WITH_SUBCOMMANDS = new Set(['sentinel', 'client', 'command', 'acl']);
+
+/** How often idle connections are looked for. */
+const IDLE_SWEEP_MS = 1000;
+/** Subscribers written to per turn of the event loop when a publication goes out. */
+const PUSH_BATCH = 256;
 
 /** Counters the metrics read at scrape time; the connection path only increments integers. */
 export class DiscoveryStats {
@@ -38,16 +63,19 @@ export class DiscoveryStats {
   /** Command name (lowercase, known ones only; the rest are `unknown`) → count. */
   readonly commands = new Map<string, number>();
   /** Why connections were closed or replies were errors. */
-  readonly errors = { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0 };
+  readonly errors = { reply: 0, protocol: 0, 'output-limit': 0, timeout: 0, 'max-clients': 0, 'max-clients-per-source': 0, idle: 0, internal: 0 };
   switchMessages = 0;
+  /** Messages published, by channel (`+switch-master`, `+sdown`, …). */
+  readonly published = new Map<string, number>();
 }
-
-const KNOWN = new Set(['ping', 'role', 'sentinel', 'client', 'info', 'auth', 'hello', 'quit', 'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
 
 interface Connection {
   readonly sock: net.Socket;
   readonly session: Session;
   readonly parser: RequestParser;
+  readonly source: string;
+  /** CLIENT REPLY SKIP was the last command: the next reply is dropped. */
+  skipOne: boolean;
   timer: NodeJS.Timeout | undefined;
   /** Commands parsed from the last read, run from `next` on. */
   queue: string[][];
@@ -66,12 +94,19 @@ const BATCH = 64;
 export class DiscoveryServer {
   readonly stats = new DiscoveryStats();
   private readonly servers: net.Server[] = [];
+  private readonly tlsServers: tls.Server[] = [];
   private readonly connections = new Set<Connection>();
   private masters: readonly Master[] = [];
   private upNodes: ReadonlySet<string> = new Set();
-  /** The last master told per service: a `+switch-master` goes out when it changes. Kept while the
-   * service is unknown, so a minority spell followed by a new master still says where it moved. */
-  private readonly lastMaster = new Map<string, Master>();
+  private links: ReadonlyMap<string, NodeLink> = new Map();
+  /** What was told per service (its master, s_down, o_down): each event goes out once per change.
+   * Kept while the service is unknown, so a minority spell followed by a new master still says
+   * where it moved. */
+  private readonly events = new SentinelEvents();
+  private readonly subscriptions: SubscriptionPool;
+  /** Open connections per source address. */
+  private readonly perSource = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly startedAt = Date.now();
   private readonly limits: DiscoveryLimits;
@@ -79,88 +114,228 @@ export class DiscoveryServer {
   constructor(
     private config: ClusterConfig,
     private readonly self: NodeConfig,
-    private readonly opts: { addresses: readonly string[]; limits?: Partial<DiscoveryLimits> },
+    private readonly opts: {
+      addresses: readonly string[];
+      limits?: Partial<DiscoveryLimits>;
+      /** Told when something went wrong that is not the client's doing (a bug: it is caught, never fatal). */
+      onError?: (message: string) => void;
+    },
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.stats.maxConnections = this.limits.maxConnections;
+    this.subscriptions = { limits: this.limits.subscriptions, held: 0 };
   }
 
-  /** New published inputs: swap what is answered, push `+switch-master` for every moved service. */
-  update(config: ClusterConfig, inputs: ZoneInputs): void {
+  /**
+   * New published inputs, or new links (whether this agent hears each node): swap what is
+   * answered, and publish what changed (`+sdown`, `+odown`, `+switch-master`, …). Called from the
+   * agent's publish step: the writes happen on later turns, never inside it.
+   */
+  update(config: ClusterConfig, inputs: ZoneInputs, links?: readonly NodeLink[]): void {
     this.config = config;
     this.masters = knownMasters(config, inputs);
     this.upNodes = new Set(inputs.upNodes);
-    const moved: Array<[Master, Master]> = [];
-    for (const m of this.masters) {
-      const before = this.lastMaster.get(m.name);
-      if (before && (before.node.name !== m.node.name || before.port !== m.port)) moved.push([before, m]);
-      this.lastMaster.set(m.name, m);
-    }
-    // The agent emits from its publish step: the writes happen on the next turn, off that path.
-    if (moved.length) setImmediate(() => this.pushSwitches(moved));
+    if (links) this.links = new Map(links.map((l) => [l.name, l]));
+    const quorum = Math.floor(config.nodes.length / 2) + 1;
+    this.events.keepOnly(new Set(config.services.map((s) => s.name)));
+    const out = this.events.next(this.masters, this.links, quorum);
+    if (out.length) setImmediate(() => this.publish(out, [...this.connections].filter((c) => c.session.subs.listening), 0));
   }
 
-  private pushSwitches(moved: ReadonlyArray<[Master, Master]>): void {
-    for (const c of this.connections) {
-      if (c.session.channels.size + c.session.patterns.size === 0) continue;
-      for (const [from, to] of moved) {
-        const scope = c.session.scope;
-        const payload = `${to.name} ${addressOf(from.node, scope)} ${from.port} ${addressOf(to.node, scope)} ${to.port}`;
-        for (const r of switchMessages(c.session, payload)) {
-          this.stats.switchMessages++;
-          if (!this.send(c, r)) break;
-        }
+  /**
+   * Writes publications to subscribers, PUSH_BATCH connections per turn: a thousand subscribers
+   * never hold DNS packets. Whatever goes wrong with one connection is that connection's end, never
+   * the process's (this runs from setImmediate, where a throw would end the agent).
+   */
+  private publish(pubs: readonly Publication[], to: readonly Connection[], from: number): void {
+    const end = Math.min(to.length, from + PUSH_BATCH);
+    for (let i = from; i < end; i++) {
+      const c = to[i];
+      try {
+        this.pushTo(c, pubs);
+      } catch (e) {
+        this.stats.errors.internal++;
+        this.opts.onError?.(`discovery: a push to client ${c.session.id} failed: ${(e as Error).message}`);
+        c.sock.destroy();
+      }
+    }
+    if (end < to.length) setImmediate(() => this.publish(pubs, to, end));
+  }
+
+  private pushTo(c: Connection, pubs: readonly Publication[]): void {
+    if (c.sock.destroyed || c.session.reply === 'off') return;
+    for (const p of pubs) {
+      for (const r of c.session.subs.messages(p.channel, p.payload(c.session.scope))) {
+        this.stats.published.set(p.channel, (this.stats.published.get(p.channel) ?? 0) + 1);
+        if (p.channel === '+switch-master') this.stats.switchMessages++;
+        if (!this.send(c, r)) return;
       }
     }
   }
 
   async listen(): Promise<void> {
+    this.sweepTimer = setInterval(() => this.sweep(), IDLE_SWEEP_MS);
+    this.sweepTimer.unref();
+    const tlsConfig = this.config.discovery.tls;
+    // Read before anything listens: a missing or bad file is a start error that names it.
+    const secure = tlsConfig ? secureOptions(tlsConfig) : undefined;
     for (const address of this.opts.addresses) {
-      const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
-      this.servers.push(server);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ host: address, port: this.config.discovery.port, ipv6Only: isIPv6(address) }, () => {
-            server.off('error', reject);
-            resolve();
-          });
+      await this.listenOn(net.createServer({ noDelay: true }, (sock) => this.accept(sock)), address, this.config.discovery.port);
+      if (tlsConfig && secure) {
+        const server = tls.createServer({
+          ...secure,
+          requestCert: tlsConfig.authClients !== 'no',
+          rejectUnauthorized: tlsConfig.authClients === 'yes',
+          // A handshake begun and not finished holds a socket: no longer than an unfinished request.
+          handshakeTimeout: this.limits.requestTimeoutMs,
         });
-      } catch (e) {
-        await this.close();
-        throw listenError(e as NodeJS.ErrnoException, address, this.config.discovery.port);
+        server.on('secureConnection', (sock) => {
+          // `optional`: no certificate is fine, an invalid one is not (Redis's tls-auth-clients optional).
+          if (tlsConfig.authClients === 'optional' && !sock.authorized && Object.keys(sock.getPeerCertificate() ?? {}).length > 0) {
+            sock.destroy();
+            return;
+          }
+          this.accept(sock, true);
+        });
+        // Counted per source from the TCP connection on, handshake included: one address cannot
+        // hold the TLS port with handshakes it never finishes.
+        server.on('connection', (raw: net.Socket) => {
+          const source = sourceOf(raw.remoteAddress);
+          raw.on('error', () => raw.destroy());
+          if (!this.admit(raw, source, true)) return;
+          raw.once('close', () => this.release(source));
+        });
+        server.on('tlsClientError', () => undefined);
+        // Sockets still in their handshake count too: a flood of them cannot exceed the cap.
+        server.maxConnections = this.limits.maxConnections;
+        this.tlsServers.push(server);
+        await this.listenOn(server, address, tlsConfig.port);
       }
     }
   }
 
-  private accept(sock: net.Socket): void {
+  private async listenOn(server: net.Server, address: string, port: number): Promise<void> {
+    this.servers.push(server);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: address, port, ipv6Only: isIPv6(address) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      await this.close();
+      throw listenError(e as NodeJS.ErrnoException, address, port);
+    }
+  }
+
+  /**
+   * SIGHUP: the certificate, key and CA files are read again, so renewed files under the same
+   * names apply to new connections. A file that cannot be read keeps the old ones; the note says why.
+   */
+  reloadTls(config: ClusterConfig): string | undefined {
+    const t = config.discovery.tls;
+    if (!t || this.tlsServers.length === 0) return undefined;
+    try {
+      const secure = secureOptions(t);
+      for (const s of this.tlsServers) s.setSecureContext(secure);
+      return undefined;
+    } catch (e) {
+      return `discovery TLS certificates not reloaded, the old ones stay in use: ${(e as Error).message}`;
+    }
+  }
+
+  /** Counts a connection against its source; false (and the socket closed) past the cap. */
+  private admit(sock: net.Socket, source: string, tlsRaw = false): boolean {
+    const fromSource = this.perSource.get(source) ?? 0;
+    if (fromSource >= this.limits.maxConnectionsPerSource) {
+      this.stats.errors['max-clients-per-source']++;
+      // Before a TLS handshake there is no channel to say why on.
+      if (tlsRaw) sock.destroy();
+      else this.closeWith(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
+      return false;
+    }
+    this.perSource.set(source, fromSource + 1);
+    return true;
+  }
+
+  private release(source: string): void {
+    const n = (this.perSource.get(source) ?? 1) - 1;
+    if (n > 0) this.perSource.set(source, n);
+    else this.perSource.delete(source);
+  }
+
+  /** `counted`: a TLS socket, already counted against its source from its TCP connection on. */
+  private accept(sock: net.Socket, counted = false): void {
     this.stats.connectionsTotal++;
     sock.on('error', () => sock.destroy());
+    const source = sourceOf(sock.remoteAddress);
     if (this.connections.size >= this.limits.maxConnections) {
       this.stats.errors['max-clients']++;
       this.closeWith(sock, error('ERR max number of clients reached'));
       return;
     }
+    if (!counted && !this.admit(sock, source)) return;
+    const now = Date.now();
     const session: Session = {
       id: this.nextId++,
       scope: scopeFor(this.self, sock.localAddress),
       proto: 2,
       name: undefined,
-      authenticated: this.config.discovery.password === undefined,
-      channels: new Set(),
-      patterns: new Set(),
+      authenticated: !authRequired(this.config.discovery),
+      user: 'default',
+      subs: new Subscriptions(),
+      reply: 'on',
+      addr: endpoint(sock.remoteAddress, sock.remotePort),
+      laddr: endpoint(sock.localAddress, sock.localPort),
+      fd: (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1,
+      createdAt: now,
+      lastActive: now,
+      cmd: 'NULL',
+      pending: () => sock.writableLength,
     };
-    const c: Connection = { sock, session, parser: new RequestParser(this.limits, () => session.authenticated), timer: undefined, queue: [], next: 0, protocolError: undefined };
+    const c: Connection = {
+      sock,
+      session,
+      parser: new RequestParser(this.limits, () => session.authenticated),
+      source,
+      skipOne: false,
+      timer: undefined,
+      queue: [],
+      next: 0,
+      protocolError: undefined,
+    };
     this.connections.add(c);
     this.stats.connections++;
     sock.on('close', () => {
       clearTimeout(c.timer);
-      if (this.connections.delete(c)) this.stats.connections--;
+      if (!this.connections.delete(c)) return;
+      this.stats.connections--;
+      session.subs.release(this.subscriptions);
+      if (!counted) this.release(source);
     });
     sock.on('data', (chunk: Buffer) => this.onData(c, chunk));
   }
 
+  /**
+   * Closes connections that hold a slot and do nothing: not subscribed, and idle past idleMs, or
+   * past unauthenticatedIdleMs while a password is set and they have not given it. One pass over
+   * the connections a second, never a timer per connection.
+   */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (c.session.subs.size > 0 || c.parser.partial) continue;
+      const limit = c.session.authenticated ? this.limits.idleMs : this.limits.unauthenticatedIdleMs;
+      if (now - c.session.lastActive < limit) continue;
+      this.stats.errors.idle++;
+      c.sock.destroy();
+    }
+  }
+
   private onData(c: Connection, chunk: Buffer): void {
+    c.session.lastActive = Date.now();
     const { commands, error: protocolError } = c.parser.feed(chunk);
     c.queue = commands;
     c.next = 0;
@@ -184,11 +359,30 @@ export class DiscoveryServer {
       }
       const args = c.queue[c.next++];
       const name = args[0].toLowerCase();
-      const counted = KNOWN.has(name) ? name : 'unknown';
+      const counted = COMMAND_NAMES.has(name) ? name : 'unknown';
       this.stats.commands.set(counted, (this.stats.commands.get(counted) ?? 0) + 1);
-      const out = execute(args, c.session, ctx);
+      let out;
+      const before = c.session.reply;
+      // What CLIENT LIST shows as the last command, this one included (`client|list`).
+      c.session.cmd = counted === 'unknown' ? 'NULL' : WITH_SUBCOMMANDS.has(name) && args.length > 1 ? `${name}|${args[1].toLowerCase().slice(0, 64)}` : name;
+      try {
+        out = execute(args, c.session, ctx);
+      } catch (e) {
+        // A bug, not the client's doing: said, and this connection ends; the agent goes on.
+        this.stats.errors.internal++;
+        this.opts.onError?.(`discovery: ${counted} from client ${c.session.id} failed: ${(e as Error).message}`);
+        this.closeWith(c.sock, error('ERR internal error'), c.session.proto);
+        return;
+      }
+      // CLIENT REPLY as Redis: OFF and SKIP are not answered, SKIP drops the next reply too.
+      const after = c.session.reply;
+      let quiet = c.skipOne || (before === 'off' && after !== 'on') || after === 'off' || after === 'skip';
+      c.skipOne = after === 'skip';
+      if (after === 'skip') c.session.reply = 'on';
+      if (out.close) quiet = false;
       for (const r of out.replies) {
         if (r.t === 'error') this.stats.errors.reply++;
+        if (quiet) continue;
         if (!this.send(c, r)) return;
       }
       if (out.close) {
@@ -231,7 +425,12 @@ export class DiscoveryServer {
       self: this.self,
       masters: this.masters,
       upNodes: this.upNodes,
+      links: this.links,
+      subscriptions: this.subscriptions,
+      clients: () => [...this.connections].map((c) => c.session),
+      now: Date.now(),
       password: this.config.discovery.password,
+      users: this.config.discovery.users ?? [],
       connectedClients: this.connections.size,
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
     };
@@ -258,13 +457,45 @@ export class DiscoveryServer {
 
   /** Stops listening and closes every client (subscribers reconnect to another sentinel). */
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     this.servers.length = 0;
+    this.tlsServers.length = 0;
     for (const c of this.connections) c.sock.destroy();
     await Promise.all(closing);
   }
 }
 
+
+/** The TLS files, read now; an error names the file and what to do. */
+function secureOptions(t: DiscoveryTls): tls.SecureContextOptions {
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new ClusterDnsError('CONFIG_READ', `discovery.tls.${field}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} — check the path and that the agent's user may read it`);
+    }
+  };
+  const options: tls.SecureContextOptions = { cert: read('certFile', t.certFile), key: read('keyFile', t.keyFile), ...(t.caFile ? { ca: read('caFile', t.caFile) } : {}) };
+  try {
+    tls.createSecureContext(options);
+  } catch (e) {
+    throw new ClusterDnsError('CONFIG_READ', `discovery.tls: the certificate, key or CA file is not usable: ${(e as Error).message} — certFile and keyFile must be a PEM certificate and its private key`);
+  }
+  return options;
+}
+
+/** The address a connection counts against: IPv4-mapped IPv6 is the IPv4 address. */
+/** `ip:port` as Redis writes it (IPv6 without brackets, as CLIENT LIST does). */
+function endpoint(address: string | undefined, port: number | undefined): string {
+  const a = address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '?');
+  return `${a}:${port ?? 0}`;
+}
+
+function sourceOf(remote: string | undefined): string {
+  if (!remote) return '?';
+  return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
+}
 
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): ClusterDnsError {
   const hint =

@@ -143,7 +143,10 @@ describe('failover', () => {
     expect(s2.text).toBe(
       `*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$${payload.length}\r\n${payload}\r\n`,
     );
-    expect(s3.text).toContain(`>3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n>4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$14\r\n+switch-master\r\n$${payload.length}\r\n${payload}\r\n`);
+    // `*` hears Sentinel's other events too (+sdown, +odown before the switch).
+    expect(s3.text).toContain(`>3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n`);
+    expect(s3.text).toContain(`>4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$6\r\n+sdown\r\n`);
+    expect(s3.text).toContain(`>4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$14\r\n+switch-master\r\n$${payload.length}\r\n${payload}\r\n`);
     // Detection is about a second (downAfter 1 s); the clients follow at once.
     expect(pyFirst.t - killedAt).toBeLessThan(4000);
     expect(ioWrote).toBeLessThan(4000);

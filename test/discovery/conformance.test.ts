@@ -88,6 +88,42 @@ const CASES: Array<[string, Array<string | Buffer>]> = [
   ['unbalanced quotes', ['PING "a\r\n']],
   ['text after a closing quote', ["PING 'a'b\r\n"]],
   ['too big inline request', [Buffer.alloc(70 * 1024, 'a')]],
+  // Commands tools send (issue 18): phpredis ckquorum(), redis-cli's COMMAND DOCS, client libraries' CLIENT and ACL calls.
+  ['SENTINEL CKQUORUM', [command('SENTINEL', 'CKQUORUM', 'cache')]],
+  ['SENTINEL CKQUORUM, unknown', [command('SENTINEL', 'ckquorum', 'nope')]],
+  ['SENTINEL CKQUORUM arity', [command('SENTINEL', 'ckquorum')]],
+  ['SENTINEL RESET *', [command('SENTINEL', 'RESET', '*')]],
+  ['SENTINEL RESET, no match', [command('SENTINEL', 'reset', 'nope')]],
+  ['SENTINEL RESET arity', [command('SENTINEL', 'reset')]],
+  ['SENTINEL CONFIG GET *', [command('SENTINEL', 'CONFIG', 'GET', '*')]],
+  ['SENTINEL CONFIG GET announce-*', [command('SENTINEL', 'config', 'get', 'ANNOUNCE-*')]],
+  ['SENTINEL CONFIG GET unknown', [command('SENTINEL', 'config', 'get', 'foo')]],
+  ['SENTINEL CONFIG GET two', [command('SENTINEL', 'config', 'get', 'a', 'b')]],
+  ['SENTINEL CONFIG FOO', [command('SENTINEL', 'config', 'foo')]],
+  ['SENTINEL CONFIG arity', [command('SENTINEL', 'config')]],
+  ['SENTINEL HELP', [command('SENTINEL', 'HELP')]],
+  ['SENTINEL IS-MASTER-DOWN-BY-ADDR', [command('SENTINEL', 'is-master-down-by-addr', AGENT, String(REDIS_PORT), '0', '*')]],
+  ['SENTINEL IS-MASTER-DOWN-BY-ADDR, unknown', [command('SENTINEL', 'is-master-down-by-addr', '192.0.2.1', '1', '0', '*')]],
+  ['SENTINEL IS-MASTER-DOWN-BY-ADDR, port not a number', [command('SENTINEL', 'is-master-down-by-addr', AGENT, 'x', '0', '*')]],
+  ['SENTINEL IS-MASTER-DOWN-BY-ADDR, epoch not a number', [command('SENTINEL', 'is-master-down-by-addr', AGENT, '1', 'x', '*')]],
+  ['SENTINEL IS-MASTER-DOWN-BY-ADDR arity', [command('SENTINEL', 'is-master-down-by-addr', AGENT)]],
+  ['COMMAND COUNT', [command('COMMAND', 'COUNT')]],
+  ['COMMAND HELP', [command('COMMAND', 'HELP')]],
+  ['COMMAND unknown subcommand', [command('COMMAND', 'foo')]],
+  ['COMMAND COUNT arity', [command('COMMAND', 'COUNT', 'x')]],
+  ['CLIENT NO-EVICT', [command('CLIENT', 'NO-EVICT', 'on'), command('CLIENT', 'NO-EVICT', 'OFF'), command('CLIENT', 'NO-EVICT', 'x')]],
+  ['CLIENT REPLY OFF, PING, ON, PING', [command('CLIENT', 'REPLY', 'OFF'), command('PING'), command('CLIENT', 'REPLY', 'ON'), command('PING')]],
+  ['CLIENT REPLY SKIP', [command('CLIENT', 'REPLY', 'SKIP'), command('PING', 'a'), command('PING', 'b')]],
+  ['CLIENT REPLY bad', [command('CLIENT', 'REPLY', 'x')]],
+  ['CLIENT LIST bad option', [command('CLIENT', 'LIST', 'x')]],
+  ['CLIENT LIST bad type', [command('CLIENT', 'LIST', 'TYPE', 'x')]],
+  ['CLIENT KILL arity', [command('CLIENT', 'KILL')]],
+  ['CLIENT HELP', [command('CLIENT', 'HELP')]],
+  ['ACL WHOAMI', [command('ACL', 'WHOAMI')]],
+  ['ACL WHOAMI arity', [command('ACL', 'WHOAMI', 'x')]],
+  ['ACL alone', [command('ACL')]],
+  ['ACL unknown subcommand', [command('ACL', 'foo')]],
+  ['ACL HELP', [command('ACL', 'HELP')]],
 ];
 
 /** What must differ between two Sentinels: connection ids in HELLO, link timings, run ids. */
@@ -112,6 +148,41 @@ const fieldValue = (text: string, field: string) => {
   const b = bulkStrings(text);
   return b[b.indexOf(field) + 1];
 };
+
+/** A RESP2/RESP3 reply as a value: sets and maps tagged, so that they can be put in order. */
+function parseResp(t: string, i: number): [unknown, number] {
+  const e = t.indexOf('\r\n', i);
+  const type = t[i];
+  const line = t.slice(i + 1, e);
+  i = e + 2;
+  if (type === '+' || type === '-' || type === ':') return [`${type}${line}`, i];
+  if (type === '_') return [null, i];
+  if (type === '$') return Number(line) < 0 ? [null, i] : [t.slice(i, i + Number(line)), i + Number(line) + 2];
+  const n = Number(line);
+  const items: unknown[] = [];
+  for (let k = 0; k < (type === '%' ? 2 * n : n); k++) {
+    const [v, j] = parseResp(t, i);
+    items.push(v);
+    i = j;
+  }
+  if (type === '~') return [{ set: items }, i];
+  if (type === '%') return [{ map: Array.from({ length: n }, (_, k) => [items[2 * k], items[2 * k + 1]]) }, i];
+  return [n < 0 ? null : items, i];
+}
+
+/** Sets and maps in order everywhere; plain arrays only at the top (Redis's command list) and where they list subcommands. */
+function sorted(v: unknown, top = false): unknown {
+  const key = (x: unknown) => JSON.stringify(x);
+  if (Array.isArray(v)) {
+    const a = v.map((x) => sorted(x));
+    // A COMMAND INFO entry's 10th field lists subcommands: RESP2 gives it as a plain array.
+    if (a.length === 10 && typeof a[0] === 'string' && Array.isArray(a[9])) a[9] = [...(a[9] as unknown[])].sort((x, y) => key(x).localeCompare(key(y)));
+    return top ? a.sort((x, y) => key(x).localeCompare(key(y))) : a;
+  }
+  if (v && typeof v === 'object' && 'set' in v) return { set: (v.set as unknown[]).map((x) => sorted(x)).sort((x, y) => key(x).localeCompare(key(y))) };
+  if (v && typeof v === 'object' && 'map' in v) return { map: (v.map as Array<[unknown, unknown]>).map(([k, x]) => [k, sorted(x)]).sort((x, y) => key(x[0]).localeCompare(key(y[0]))) };
+  return v;
+}
 
 const procs = new Processes();
 let cluster: TestCluster | undefined;
@@ -184,6 +255,41 @@ describe('the same bytes as redis-server --sentinel', () => {
     expect(ours.text).toContain('*1\r\n%20\r\n$4\r\nname\r\n$5\r\ncache\r\n');
   });
 
+  it.each([
+    ['CLIENT INFO', command('CLIENT', 'INFO')],
+    ['CLIENT LIST ID', command('CLIENT', 'LIST', 'ID', '999999')],
+    ['CLIENT LIST TYPE pubsub', command('CLIENT', 'LIST', 'TYPE', 'pubsub')],
+  ])('%s: the same fields in the same order; the values that describe this connection', async (_label, req) => {
+    const [real, ours] = await both([req]);
+    const fieldsOf = (t: string) => (t.split('\r\n')[1] ?? '').split(' ').map((f) => f.split('=')[0]);
+    expect(fieldsOf(ours.text)).toEqual(fieldsOf(real.text));
+    const value = (t: string, f: string) => new RegExp(`(?:^| )${f}=(\\S*)`).exec(t.split('\r\n')[1] ?? '')?.[1];
+    for (const f of ['laddr', 'name', 'flags', 'db', 'sub', 'psub', 'ssub', 'multi', 'events', 'cmd', 'user', 'redir', 'resp']) {
+      expect(value(ours.text, f)?.replace(AGENT, 'IP').replace(String(DISCOVERY_PORT), 'PORT'), f).toBe(value(real.text, f)?.replace(SENTINEL, 'IP').replace(String(SENTINEL_PORT), 'PORT'));
+    }
+  });
+
+  // Redis lists its command table in hash order, which differs from one process to the next: the
+  // replies are compared as values, with sets, maps and the top-level list in sorted order.
+  it.each([
+    ['COMMAND', [command('COMMAND')]],
+    ['COMMAND LIST', [command('COMMAND', 'LIST')]],
+    ['COMMAND INFO', [command('COMMAND', 'INFO', 'ping', 'SENTINEL', 'client|id', 'nope')]],
+    ['COMMAND DOCS', [command('COMMAND', 'DOCS')]],
+    ['COMMAND DOCS some', [command('COMMAND', 'DOCS', 'ping', 'nope', 'sentinel')]],
+  ])('%s, in RESP2 and RESP3: the same values as Sentinel (order aside)', async (_label, chunks) => {
+    for (const hello of [[], [command('HELLO', '3')]]) {
+      const [real, ours] = await both([...hello, ...chunks]);
+      const value = (t: string) => {
+        let [v, at] = parseResp(t, 0);
+        if (hello.length) [v, at] = parseResp(t, at);
+        expect(at, 'one complete reply').toBe(t.length);
+        return JSON.stringify(sorted(v, true));
+      };
+      expect(value(ours.text)).toBe(value(real.text));
+    }
+  });
+
   it('INFO: the server and sentinel sections a client reads', async () => {
     const [real, ours] = await both([command('INFO')]);
     for (const t of [real.text, ours.text]) {
@@ -222,5 +328,28 @@ describe('with a password (requirepass / discovery.password)', () => {
     expect(real.text.length, 'the real Sentinel answered').toBeGreaterThan(0);
     expect(mask(ours.text)).toBe(mask(real.text));
     expect(ours.ended === 'open').toBe(real.ended === 'open');
+  });
+});
+
+describe('with ACL users (discovery.users / user lines)', () => {
+  beforeAll(async () => {
+    await procs.stopAll();
+    await startRedis(procs, AGENT, REDIS_PORT);
+    await startAgent(`password: ${PASSWORD}, users: [{ name: bob, password: bob-pw-0123 }]`);
+    await startSentinel([`requirepass ${PASSWORD}`, 'user bob on >bob-pw-0123 +@all']);
+  }, 30_000);
+
+  it.each([
+    ['AUTH bob, then ACL WHOAMI and get-master-addr-by-name', [command('AUTH', 'bob', 'bob-pw-0123'), command('ACL', 'WHOAMI'), command('SENTINEL', 'get-master-addr-by-name', 'cache')]],
+    ['AUTH bob with a wrong password', [command('AUTH', 'bob', 'wrong'), command('PING')]],
+    ['AUTH an unknown user', [command('AUTH', 'alice', 'bob-pw-0123')]],
+    ['HELLO 3 AUTH bob, then ACL WHOAMI', [command('HELLO', '3', 'AUTH', 'bob', 'bob-pw-0123'), command('ACL', 'WHOAMI')]],
+    ['HELLO 2 AUTH bob wrong', [command('HELLO', '2', 'AUTH', 'bob', 'nope')]],
+    ['AUTH default still works, and says so', [command('AUTH', 'default', PASSWORD), command('ACL', 'WHOAMI')]],
+    ['a command before AUTH', [command('SENTINEL', 'masters')]],
+  ] as Array<[string, string[]]>)('%s', async (_label, chunks) => {
+    const [real, ours] = await both(chunks);
+    expect(real.text.length, 'the real Sentinel answered').toBeGreaterThan(0);
+    expect(mask(ours.text)).toBe(mask(real.text));
   });
 });

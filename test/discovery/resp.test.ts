@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/membership/prng';
 import { array, bulk, encode, fields, NULL, NULL_ARRAY, push, RequestParser, splitArgs } from '../../src/discovery/resp';
-import { globMatch } from '../../src/discovery/sentinel';
+import { globMatch } from '../../src/discovery/glob';
 
 const LIMITS = { maxInline: 64, maxArgs: 8, maxBulk: 32 };
 

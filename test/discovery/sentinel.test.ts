@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/config/types';
 import { encode } from '../../src/discovery/resp';
-import { execute, knownMasters, type Context, type Session, switchMessages } from '../../src/discovery/sentinel';
+import { knownMasters } from '../../src/discovery/masters';
+import { DEFAULT_SUBSCRIPTION_LIMITS, Subscriptions } from '../../src/discovery/pubsub';
+import { execute, type Context, type Session } from '../../src/discovery/sentinel';
 import type { ZoneInputs } from '../../src/zone/inputs';
 import { cluster } from '../health/cluster';
 
@@ -24,13 +26,19 @@ const inputs = (over: Partial<ZoneInputs> = {}): ZoneInputs => ({
   ...over,
 });
 
-const session = (over: Partial<Session> = {}): Session => ({ id: 7, scope: 'public', proto: 2, name: undefined, authenticated: true, channels: new Set(), patterns: new Set(), ...over });
+const session = (over: Partial<Session> = {}): Session => ({ id: 7, scope: 'public', proto: 2, name: undefined, authenticated: true, user: 'default', subs: new Subscriptions(), reply: 'on', addr: '192.0.2.9:5000', laddr: '192.0.2.1:8001', fd: 9, createdAt: 0, lastActive: 0, cmd: 'NULL', pending: () => 0, ...over });
+const pool = () => ({ limits: DEFAULT_SUBSCRIPTION_LIMITS, held: 0 });
 const context = (i: ZoneInputs = inputs()): Context => ({
   config,
   self: config.nodes[0],
   masters: knownMasters(config, i),
   upNodes: new Set(i.upNodes),
+  links: new Map(),
+  subscriptions: pool(),
+  clients: () => [],
+  now: 0,
   password: undefined,
+  users: [],
   connectedClients: 1,
   uptimeSeconds: 0,
 });
@@ -56,8 +64,11 @@ describe('addresses by scope', () => {
   });
 
   it('+switch-master payloads are per subscription', () => {
-    const s = session({ channels: new Set(['+switch-master']), patterns: new Set(['*', '+sdown']) });
-    const out = switchMessages(s, 'cache 10.0.0.1 6379 10.0.0.2 6379').map((r) => encode(r, 2).toString('latin1'));
+    const s = session();
+    const p = pool();
+    s.subs.subscribe('subscribe', ['+switch-master'], p);
+    s.subs.subscribe('psubscribe', ['*', '+sdown'], p);
+    const out = s.subs.messages('+switch-master', 'cache 10.0.0.1 6379 10.0.0.2 6379').map((r) => encode(r, 2).toString('latin1'));
     expect(out).toEqual([
       '*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$33\r\ncache 10.0.0.1 6379 10.0.0.2 6379\r\n',
       '*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$14\r\n+switch-master\r\n$33\r\ncache 10.0.0.1 6379 10.0.0.2 6379\r\n',
