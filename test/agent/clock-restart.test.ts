@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster, type NodeSpec } from '../helpers/cluster';
 import { run } from '../helpers/proc';
+import { libfaketime } from '../helpers/faketime';
 import { requireTool } from '../helpers/tools';
 
 /**
@@ -20,6 +21,12 @@ const addresses = nodes.map((n) => n.address);
  * test is about the wall clock only, so the monotonic clock stays real (checked below).
  */
 const FAKETIME_ENV = { FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+/**
+ * libfaketime preloaded with the offset in FAKETIME, not the `faketime` wrapper: the wrapper keeps a
+ * semaphore and a shared-memory file named by its PID in /dev/shm, a killed wrapper leaves them
+ * behind, and a later wrapper given the same PID exits with "sem_open: File exists".
+ */
+const behindAnHour = (): NodeJS.ProcessEnv => ({ ...FAKETIME_ENV, LD_PRELOAD: libfaketime(), FAKETIME: '-1h' });
 const HOUR = 3_600_000;
 
 let cluster: TestCluster | undefined;
@@ -35,10 +42,9 @@ async function dig(dig: string, server: string, name: string): Promise<string> {
 
 describe('a node whose clock went back across a restart', () => {
   it('Node under faketime -1h: Date.now() an hour behind, the monotonic clock real', async () => {
-    const faketime = requireTool('faketime');
     const script = 'process.stdout.write(JSON.stringify([Date.now(), String(process.hrtime.bigint())]))';
     const before = { wall: Date.now(), mono: process.hrtime.bigint() };
-    const r = await run(faketime, ['-f', '-1h', process.execPath, '-e', script], { env: { ...process.env, ...FAKETIME_ENV } });
+    const r = await run(process.execPath, ['-e', script], { env: { ...process.env, ...behindAnHour() } });
     const [wall, mono] = JSON.parse(r.stdout) as [number, string];
     expect(Math.abs(before.wall - HOUR - wall)).toBeLessThan(60_000);
     expect(Number(BigInt(mono) - before.mono) / 1e6).toBeGreaterThanOrEqual(0);
@@ -46,7 +52,6 @@ describe('a node whose clock went back across a restart', () => {
   });
 
   it(`rejoins within upAfter plus a few intervals: every agent answers its name with its own address again`, async () => {
-    const faketime = requireTool('faketime');
     const digPath = requireTool('dig');
     const yaml = clusterYaml({ dnsPort: PORT, nodes }).replace(/peer: \{ port: (\d+) \}/, `peer: { port: $1, interval: ${INTERVAL}ms, upAfter: ${UP_AFTER}ms }`);
     const c = new TestCluster(yaml);
@@ -68,7 +73,7 @@ describe('a node whose clock went back across a restart', () => {
     c.agents.get('node2')!.kill('SIGKILL');
     await until('node2 failed over', (a) => [a[0], a[2]].every((x) => x !== '' && x !== '127.0.30.2'), 5000);
 
-    const node2 = await c.startAgent('node2', [], FAKETIME_ENV, [faketime, '-f', '-1h']);
+    const node2 = await c.startAgent('node2', [], behindAnHour());
     // The restarted agent does run an hour behind: its log lines carry its wall-clock time.
     const logged = JSON.parse(node2.stdout.split('\n').find((l) => l.includes('"event":"listening"'))!) as { time: number };
     expect(Date.now() - logged.time).toBeGreaterThan(HOUR - 60_000);

@@ -1,9 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import * as packet from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { encodeQuery, udpExchange } from '../helpers/dns';
+import { libfaketime } from '../helpers/faketime';
 import { requireTool } from '../helpers/tools';
 
 /**
@@ -19,15 +18,6 @@ afterEach(async () => {
   await cluster?.cleanup();
   cluster = undefined;
 });
-
-function libfaketime(): string {
-  requireTool('faketime');
-  for (const dir of readdirSync('/usr/lib')) {
-    const lib = join('/usr/lib', dir, 'faketime', 'libfaketime.so.1');
-    if (existsSync(lib)) return lib;
-  }
-  throw new Error('libfaketime.so.1 not found under /usr/lib/*/faketime: apt-get install -y faketime');
-}
 
 async function serials(servers = nodes): Promise<number[]> {
   return Promise.all(

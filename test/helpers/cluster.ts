@@ -47,7 +47,7 @@ export class TestCluster {
     writeFileSync(this.configPath, yaml);
   }
 
-  /** `wrapper`: a command the agent runs under, e.g. ['faketime', '-f', '-1h']. */
+  /** `wrapper`: a command the agent runs under (taskset, unshare, …). */
   async startAgent(node: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<Started> {
     const argv = [process.execPath, CLI, 'agent', '--config', this.configPath, '--node', node, ...extraArgs];
     const [cmd, ...args] = [...wrapper, ...argv];
