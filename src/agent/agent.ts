@@ -6,9 +6,8 @@ import { discoveryAddresses } from '../discovery/addresses';
 import { DiscoveryServer } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
-import { realClock, type Clock } from '../membership/clock';
-import { Membership, type MembershipLogEvent } from '../membership/runtime';
-import { UdpTransport } from '../membership/udp-transport';
+import { Detector } from '../detector/detector';
+import type { MembershipLogEvent } from '../membership/runtime';
 import { majorityOf } from '../membership/verdict';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
@@ -47,8 +46,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   private config: ClusterConfig;
   private server: DnsServer | undefined;
   private discovery: DiscoveryServer | undefined;
-  private membership: Membership | undefined;
-  private peerTransport: UdpTransport | undefined;
+  /** The failure detector, in its own thread (src/detector/). */
+  private membership: Detector | undefined;
   private health: HealthMonitor | undefined;
   private inputs: ZoneInputs;
   private serial: number;
@@ -65,7 +64,6 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     config: ClusterConfig,
     nodeName: string,
     private readonly log: Logger,
-    private readonly clock: Clock = realClock,
   ) {
     super();
     this.config = config;
@@ -100,7 +98,12 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   /** Datagrams on the peer port from addresses that are no node's peerAddress (dropped unread). */
   peerDatagramsFromStrangers(): number {
-    return this.peerTransport?.stats.notPeer ?? 0;
+    return this.membership?.transportStats()?.notPeer ?? 0;
+  }
+
+  /** Fresh view and counters from the detector thread, for one status or metrics read. */
+  refresh(): Promise<void> {
+    return this.membership?.snapshot() ?? Promise.resolve();
   }
 
   healthDetails() {
@@ -171,16 +174,13 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.warnAbout(this.config);
     this.updateSigner(this.config);
     this.health = this.newHealthMonitor(this.config);
-    const transport = await UdpTransport.open(this.config, this.node.name);
-    this.peerTransport = transport;
-    this.membership = new Membership({
+    const detector = await Detector.open({
       config: this.config,
       self: this.node.name,
-      transport,
-      clock: this.clock,
       getLocalHealth: () => this.health!.current(),
+      zoneSerial: this.serial,
     });
-    this.membership.setZoneSerial(this.serial);
+    this.membership = detector;
     this.membership.on('event', (e) => this.onMembershipEvent(e));
     // Every name server should show the same SOA serial (see ZoneSerial).
     this.membership.on('serial', () => this.adoptSerial());
@@ -205,7 +205,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         await this.server.listen();
         await this.startDiscovery();
       } catch (e) {
-        transport.close();
+        await detector.stop();
         await this.server.close();
         throw e;
       }
@@ -333,7 +333,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.stopped = true;
     clearInterval(this.resignTimer);
     this.health?.stop();
-    this.membership?.stop();
+    await this.membership?.stop();
     await this.discovery?.close();
     this.discovery = undefined;
     await this.server?.close();

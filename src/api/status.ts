@@ -20,6 +20,8 @@ export interface StatusSource {
   readonly stats: Pick<QueryStats, 'total' | 'truncated' | 'dropped'>;
   view(): ClusterView | undefined;
   healthDetails(): HealthDetails | undefined;
+  /** Brings view() and counters() up to date (the detector runs in its own thread); bounded in time. */
+  refresh?(): Promise<void>;
 }
 
 /** Heartbeats later than this many intervals make an up node `suspect` (it is not down yet). */
