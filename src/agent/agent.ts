@@ -6,6 +6,8 @@ import { discoveryAddresses } from '../discovery/addresses';
 import { DiscoveryServer } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
+import { AnswerPool, type AnswerThreadStatus } from '../answer/pool';
+import { answerThreads } from '../answer/threads';
 import { Detector } from '../detector/detector';
 import type { MembershipLogEvent } from '../membership/runtime';
 import { majorityOf } from '../membership/verdict';
@@ -44,7 +46,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   readonly startedAt = Date.now();
   readonly events: AgentEvent[] = [];
   private config: ClusterConfig;
-  private server: DnsServer | undefined;
+  /** The answer threads: the main thread's listeners (one thread), or a pool of worker threads. */
+  private server: DnsServer | AnswerPool | undefined;
+  /** Tables compiled since start (the main thread's; a pool counts its own, the same way). */
+  private tableVersion = 0;
   private discovery: DiscoveryServer | undefined;
   /** The failure detector, in its own thread (src/detector/). */
   private membership: Detector | undefined;
@@ -101,9 +106,16 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     return this.membership?.transportStats()?.notPeer ?? 0;
   }
 
-  /** Fresh view and counters from the detector thread, for one status or metrics read. */
-  refresh(): Promise<void> {
-    return this.membership?.snapshot() ?? Promise.resolve();
+  /** Fresh view and counters from the detector and answer threads, for one status or metrics read. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.membership?.snapshot(), this.server instanceof AnswerPool ? this.server.snapshot() : undefined]);
+  }
+
+  /** Each answer thread's table version, queries and event-loop lag (status API, metrics). */
+  answerThreads(): AnswerThreadStatus[] {
+    if (this.server instanceof AnswerPool) return this.server.threads();
+    if (!this.server) return [];
+    return [{ index: 0, where: 'main', state: 'serving', tableVersion: this.tableVersion, queries: this.stats.total(), lagMs: null, restarts: 0 }];
   }
 
   healthDetails() {
@@ -140,7 +152,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
     this.resignTimer = setInterval(() => {
       this.watchSigningKeys();
-      if (this.server) this.server.setTable(this.compileTable());
+      if (this.server) this.setTable(this.compileTable());
     }, Math.min(d.refresh * 250, RESIGN_CHECK_MAX_MS));
     this.resignTimer.unref();
   }
@@ -189,24 +201,37 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       this.emit('view', view);
     });
 
+    let threads = 0;
     if (this.serves) {
-      this.server = new DnsServer(this.compileTable(), {
+      const plan = answerThreads(this.config.dns.workers);
+      threads = plan.threads;
+      if (plan.note) this.log.info({ event: 'answer-threads', threads }, plan.note);
+      const options = {
         addresses: this.node.listen,
         port: this.config.dns.port,
         identity: this.node.name,
+        // With several threads each holds its own connections: each gets its share of the cap. A
+        // client's own cap applies per thread (never refused under it, whichever thread the kernel picks).
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
-        tcpMaxConnections: this.config.dns.tcpMaxConnections,
+        tcpMaxConnections: Math.ceil(this.config.dns.tcpMaxConnections / threads),
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
         secrets: this.config.secrets,
         rateLimit: this.config.dns.rateLimit,
-        stats: this.stats,
-      });
+      };
       try {
-        await this.server.listen();
+        this.tableVersion = 1;
+        if (threads === 1) {
+          const server = new DnsServer(this.compileTable(), { ...options, stats: this.stats });
+          this.server = server;
+          await server.listen();
+        } else {
+          this.server = await AnswerPool.start(threads, this.compileTable(), options, this.stats, (e) => this.record(e.type, e.message, e.level, { thread: e.thread }));
+        }
         await this.startDiscovery();
       } catch (e) {
         await detector.stop();
-        await this.server.close();
+        await this.server?.close();
+        this.server = undefined;
         throw e;
       }
     }
@@ -217,9 +242,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     if (this.stopped) return;
     this.membership.start();
     const discovery = this.discovery ? `Sentinel discovery on ${discoveryAddresses(this.node).map((a) => `${a}:${this.config.discovery.port}`).join(', ')}, ` : '';
-    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ${discovery}` : 'witness (no DNS), ';
+    const how = threads > 1 ? `, ${threads} answer threads` : '';
+    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp${how}), ${discovery}` : 'witness (no DNS), ';
     this.log.info(
-      { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash },
+      { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash, answerThreads: threads },
       `${this.node.name}: ${where}peers on ${this.node.peerAddress}:${this.config.peer.port}; zone ${this.config.zone} is answered once a majority is heard`,
     );
   }
@@ -274,13 +300,18 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     if (was.failOpen !== this.inputs.failOpen) this.recordFailOpen(this.inputs.failOpen);
     if (!this.server) return;
     const wasServing = this.server.table.serving;
-    this.server.setTable(this.compileTable());
+    this.setTable(this.compileTable());
     if (wasServing !== this.inputs.serving) {
       this.record('serving', this.inputs.serving ? `answering ${this.config.zone}` : `not answering ${this.config.zone} (${this.config.dns.minority})`, this.inputs.serving ? 'info' : 'warn', {
         serving: this.inputs.serving,
       });
     }
     this.emit('table', this.server.table);
+  }
+
+  private setTable(table: AnswerTable): void {
+    this.tableVersion++;
+    this.server?.setTable(table);
   }
 
   private warnAbout(config: ClusterConfig): void {

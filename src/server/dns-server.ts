@@ -22,6 +22,22 @@ export interface DnsServerOptions {
   readonly secrets: readonly string[];
   readonly rateLimit: RateLimitConfig;
   readonly stats?: QueryStats;
+  /**
+   * Bind with SO_REUSEPORT, so several answer threads each hold their own sockets on the same
+   * address and port and the kernel spreads queries over them (src/answer/). Needs `reusePortWorks()`.
+   */
+  readonly reusePort?: boolean;
+}
+
+/**
+ * Whether UDP and TCP sockets take `reusePort` here: Linux (SO_REUSEPORT balances between sockets),
+ * Node ≥ 22.12 (dgram and net learned the option in 23.1.0 and 22.12.0). Elsewhere one socket per
+ * address and so one answer thread: Node 20 ignores the option and a second bind fails.
+ */
+export function reusePortWorks(version = process.versions.node, platform = process.platform): boolean {
+  if (platform !== 'linux') return false;
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
 }
 
 /**
@@ -88,7 +104,8 @@ export class DnsServer {
   }
 
   private listenUdp(address: string): Promise<void> {
-    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup });
+    const reuse = this.opts.reusePort ? { reusePort: true } : {};
+    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup, ...reuse } as dgram.SocketOptions);
     this.udp.push(sock);
     let n = 0;
     sock.on('message', (msg, rinfo) => {
@@ -137,7 +154,8 @@ export class DnsServer {
     this.tcp.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address) }, () => {
+      const reuse = this.opts.reusePort ? { reusePort: true } : {};
+      server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address), ...reuse } as net.ListenOptions, () => {
         server.off('error', reject);
         // After listening, 'error' means a failed accept (EMFILE under a connection flood): without
         // a listener it would end the process; the server keeps accepting once descriptors free up.

@@ -2,6 +2,8 @@ import type { MembershipLogEvent, ViewChange } from '../membership/runtime';
 import type { PeerConfig } from '../membership/peer-config';
 import type { Counters, LocalHealth } from '../membership/state';
 import type { ClusterView } from '../membership/view';
+import type { RateLimitConfig } from '../server/guard';
+import type { QueryStatsSnapshot } from '../server/stats';
 
 /**
  * Everything that crosses a thread boundary (docs/DESIGN.md, "Threads and their boundaries"):
@@ -94,4 +96,56 @@ export function isToDetector(m: unknown): m is ToDetector {
 
 export function isFromDetector(m: unknown): m is FromDetector {
   return typeOf(m, FROM_DETECTOR) !== undefined;
+}
+
+/** What an answer thread is started with (`workerData`): its sockets' options and the current table image. */
+export interface AnswerInit {
+  readonly protocol: number;
+  readonly index: number;
+  readonly server: AnswerServerOptions;
+  readonly image: SharedArrayBuffer;
+}
+
+/** DnsServerOptions without the stats object (each thread counts its own). */
+export interface AnswerServerOptions {
+  readonly addresses: readonly string[];
+  readonly port: number;
+  readonly identity: string;
+  readonly tcpIdleTimeoutMs: number;
+  readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerSource: number;
+  readonly secrets: readonly string[];
+  readonly rateLimit: RateLimitConfig;
+}
+
+/** Control → answer thread. */
+export type ToAnswer =
+  /** A new table image (zone/image.ts); the thread answers from it as soon as it is decoded. */
+  | { readonly type: 'table'; readonly image: SharedArrayBuffer }
+  /** Reload: cookie secrets and rate limits (a new guard with an empty rate table). */
+  | { readonly type: 'guard'; readonly secrets: readonly string[]; readonly rateLimit: RateLimitConfig }
+  /** The watchdog's question; `at` (sharedNow) is when it was sent: the answer says how late it was read. */
+  | { readonly type: 'ping'; readonly id: number; readonly at: number }
+  | { readonly type: 'stop' };
+
+/** Answer thread → control. */
+export type FromAnswer =
+  | { readonly type: 'ready'; readonly version: number }
+  | { readonly type: 'failed'; readonly code: string; readonly message: string }
+  | { readonly type: 'table-applied'; readonly version: number }
+  /** A table image the thread could not read: it keeps answering from the one before. */
+  | { readonly type: 'table-refused'; readonly message: string }
+  /** `lagMs`: how long the ping waited for the thread's event loop. */
+  | { readonly type: 'pong'; readonly id: number; readonly version: number; readonly lagMs: number; readonly stats: QueryStatsSnapshot }
+  | { readonly type: 'stopped' };
+
+const TO_ANSWER = new Set<string>(['table', 'guard', 'ping', 'stop']);
+const FROM_ANSWER = new Set<string>(['ready', 'failed', 'table-applied', 'table-refused', 'pong', 'stopped']);
+
+export function isToAnswer(m: unknown): m is ToAnswer {
+  return typeOf(m, TO_ANSWER) !== undefined;
+}
+
+export function isFromAnswer(m: unknown): m is FromAnswer {
+  return typeOf(m, FROM_ANSWER) !== undefined;
 }

@@ -4,7 +4,12 @@ import { parseConfig } from '../../src/config/load';
 import { healthAsOf, staleAfterMs } from '../../src/detector/health';
 import { peerConfigOf } from '../../src/membership/peer-config';
 import type { ViewChange } from '../../src/membership/runtime';
-import { isFromDetector, isToDetector, THREADS_PROTOCOL, type DetectorInit, type FromDetector, type ToDetector } from '../../src/threads/messages';
+import { QueryStats } from '../../src/server/stats';
+import { isFromAnswer, isFromDetector, isToAnswer, isToDetector, THREADS_PROTOCOL, type AnswerInit, type DetectorInit, type FromAnswer, type FromDetector, type ToAnswer, type ToDetector } from '../../src/threads/messages';
+import { compile } from '../../src/zone/compile';
+import { decodeTable, encodeTable } from '../../src/zone/image';
+import { allUpInputs } from '../../src/zone/inputs';
+import { buildZone } from '../../src/zone/zone';
 import { makeConfig, SimCluster } from '../membership/helpers';
 
 /** Sends every message through a real MessagePort (the structured clone a worker's messages take). */
@@ -72,12 +77,54 @@ describe('thread messages (src/threads/messages.ts)', () => {
     expect(await roundTrip([init])).toEqual([init]);
   });
 
+  it('every message to and from an answer thread arrives as it was sent; a table image arrives shared, not copied', async () => {
+    const config = makeConfig(3);
+    const image = encodeTable(compile(buildZone(config, allUpInputs(config, 5)), { identity: 'node1', unavailable: 'refused' }), 9);
+    const stats = new QueryStats();
+    stats.count('udp', 1, 0);
+    stats.count('tcp', 28, 3);
+    stats.socketDrops['tcp-limit'] = 2;
+    const server = { addresses: ['127.0.0.1'], port: 53, identity: 'node1', tcpIdleTimeoutMs: 1000, tcpMaxConnections: 10, tcpMaxConnectionsPerSource: 2, secrets: ['s'], rateLimit: config.dns.rateLimit };
+    const toAnswer: ToAnswer[] = [
+      { type: 'table', image: image.buffer },
+      { type: 'guard', secrets: ['a', 'b'], rateLimit: config.dns.rateLimit },
+      { type: 'ping', id: 3, at: 12.5 },
+      { type: 'stop' },
+    ];
+    const fromAnswer: FromAnswer[] = [
+      { type: 'ready', version: 9 },
+      { type: 'failed', code: 'LISTEN_FAILED', message: 'x' },
+      { type: 'table-applied', version: 10 },
+      { type: 'table-refused', message: 'cut short' },
+      { type: 'pong', id: 3, version: 10, lagMs: 0.5, stats: stats.snapshot() },
+      { type: 'stopped' },
+    ];
+    const init: AnswerInit = { protocol: THREADS_PROTOCOL, index: 1, server, image: image.buffer };
+    const to = await roundTrip(toAnswer);
+    expect(to).toEqual(toAnswer);
+    expect(to.every(isToAnswer)).toBe(true);
+    const from = await roundTrip(fromAnswer);
+    expect(from).toEqual(fromAnswer);
+    expect(from.every(isFromAnswer)).toBe(true);
+    const [gotInit] = (await roundTrip([init])) as AnswerInit[];
+    expect(gotInit).toEqual(init);
+    // One image for every thread: a SharedArrayBuffer crosses as the same memory.
+    expect(gotInit.image).toBeInstanceOf(SharedArrayBuffer);
+    expect(decodeTable(gotInit.image).version).toBe(9);
+    const sum = new QueryStats();
+    sum.setSum([(from[4] as Extract<FromAnswer, { type: 'pong' }>).stats, stats.snapshot()]);
+    expect(sum.total()).toBe(4);
+    expect(sum.socketDrops['tcp-limit']).toBe(4);
+  });
+
   it('anything else is not taken for a message', () => {
     for (const junk of [null, undefined, 1, 'start', [], {}, { type: 'tick' }, { type: 1 }, { type: 'constructor' }, { type: '__proto__' }]) {
       expect(isToDetector(junk)).toBe(false);
       expect(isFromDetector(junk)).toBe(false);
     }
     expect(isToDetector({ type: 'ready' })).toBe(false);
+    expect(isToAnswer({ type: 'ready' })).toBe(false);
+    expect(isFromAnswer({ type: 'ping' })).toBe(false);
     expect(isFromDetector({ type: 'start' })).toBe(false);
   });
 
