@@ -5,7 +5,8 @@
 // node1, node2 or node3 down), and node1's DNS answers/s (the flood's own rate, else a fixed-rate
 // probe). Goal: gap ≤ interval + 50 ms, no false failover.
 //
-//   npm run bench:isolation [-- --seconds 8 --workers 1 --node /path/to/node --loads dns,discovery,http,sighup,tcp]
+//   npm run bench:isolation [-- --seconds 8 --workers 1 --node /path/to/node --loads idle,dns,discovery,http,sighup,tcp]
+//   npm run bench:isolation -- --agent-root /path/to/0.2-checkout --workers none   # the same loads on another build
 //
 // Root (tcpdump on lo); needs dnsperf and tcpdump. Loopback block 127.0.194.0/24 (agents),
 // 127.0.195.0/24 (load sources), 127.0.197.0/24 (the 150-node config's absent nodes).
@@ -28,7 +29,8 @@ const NODE = arg('--node', process.execPath);
 const LOADS = arg('--loads', 'idle,dns,discovery,http,sighup,tcp').split(',');
 const OUT = arg('--out', join(ROOT, 'bench', 'results', `isolation-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
 const NODE_ARGS = readFileSync(join(ROOT, 'bin', 'clusterdns.js'), 'utf8').split('\n')[0].replace(/^#!\S*env -S node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--'));
-const CLI = join(ROOT, 'bin', 'clusterdns.js');
+// --agent-root DIR: benchmark another checkout's agent (e.g. 0.2, with --workers none: no such field).
+const CLI = join(arg('--agent-root', ROOT), 'bin', 'clusterdns.js');
 const A = (i) => `127.0.194.${i}`;
 const DNS = 6590, PEER = 6591, HTTP = 6592, DISC = 6593;
 const INTERVAL = 250;
@@ -71,7 +73,7 @@ function configYaml(nodes, withKey = true) {
   const lines = [
     'zone: cluster.test',
     `secret: "${SECRET}"`,
-    `dns: { port: ${DNS}, workers: ${WORKERS}, rateLimit: { responsesPerSecond: 0 } }`,
+    `dns: { port: ${DNS},${WORKERS === 'none' ? '' : ` workers: ${WORKERS},`} rateLimit: { responsesPerSecond: 0 } }`,
     `peer: { port: ${PEER} }`,
     `http: { port: ${HTTP} }`,
     `discovery: { enabled: true, port: ${DISC} }`,
@@ -110,7 +112,7 @@ for (;;) {
   }
   await sleep(200);
 }
-const threads = (await status(1)).dns.threads.length;
+const threads = (await status(1)).dns.threads?.length ?? 1;
 await sleep(1500);
 
 /** Heartbeat arrival times (s) node1 → node2 captured so far. */
