@@ -210,10 +210,9 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         addresses: this.node.listen,
         port: this.config.dns.port,
         identity: this.node.name,
-        // With several threads each holds its own connections: each gets its share of the cap. A
-        // client's own cap applies per thread (never refused under it, whichever thread the kernel picks).
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
-        tcpMaxConnections: Math.ceil(this.config.dns.tcpMaxConnections / threads),
+        // Over all the threads: they share the counts (server/tcp-tally.ts).
+        tcpMaxConnections: this.config.dns.tcpMaxConnections,
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
         secrets: this.config.secrets,
         rateLimit: this.config.dns.rateLimit,
@@ -388,6 +387,7 @@ function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): st
     ['dns.tcpIdleTimeout', old.dns.tcpIdleTimeoutMs, next.dns.tcpIdleTimeoutMs],
     ['dns.tcpMaxConnections', old.dns.tcpMaxConnections, next.dns.tcpMaxConnections],
     ['dns.tcpMaxConnectionsPerSource', old.dns.tcpMaxConnectionsPerSource, next.dns.tcpMaxConnectionsPerSource],
+    ['dns.workers', old.dns.workers, next.dns.workers],
     ['peer.port', old.peer.port, next.peer.port],
     ['http.port', old.http.port, next.http.port],
     ['http.enabled', old.http.enabled, next.http.enabled],

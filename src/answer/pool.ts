@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ClusterDnsError, type ErrorCode } from '../errors';
 import type { AnswerThreadStatus } from '../api/status-types';
 import type { RateLimitConfig } from '../server/guard';
+import { clearRow, sharedTallyBuffer } from '../server/tcp-tally';
 import { emptySnapshot, snapshotTotal, type QueryStats, type QueryStatsSnapshot } from '../server/stats';
 import { isFromAnswer, sharedNow, THREADS_PROTOCOL, type AnswerInit, type AnswerServerOptions, type FromAnswer, type ToAnswer } from '../threads/messages';
 import type { AnswerTable } from '../zone/compile';
@@ -57,6 +58,7 @@ export class AnswerPool {
     private opts: AnswerServerOptions,
     private readonly stats: QueryStats,
     private readonly onEvent: (e: PoolEvent) => void,
+    private readonly tally: SharedArrayBuffer,
     workers: Worker[],
   ) {
     this.table = table;
@@ -71,13 +73,14 @@ export class AnswerPool {
   /** Starts `threads` answer threads on the table; all must bind (LISTEN_FAILED otherwise, none left running). */
   static async start(threads: number, table: AnswerTable, opts: AnswerServerOptions, stats: QueryStats, onEvent: (e: PoolEvent) => void): Promise<AnswerPool> {
     const image = encodeTable(table, 1);
-    const started = await Promise.allSettled(Array.from({ length: threads }, (_, i) => spawn(i, image, opts)));
+    const tally = sharedTallyBuffer(threads);
+    const started = await Promise.allSettled(Array.from({ length: threads }, (_, i) => spawn(i, image, opts, tally)));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.terminate() : undefined)));
       throw (failed as PromiseRejectedResult).reason;
     }
-    return new AnswerPool(table, image, opts, stats, onEvent, started.map((s) => (s as PromiseFulfilledResult<Worker>).value));
+    return new AnswerPool(table, image, opts, stats, onEvent, tally, started.map((s) => (s as PromiseFulfilledResult<Worker>).value));
   }
 
   private adopt(slot: Slot, worker: Worker): void {
@@ -153,7 +156,11 @@ export class AnswerPool {
     slot.stats = emptySnapshot();
     slot.lagMs = null;
     this.onEvent({ type: 'answer-thread', level: 'warn', thread: slot.index, message: `answer thread ${slot.index} ${why}: replacing it; the other threads answer meanwhile` });
-    void (old ? old.terminate() : Promise.resolve()).then(() => this.restart(slot));
+    void (old ? old.terminate() : Promise.resolve()).then(() => {
+      // Its connections closed with it, without their close handlers: its share of the counts goes.
+      clearRow(this.tally, slot.index);
+      return this.restart(slot);
+    });
   }
 
   private async restart(slot: Slot): Promise<void> {
@@ -161,7 +168,7 @@ export class AnswerPool {
     const wasFailed = slot.state === 'failed';
     slot.state = 'starting';
     try {
-      const worker = await spawn(slot.index, this.image, this.opts);
+      const worker = await spawn(slot.index, this.image, this.opts, this.tally);
       if (this.closing) {
         void worker.terminate();
         return;
@@ -251,8 +258,8 @@ function workerFile(): string {
   return existsSync(here) ? here : resolve(__dirname, '../../dist/answer/worker.js');
 }
 
-function spawn(index: number, image: TableImage, server: AnswerServerOptions): Promise<Worker> {
-  const init: AnswerInit = { protocol: THREADS_PROTOCOL, index, server, image: image.buffer };
+function spawn(index: number, image: TableImage, server: AnswerServerOptions, tally: SharedArrayBuffer): Promise<Worker> {
+  const init: AnswerInit = { protocol: THREADS_PROTOCOL, index, server, image: image.buffer, tally };
   const worker = new Worker(workerFile(), { workerData: init, stdout: false, stderr: false });
   return new Promise((resolveStart, reject) => {
     const onExit = (code: number) => reject(new ClusterDnsError('LISTEN_FAILED', `answer thread ${index} ended before it started (exit code ${code})`));

@@ -2,6 +2,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { isClusterDnsError } from '../errors';
 import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
+import { SharedTally } from '../server/tcp-tally';
 import { isToAnswer, sharedNow, THREADS_PROTOCOL, type AnswerInit, type FromAnswer } from '../threads/messages';
 import { decodeTable } from '../zone/image';
 
@@ -25,7 +26,7 @@ async function run(port: MessagePort, init: AnswerInit): Promise<void> {
   try {
     const first = decodeTable(init.image);
     version = first.version;
-    server = new DnsServer(first.table, { ...init.server, stats, reusePort: true });
+    server = new DnsServer(first.table, { ...init.server, stats, reusePort: true, tally: new SharedTally(init.tally, init.index) });
     await server.listen();
   } catch (e) {
     post(port, isClusterDnsError(e) ? { type: 'failed', code: e.code, message: e.message } : { type: 'failed', code: 'INTERNAL', message: String(e) });

@@ -17,6 +17,16 @@ export function registerAgent(program: Command): void {
       const config = loadConfig(opts.config);
       const nodeName = pickNode(config, opts.node);
       const log = createLogger({ name: nodeName });
+      // Taken from the start: a SIGTERM while the threads and listeners start stops the agent once
+      // they have, with exit code 0, instead of killing it half started.
+      let requested: string | undefined;
+      let onSignal: ((signal: string) => void) | undefined;
+      const signalled = (signal: string) => {
+        requested ??= signal;
+        onSignal?.(signal);
+      };
+      process.once('SIGTERM', () => signalled('SIGTERM'));
+      process.once('SIGINT', () => signalled('SIGINT'));
       const agent = new Agent(config, nodeName, log);
       await agent.start();
       const http = await startHttpApi(agent, log).catch(async (e: unknown) => {
@@ -31,8 +41,8 @@ export function registerAgent(program: Command): void {
             .then(() => http.close())
             .then(resolve, resolve);
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        onSignal = stop;
+        if (requested) stop(requested);
         process.on('SIGHUP', () => {
           try {
             const next = loadConfig(opts.config);

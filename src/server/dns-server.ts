@@ -9,6 +9,7 @@ import { Guard, type RateLimitConfig } from './guard';
 import { Responder, type Transport } from './responder';
 import { LATENCY_SAMPLE_EVERY, QueryStats } from './stats';
 import { FrameReader } from './tcp-framing';
+import { LocalTally, type TcpTally } from './tcp-tally';
 
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
@@ -27,6 +28,8 @@ export interface DnsServerOptions {
    * address and port and the kernel spreads queries over them (src/answer/). Needs `reusePortWorks()`.
    */
   readonly reusePort?: boolean;
+  /** Connection counts shared with the other answer threads (tcp-tally.ts); absent: this server's own. */
+  readonly tally?: TcpTally;
 }
 
 /**
@@ -58,8 +61,8 @@ export class DnsServer {
   private readonly udp: dgram.Socket[] = [];
   private readonly tcp: net.Server[] = [];
   private readonly connections = new Set<net.Socket>();
-  /** Open TCP connections per client address. */
-  private readonly perSource = new Map<string, number>();
+  /** Open TCP connections, in total and per client address (shared between answer threads). */
+  private readonly tally: TcpTally;
   readonly stats: QueryStats;
 
   constructor(
@@ -67,6 +70,7 @@ export class DnsServer {
     private readonly opts: DnsServerOptions,
   ) {
     this.stats = opts.stats ?? new QueryStats();
+    this.tally = opts.tally ?? new LocalTally();
     this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.setGuard(opts.secrets, opts.rateLimit);
@@ -172,14 +176,14 @@ export class DnsServer {
    */
   private serveTcp(sock: net.Socket): void {
     const source = sock.remoteAddress;
-    const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
-    if (source === undefined || this.connections.size >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
+    const fromSource = source === undefined ? 0 : this.tally.from(source);
+    if (source === undefined || this.tally.total() >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
       if (source !== undefined) this.stats.socketDrops[fromSource >= this.opts.tcpMaxConnectionsPerSource ? 'tcp-source-limit' : 'tcp-limit']++;
       sock.on('error', () => undefined);
       sock.destroy();
       return;
     }
-    this.perSource.set(source, fromSource + 1);
+    this.tally.add(source);
     this.connections.add(sock);
     const deadline = setTimeout(() => {
       this.stats.socketDrops['tcp-timeout']++;
@@ -192,9 +196,7 @@ export class DnsServer {
     sock.on('close', () => {
       clearTimeout(deadline);
       this.connections.delete(sock);
-      const left = (this.perSource.get(source) ?? 1) - 1;
-      if (left > 0) this.perSource.set(source, left);
-      else this.perSource.delete(source);
+      this.tally.remove(source);
     });
     const frames = new FrameReader();
     let waiting = false;

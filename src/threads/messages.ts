@@ -104,6 +104,8 @@ export interface AnswerInit {
   readonly index: number;
   readonly server: AnswerServerOptions;
   readonly image: SharedArrayBuffer;
+  /** TCP connection counts every answer thread shares (server/tcp-tally.ts); this thread writes row `index`. */
+  readonly tally: SharedArrayBuffer;
 }
 
 /** DnsServerOptions without the stats object (each thread counts its own). */

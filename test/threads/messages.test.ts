@@ -5,6 +5,7 @@ import { healthAsOf, staleAfterMs } from '../../src/detector/health';
 import { peerConfigOf } from '../../src/membership/peer-config';
 import type { ViewChange } from '../../src/membership/runtime';
 import { QueryStats } from '../../src/server/stats';
+import { sharedTallyBuffer } from '../../src/server/tcp-tally';
 import { isFromAnswer, isFromDetector, isToAnswer, isToDetector, THREADS_PROTOCOL, type AnswerInit, type DetectorInit, type FromAnswer, type FromDetector, type ToAnswer, type ToDetector } from '../../src/threads/messages';
 import { compile } from '../../src/zone/compile';
 import { decodeTable, encodeTable } from '../../src/zone/image';
@@ -99,7 +100,7 @@ describe('thread messages (src/threads/messages.ts)', () => {
       { type: 'pong', id: 3, version: 10, lagMs: 0.5, stats: stats.snapshot() },
       { type: 'stopped' },
     ];
-    const init: AnswerInit = { protocol: THREADS_PROTOCOL, index: 1, server, image: image.buffer };
+    const init: AnswerInit = { protocol: THREADS_PROTOCOL, index: 1, server, image: image.buffer, tally: sharedTallyBuffer(2) };
     const to = await roundTrip(toAnswer);
     expect(to).toEqual(toAnswer);
     expect(to.every(isToAnswer)).toBe(true);
