@@ -115,7 +115,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   answerThreads(): AnswerThreadStatus[] {
     if (this.server instanceof AnswerPool) return this.server.threads();
     if (!this.server) return [];
-    return [{ index: 0, where: 'main', state: 'serving', tableVersion: this.tableVersion, queries: this.stats.total(), lagMs: null, restarts: 0 }];
+    return [{ index: 0, where: 'main', state: 'serving', tableVersion: this.tableVersion, tableAppliedMs: null, queries: this.stats.total(), lagMs: null, restarts: 0 }];
   }
 
   healthDetails() {

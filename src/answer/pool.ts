@@ -30,6 +30,8 @@ interface Slot {
   lastPong: number;
   stats: QueryStatsSnapshot;
   restarts: number;
+  /** ms from control posting the newest table to this thread applying it; null until it has. */
+  appliedMs: number | null;
   /** Next ping id this slot answers to. */
   waiting: Map<number, () => void>;
 }
@@ -46,6 +48,8 @@ export class AnswerPool {
   private readonly slots: Slot[];
   private image: TableImage;
   private version: number;
+  /** When the newest table was posted (sharedNow). */
+  private postedAt = 0;
   private retired: QueryStatsSnapshot[] = [];
   private watchdog: NodeJS.Timeout | undefined;
   private nextPing = 1;
@@ -64,7 +68,7 @@ export class AnswerPool {
     this.table = table;
     this.image = image;
     this.version = image.version;
-    this.slots = workers.map((w, index) => ({ index, worker: undefined, state: 'serving', version: image.version, lagMs: null, lastPong: sharedNow(), stats: emptySnapshot(), restarts: 0, waiting: new Map() }));
+    this.slots = workers.map((w, index) => ({ index, worker: undefined, state: 'serving', version: image.version, lagMs: null, lastPong: sharedNow(), stats: emptySnapshot(), restarts: 0, appliedMs: null, waiting: new Map() }));
     workers.forEach((w, i) => this.adopt(this.slots[i], w));
     this.watchdog = setInterval(() => this.watch(), PING_MS);
     this.watchdog.unref();
@@ -104,6 +108,7 @@ export class AnswerPool {
     switch (m.type) {
       case 'table-applied':
         slot.version = m.version;
+        if (m.version === this.version) slot.appliedMs = sharedNow() - this.postedAt;
         break;
       case 'table-refused':
         this.onEvent({ type: 'answer-thread', level: 'warn', thread: slot.index, message: `answer thread ${slot.index} could not read table ${this.version}: ${m.message}; it answers from table ${slot.version}` });
@@ -187,7 +192,11 @@ export class AnswerPool {
   setTable(table: AnswerTable): void {
     this.table = table;
     this.image = encodeTable(table, ++this.version);
-    for (const slot of this.slots) this.post(slot, { type: 'table', image: this.image.buffer });
+    this.postedAt = sharedNow();
+    for (const slot of this.slots) {
+      slot.appliedMs = null;
+      this.post(slot, { type: 'table', image: this.image.buffer });
+    }
   }
 
   setGuard(secrets: readonly string[], rateLimit: RateLimitConfig): void {
@@ -218,7 +227,7 @@ export class AnswerPool {
   }
 
   threads(): AnswerThreadStatus[] {
-    return this.slots.map((s) => ({ index: s.index, where: 'worker', state: s.state, tableVersion: s.version, queries: snapshotTotal(s.stats), lagMs: s.lagMs, restarts: s.restarts }));
+    return this.slots.map((s) => ({ index: s.index, where: 'worker', state: s.state, tableVersion: s.version, tableAppliedMs: s.appliedMs, queries: snapshotTotal(s.stats), lagMs: s.lagMs, restarts: s.restarts }));
   }
 
   get tableVersion(): number {

@@ -211,6 +211,7 @@ function answerThreadMetrics(registry: Registry, read: () => readonly AnswerThre
     });
   };
   each('clusterdns_answer_thread_table_version', 'Version of the answer table each answer thread answers from (the same on every thread once a change has reached them all)', (t) => t.tableVersion);
+  each('clusterdns_answer_thread_table_applied_seconds', 'How long the newest answer table took from control to each answer thread', (t) => (t.tableAppliedMs === null ? null : t.tableAppliedMs / 1000));
   each('clusterdns_answer_thread_queries_total', 'DNS queries each answer thread answered since it started', (t) => t.queries, 'counter');
   each('clusterdns_answer_thread_lag_seconds', 'How late each answer thread read the watchdog\'s last ping (its event-loop lag)', (t) => (t.lagMs === null ? null : t.lagMs / 1000));
   each('clusterdns_answer_thread_restarts_total', 'Times an answer thread was replaced after it crashed or wedged', (t) => t.restarts, 'counter');

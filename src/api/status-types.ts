@@ -5,6 +5,8 @@ export interface AnswerThreadStatus {
   readonly state: 'serving' | 'starting' | 'failed';
   /** The version of the answer table it answers from; every thread shows the same one once a change has reached them all. */
   readonly tableVersion: number;
+  /** ms from control posting the newest table to this thread answering from it (null: not yet, or the main thread's own). */
+  readonly tableAppliedMs: number | null;
   readonly queries: number;
   /** How late it last read the watchdog's ping (event-loop lag), ms; null for the main thread. */
   readonly lagMs: number | null;
