@@ -184,6 +184,13 @@ export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
     return this.latest;
   }
 
+  /** The peers heard within downAfter, as of the newest view (it is posted whenever that set changes). */
+  heardPeers(): string[] {
+    const v = this.latest;
+    const own = v.matrix[v.self]?.heard ?? {};
+    return v.nodes.filter((n) => n.name !== v.self && own[n.name]?.everHeard === true && own[n.name].ageMs < this.config.peer.downAfterMs).map((n) => n.name);
+  }
+
   counters(): Counters | undefined {
     return this.lastCounters;
   }

@@ -39,6 +39,7 @@ describe('the detector thread', () => {
       d.start();
       peer.start();
       await until('serving', () => d.view().serving);
+      await until('hears its peer', () => d.heardPeers().join() === 'peer');
       await d.snapshot();
       const sentBefore = d.counters()!.sent;
       expect(d.view().serials.solo).toBe(7);
