@@ -13,7 +13,10 @@ import type { Started } from '../helpers/proc';
  * worker threads through the inspector protocol (NodeWorker domain), where it ends one thread
  * (`process.exit` inside it) and wedges another (an endless loop), under a steady query load.
  * Needs several answer threads, so SO_REUSEPORT (Node ≥ 22.12); on Node 20 there is one thread on
- * the main thread and nothing to replace: the test checks that instead.
+ * the main thread and nothing to replace: the test checks that instead. The same inspector holds
+ * node1's main thread in a loop for 6 s: answers go on from the answer threads, heartbeats from the
+ * detector's, and after four downAfters node1 reports its checks stale (src/detector/health.ts).
+ * (That case needs the answer threads and the global WebSocket too: it runs on Node 22.12 and later.)
  * Loopback block 127.0.193.0/24.
  */
 
@@ -76,6 +79,8 @@ async function inspector(url: string) {
   send('NodeWorker.enable', { waitForDebuggerOnStart: false });
   return {
     workers,
+    /** Runs `expression` on the main thread (fire and forget). */
+    evaluateMain: (expression: string) => send('Runtime.evaluate', { expression }),
     /** Runs `expression` in the worker (fire and forget: an endless loop never answers). */
     evaluate: (sessionId: string, expression: string) =>
       send('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: ++id, method: 'Runtime.evaluate', params: { expression } }) }),
@@ -93,6 +98,18 @@ beforeAll(async () => {
   await Promise.all(['node2', 'node3'].map((n) => cluster.startAgent(n)));
   await until('every node up on node1', async () => (await status(0)).nodes.every((n) => n.up) && (await status(0)).serving);
 }, 60_000);
+
+async function statusOf(i: number, ms = 2000): Promise<StatusDocument | undefined> {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(), ms);
+  try {
+    return (await (await fetch(`http://${nodes[i].address}:${PORT + 2}/v1/status`, { signal: c.signal })).json()) as StatusDocument;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(t);
+  }
+}
 
 afterAll(async () => {
   await cluster?.cleanup();
@@ -143,5 +160,38 @@ describe('the answer-thread watchdog', () => {
     for (const n of ['node1', 'node2', 'node3']) expect(cluster.agents.get(n)!.stdout, `${n}'s log`).not.toMatch(/"event":"verdict"[^\n]*"up":false/);
     const threads = (await status(0)).dns.threads;
     expect(new Set(threads.map((t) => t.tableVersion)).size).toBe(1);
+  }, 60_000);
+  it.runIf(MULTI)('a main thread stuck for 6 s: the answer threads keep answering, the detector keeps beating, and after 4 s node1 reports its checks stale (unhealthy)', async () => {
+    const url = /ws:\/\/[^\s]+/.exec(node1.stderr)![0];
+    const cdp = await inspector(url);
+    const flood = load(5);
+    try {
+      await sleep(300);
+      const before = { ...flood.counts };
+      const t0 = performance.now();
+      cdp.evaluateMain('{ const end = Date.now() + 6000; while (Date.now() < end); }');
+      // node2 sees node1 unhealthy once its check results are older than 4 downAfters (4 s).
+      let staleAfterMs = -1;
+      while (performance.now() - t0 < 5800) {
+        const s = await statusOf(1, 500);
+        if (s?.nodes.find((n) => n.name === 'node1')?.healthy === false) {
+          staleAfterMs = performance.now() - t0;
+          break;
+        }
+        await sleep(100);
+      }
+      const sent = flood.counts.sent - before.sent;
+      const answered = flood.counts.answered - before.answered;
+      console.log(`main thread stuck: node2 saw node1 unhealthy after ${staleAfterMs.toFixed(0)} ms; node1 answered ${answered} of ${sent} queries meanwhile`);
+      expect(staleAfterMs).toBeGreaterThan(3000);
+      expect(staleAfterMs).toBeLessThan(5800);
+      expect(answered).toBeGreaterThanOrEqual(sent * 0.98);
+      // Control back: fresh results, node1 healthy again in node2's view.
+      await until('node1 healthy again', async () => (await statusOf(1))?.nodes.find((n) => n.name === 'node1')?.healthy === true, 10_000);
+      expect(node1.stdout).toMatch(/"event":"health-stale","stale":true/);
+    } finally {
+      flood.stop();
+      cdp.close();
+    }
   }, 60_000);
 });
