@@ -215,7 +215,9 @@ export const configSchema = z
         tcpMaxConnections: z.number().int().min(1).max(65536).default(256),
         tcpMaxConnectionsPerSource: z.number().int().min(1).max(65536).default(16),
         workers: z
-          .union([z.literal('auto'), z.number().int().min(1).max(64)], { error: 'workers must be auto or a number of answer threads from 1 to 64' })
+          .union([z.literal('auto'), z.number().int().min(1, { message: 'must be auto or 1–64 answer threads' }).max(64, { message: 'must be auto or 1–64 answer threads' })], {
+            error: 'workers must be auto or a number of answer threads from 1 to 64',
+          })
           .default('auto'),
         rateLimit: z
           .object({
