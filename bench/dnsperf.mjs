@@ -31,6 +31,8 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --no-edns          send queries without EDNS(0) (default: EDNS on, as resolvers send)
   --dnssec           sign the zone (a fresh ECDSA P-256 CSK, both servers) and send every query with DO=1
   --port N           DNS port for both servers (default 5399)
+  --workers N        answer threads: the agent's dns.workers and NSD's server-count (default 1); the
+                     servers are pinned to CPUs 0..N-1, dnsperf to CPU 1 (N > 1 needs Node >= 22.12)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
   --node-args ARGS   node options for the measured agent (default: the ones bin/clusterdns.js's
                      shebang gives every installed agent, "--max-semi-space-size=2"
@@ -57,7 +59,7 @@ function parseArgs(argv) {
   const o = {
     seconds: 15, runs: 2, warmup: 5, clients: 10, outstanding: 100, qps: 0, edns: true, port: 5399,
     agentBin: join(ROOT, 'bin', 'clusterdns.js'), cpuProf: '', only: '', out: '', save: true, strict: false, keep: false,
-    waitQuiet: 20, nice: 0, nodeArgs: shebangNodeArgs(),
+    waitQuiet: 20, nice: 0, nodeArgs: shebangNodeArgs(), workers: 1,
   };
   const num = (name, v, min) => {
     const n = Number(v);
@@ -73,6 +75,7 @@ function parseArgs(argv) {
     switch (a) {
       case '--seconds': o.seconds = num(a, next(), 1); break;
       case '--runs': o.runs = num(a, next(), 1); break;
+      case '--workers': o.workers = WORKERS = num(a, next(), 1); break;
       case '--warmup': o.warmup = num(a, next(), 0); break;
       case '--clients': o.clients = num(a, next(), 1); break;
       case '--outstanding': o.outstanding = num(a, next(), 1); break;
@@ -256,6 +259,8 @@ const AGENT_ADDR = '127.0.10.11';
  * rate table and cookie check but none is limited: what a varied client costs (issue 9).
  */
 const RRL_ON = 100_000;
+/** --workers: the agent's answer threads and NSD's server processes. */
+let WORKERS = 1;
 
 function benchConfig(port, rrl = false) {
   // Five nodes (two with IPv6), a first-healthy and an all-healthy service. node1 (127.0.10.11) is
@@ -266,7 +271,7 @@ zone: ${ZONE}
 ttl: 30
 negativeTtl: 5
 secret: "bench-secret-0123456789abcdef0123456789"
-dns: { port: ${port}, rateLimit: { responsesPerSecond: ${rrl ? RRL_ON : 0} } }
+dns: { port: ${port}, workers: ${WORKERS}, rateLimit: { responsesPerSecond: ${rrl ? RRL_ON : 0} } }
 peer: { port: ${port + 2000}, interval: 500ms, downAfter: 5s }
 http: { port: ${port + 3000} }
 nodes:
@@ -432,7 +437,9 @@ async function parity(port, queryText) {
 
 /** [command, args] that runs `cmd` pinned to `cpu`, at the --nice level. */
 function pinned(o, cpu, cmd, args) {
-  const inner = ['-c', String(cpu), cmd, ...args];
+  // The servers (CPU 0) get CPUs 0..workers-1.
+  const cpus = cpu === 0 && o.workers > 1 ? `0-${o.workers - 1}` : String(cpu);
+  const inner = ['-c', cpus, cmd, ...args];
   return o.nice ? ['nice', ['-n', String(o.nice), 'taskset', ...inner]] : ['taskset', inner];
 }
 
@@ -604,7 +611,7 @@ async function run(o, dir, nsdBin, ncpu) {
 server:
   ip-address: ${NSD_ADDR}
   port: ${o.port}
-  server-count: 1
+  server-count: ${o.workers}
   username: ""
   chroot: ""
   zonesdir: "${dir}"

@@ -7,9 +7,10 @@ import type { NodeLink } from '../discovery/events';
 import { DiscoveryServer } from '../discovery/server';
 import { zoneInputs } from '../failover/zone-inputs';
 import { HealthMonitor } from '../health/monitor';
-import { realClock, type Clock, type TimerHandle } from '../membership/clock';
-import { Membership, type MembershipLogEvent } from '../membership/runtime';
-import { UdpTransport } from '../membership/udp-transport';
+import { AnswerPool, type AnswerThreadStatus } from '../answer/pool';
+import { answerThreads } from '../answer/threads';
+import { Detector } from '../detector/detector';
+import type { MembershipLogEvent } from '../membership/runtime';
 import { majorityOf } from '../membership/verdict';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
@@ -45,11 +46,14 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   readonly startedAt = Date.now();
   readonly events: AgentEvent[] = [];
   private config: ClusterConfig;
-  private server: DnsServer | undefined;
+  /** The answer threads: the main thread's listeners (one thread), or a pool of worker threads. */
+  private server: DnsServer | AnswerPool | undefined;
+  /** Tables compiled since start (the main thread's; a pool counts its own, the same way). */
+  private tableVersion = 0;
   private discovery: DiscoveryServer | undefined;
-  private linksTimer: TimerHandle | undefined;
-  private membership: Membership | undefined;
-  private peerTransport: UdpTransport | undefined;
+  private linksTimer: NodeJS.Timeout | undefined;
+  /** The failure detector, in its own thread (src/detector/). */
+  private membership: Detector | undefined;
   private health: HealthMonitor | undefined;
   private inputs: ZoneInputs;
   private serial: number;
@@ -66,7 +70,6 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     config: ClusterConfig,
     nodeName: string,
     private readonly log: Logger,
-    private readonly clock: Clock = realClock,
   ) {
     super();
     this.config = config;
@@ -101,7 +104,19 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
 
   /** Datagrams on the peer port from addresses that are no node's peerAddress (dropped unread). */
   peerDatagramsFromStrangers(): number {
-    return this.peerTransport?.stats.notPeer ?? 0;
+    return this.membership?.transportStats()?.notPeer ?? 0;
+  }
+
+  /** Fresh view and counters from the detector and answer threads, for one status or metrics read. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.membership?.snapshot(), this.server instanceof AnswerPool ? this.server.snapshot() : undefined]);
+  }
+
+  /** Each answer thread's table version, queries and event-loop lag (status API, metrics). */
+  answerThreads(): AnswerThreadStatus[] {
+    if (this.server instanceof AnswerPool) return this.server.threads();
+    if (!this.server) return [];
+    return [{ index: 0, where: 'main', state: 'serving', tableVersion: this.tableVersion, tableAppliedMs: null, queries: this.stats.total(), lagMs: null, restarts: 0 }];
   }
 
   healthDetails() {
@@ -142,7 +157,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     // Signatures are remade at `refresh` age; a recompile this often finds them due in time.
     this.resignTimer = setInterval(() => {
       this.watchSigningKeys();
-      if (this.server) this.server.setTable(this.compileTable());
+      if (this.server) this.setTable(this.compileTable());
     }, resignCheckSeconds(d.refresh) * 1000);
     this.resignTimer.unref();
   }
@@ -176,16 +191,13 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.warnAbout(this.config);
     this.updateSigner(this.config);
     this.health = this.newHealthMonitor(this.config);
-    const transport = await UdpTransport.open(this.config, this.node.name);
-    this.peerTransport = transport;
-    this.membership = new Membership({
+    const detector = await Detector.open({
       config: this.config,
       self: this.node.name,
-      transport,
-      clock: this.clock,
       getLocalHealth: () => this.health!.current(),
+      zoneSerial: this.serial,
     });
-    this.membership.setZoneSerial(this.serial);
+    this.membership = detector;
     this.membership.on('event', (e) => this.onMembershipEvent(e));
     // Every name server should show the same SOA serial (see ZoneSerial).
     this.membership.on('serial', () => this.adoptSerial());
@@ -194,24 +206,36 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
       this.emit('view', view);
     });
 
+    let threads = 0;
     if (this.serves) {
-      this.server = new DnsServer(this.compileTable(), {
+      const plan = answerThreads(this.config.dns.workers);
+      threads = plan.threads;
+      if (plan.note) this.log.info({ event: 'answer-threads', threads }, plan.note);
+      const options = {
         addresses: this.node.listen,
         port: this.config.dns.port,
         identity: this.node.name,
         tcpIdleTimeoutMs: this.config.dns.tcpIdleTimeoutMs,
+        // Over all the threads: they share the counts (server/tcp-tally.ts).
         tcpMaxConnections: this.config.dns.tcpMaxConnections,
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
         secrets: this.config.secrets,
         rateLimit: this.config.dns.rateLimit,
-        stats: this.stats,
-      });
+      };
       try {
-        await this.server.listen();
+        this.tableVersion = 1;
+        if (threads === 1) {
+          const server = new DnsServer(this.compileTable(), { ...options, stats: this.stats });
+          this.server = server;
+          await server.listen();
+        } else {
+          this.server = await AnswerPool.start(threads, this.compileTable(), options, this.stats, (e) => this.record(e.type, e.message, e.level, { thread: e.thread }));
+        }
         await this.startDiscovery();
       } catch (e) {
-        transport.close();
-        await this.server.close();
+        await detector.stop();
+        await this.server?.close();
+        this.server = undefined;
         throw e;
       }
     }
@@ -222,9 +246,10 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     if (this.stopped) return;
     this.membership.start();
     const discovery = this.discovery ? `Sentinel discovery on ${discoveryAddresses(this.node).map((a) => `${a}:${this.config.discovery.port}`).join(', ')}, ` : '';
-    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp), ${discovery}` : 'witness (no DNS), ';
+    const how = threads > 1 ? `, ${threads} answer threads` : '';
+    const where = this.serves ? `DNS on ${this.node.listen.map((a) => `${a}:${this.config.dns.port}`).join(', ')} (udp+tcp${how}), ${discovery}` : 'witness (no DNS), ';
     this.log.info(
-      { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash },
+      { event: 'listening', zone: this.config.zone, addresses: this.node.listen, dnsPort: this.config.dns.port, peerPort: this.config.peer.port, hash: this.config.hash, answerThreads: threads },
       `${this.node.name}: ${where}peers on ${this.node.peerAddress}:${this.config.peer.port}; zone ${this.config.zone} is answered once a majority is heard`,
     );
   }
@@ -246,20 +271,21 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     let told = '';
     const links = () => {
       const view = this.membership?.view();
-      const l = view ? nodeLinks(view, this.config) : undefined;
+      const l = view ? nodeLinks(view, this.config, this.membership!.viewAgeMs()) : undefined;
       told = JSON.stringify(l);
       return l;
     };
     discovery.update(this.config, this.inputs, links());
     this.on('table', () => discovery.update(this.config, this.inputs, links()));
+    // Looked at once an interval: a link goes `disconnected` after two intervals unheard, before the
+    // detector's view changes (at downAfter).
     const look = () => {
       if (this.stopped) return;
-      this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
       const before = told;
       const l = links();
       if (told !== before) discovery.update(this.config, this.inputs, l);
     };
-    this.linksTimer = this.clock.setTimeout(look, this.config.peer.intervalMs);
+    this.linksTimer = setInterval(look, this.config.peer.intervalMs);
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
@@ -302,13 +328,18 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     if (was.failOpen !== this.inputs.failOpen) this.recordFailOpen(this.inputs.failOpen);
     if (!this.server) return;
     const wasServing = this.server.table.serving;
-    this.server.setTable(this.compileTable());
+    this.setTable(this.compileTable());
     if (wasServing !== this.inputs.serving) {
       this.record('serving', this.inputs.serving ? `answering ${this.config.zone}` : `not answering ${this.config.zone} (${this.config.dns.minority})`, this.inputs.serving ? 'info' : 'warn', {
         serving: this.inputs.serving,
       });
     }
     this.emit('table', this.server.table);
+  }
+
+  private setTable(table: AnswerTable): void {
+    this.tableVersion++;
+    this.server?.setTable(table);
   }
 
   private warnAbout(config: ClusterConfig): void {
@@ -364,8 +395,8 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.stopped = true;
     clearInterval(this.resignTimer);
     this.health?.stop();
-    this.membership?.stop();
-    if (this.linksTimer !== undefined) this.clock.clearTimeout(this.linksTimer);
+    clearInterval(this.linksTimer);
+    await this.membership?.stop();
     await this.discovery?.close();
     this.discovery = undefined;
     await this.server?.close();
@@ -389,6 +420,7 @@ function needsRestart(old: ClusterConfig, next: ClusterConfig, self: string): st
     ['dns.tcpIdleTimeout', old.dns.tcpIdleTimeoutMs, next.dns.tcpIdleTimeoutMs],
     ['dns.tcpMaxConnections', old.dns.tcpMaxConnections, next.dns.tcpMaxConnections],
     ['dns.tcpMaxConnectionsPerSource', old.dns.tcpMaxConnectionsPerSource, next.dns.tcpMaxConnectionsPerSource],
+    ['dns.workers', old.dns.workers, next.dns.workers],
     ['peer.port', old.peer.port, next.peer.port],
     ['http.port', old.http.port, next.http.port],
     ['http.enabled', old.http.enabled, next.http.enabled],
@@ -411,12 +443,13 @@ function tlsShape(c: ClusterConfig): string {
  * Per node, what Sentinel's flags need: heard within downAfter by this agent (its own row of the
  * view's matrix), two heartbeats or more missing, and the majority's verdict.
  */
-export function nodeLinks(view: ClusterView, config: ClusterConfig): NodeLink[] {
+/** `viewAgeMs`: how old `view` is (its peers' ages are as of when it was taken). */
+export function nodeLinks(view: ClusterView, config: ClusterConfig, viewAgeMs = 0): NodeLink[] {
   const own = view.matrix[view.self]?.heard ?? {};
   const { intervalMs, downAfterMs } = config.peer;
   return view.nodes.map((n) => {
     const o = own[n.name];
-    const age = n.name === view.self ? 0 : o?.everHeard ? o.ageMs : Infinity;
+    const age = n.name === view.self ? 0 : o?.everHeard ? o.ageMs + viewAgeMs : Infinity;
     return { name: n.name, heard: age < downAfterMs, late: age > 2 * intervalMs, up: n.up };
   });
 }

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { ClusterConfig } from '../config/types';
+import type { AnswerThreadStatus } from './status-types';
 import type { DiscoveryStats } from '../discovery/server';
 import type { HealthDetails } from '../health/monitor';
 import { REJECT_REASONS } from '../membership/messages';
@@ -22,6 +23,7 @@ export interface MetricsSource {
   discoveryStats?(): DiscoveryStats | undefined;
   /** Earliest expiration (Unix seconds) of the RRSIGs served; undefined when the zone is unsigned. */
   signatureExpiry?(): number | undefined;
+  answerThreads?(): readonly AnswerThreadStatus[];
 }
 
 /**
@@ -195,12 +197,42 @@ export function createMetrics(src: MetricsSource, info: { node: string; version:
   });
 
   discoveryMetrics(registry, () => src.discoveryStats?.());
+  answerThreadMetrics(registry, () => src.answerThreads?.() ?? []);
 
   // Node's event-loop delay histogram samples with a libuv timer every `eventLoopMonitoringPrecision`
   // ms; prom-client's default of 10 ms woke an idle agent 100 times a second, more than 17 peers'
   // heartbeats do (issue 10: CPU at rest). 100 ms still catches any stall that long or longer.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   return registry;
+}
+
+/** Per answer thread (dns.workers): the table it answers from, its queries, lag and restarts. */
+function answerThreadMetrics(registry: Registry, read: () => readonly AnswerThreadStatus[]): void {
+  const registers = [registry];
+  const each = (name: string, help: string, value: (t: AnswerThreadStatus) => number | null, type: 'gauge' | 'counter' = 'gauge') => {
+    const Kind = type === 'gauge' ? Gauge : Counter;
+    new Kind({
+      name,
+      help,
+      labelNames: ['thread', 'where'],
+      registers,
+      collect(this: Gauge | Counter) {
+        this.reset();
+        for (const t of read()) {
+          const v = value(t);
+          if (v === null) continue;
+          if (this instanceof Gauge) this.set({ thread: String(t.index), where: t.where }, v);
+          else this.inc({ thread: String(t.index), where: t.where }, v);
+        }
+      },
+    });
+  };
+  each('clusterdns_answer_thread_table_version', 'Version of the answer table each answer thread answers from (the same on every thread once a change has reached them all)', (t) => t.tableVersion);
+  each('clusterdns_answer_thread_table_applied_seconds', 'How long the newest answer table took from control to each answer thread', (t) => (t.tableAppliedMs === null ? null : t.tableAppliedMs / 1000));
+  each('clusterdns_answer_thread_queries_total', 'DNS queries each answer thread answered since it started', (t) => t.queries, 'counter');
+  each('clusterdns_answer_thread_lag_seconds', 'How late each answer thread read the watchdog\'s last ping (its event-loop lag)', (t) => (t.lagMs === null ? null : t.lagMs / 1000));
+  each('clusterdns_answer_thread_restarts_total', 'Times an answer thread was replaced after it crashed or wedged', (t) => t.restarts, 'counter');
+  each('clusterdns_answer_thread_serving', 'Whether each answer thread is serving (0: being replaced, or failed to start again)', (t) => (t.state === 'serving' ? 1 : 0));
 }
 
 /** The Sentinel-protocol service (src/discovery/): absent unless it runs. */

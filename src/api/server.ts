@@ -84,6 +84,8 @@ async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>
     return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed: this API is read-only (GET, HEAD)\n`);
   }
   const path = (req.url ?? '/').split('?')[0];
+  // Row ages and counters as of now, not of the detector thread's last change.
+  if (path === '/v1/status' || path === '/metrics' || path === '/healthz') await agent.refresh?.();
   switch (path) {
     case '/v1/status':
       return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(statusDocument(agent, Date.now(), VERSION), null, 2)}\n`);

@@ -1,3 +1,18 @@
+/** One answer thread as the status API shows it (see answer/pool.ts). */
+export interface AnswerThreadStatus {
+  readonly index: number;
+  readonly where: 'main' | 'worker';
+  readonly state: 'serving' | 'starting' | 'failed';
+  /** The version of the answer table it answers from; every thread shows the same one once a change has reached them all. */
+  readonly tableVersion: number;
+  /** ms from control posting the newest table to this thread answering from it (null: not yet, or the main thread's own). */
+  readonly tableAppliedMs: number | null;
+  readonly queries: number;
+  /** How late it last read the watchdog's ping (event-loop lag), ms; null for the main thread. */
+  readonly lagMs: number | null;
+  readonly restarts: number;
+}
+
 /**
  * The shape of `GET /v1/status`. The agent writes it (src/api/status.ts); `clusterdns status` and the
  * status page read it. Append fields, never rename or retype one: scripts parse this document.
@@ -147,6 +162,8 @@ export interface StatusDocument {
     readonly queries: number;
     readonly truncated: number;
     readonly dropped: number;
+    /** Each answer thread (one on the main thread, or N worker threads: dns.workers). */
+    readonly threads: readonly AnswerThreadStatus[];
   };
   /** Newest first. */
   readonly events: readonly EventStatus[];

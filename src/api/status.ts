@@ -7,7 +7,7 @@ import type { QueryStats } from '../server/stats';
 import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { currentAnswers } from './answers';
-import type { CheckStatus, NodeCondition, NodeStatus, StatusDocument } from './status-types';
+import type { AnswerThreadStatus, CheckStatus, NodeCondition, NodeStatus, StatusDocument } from './status-types';
 
 /** What the status document is read from; the `Agent` is one. */
 export interface StatusSource {
@@ -20,6 +20,9 @@ export interface StatusSource {
   readonly stats: Pick<QueryStats, 'total' | 'truncated' | 'dropped'>;
   view(): ClusterView | undefined;
   healthDetails(): HealthDetails | undefined;
+  /** Brings view() and counters() up to date (the detector runs in its own thread); bounded in time. */
+  refresh?(): Promise<void>;
+  answerThreads?(): readonly AnswerThreadStatus[];
 }
 
 /** Heartbeats later than this many intervals make an up node `suspect` (it is not down yet). */
@@ -93,7 +96,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
     answers: currentAnswers(buildZone(config, inputs)),
     links: (view?.links ?? []).map((l) => ({ from: l.from, to: l.to, reverseHeard: l.reverseHeard ?? null, message: l.message })),
     checks: checks(src.healthDetails()),
-    dns: { queries: src.stats.total(), truncated: src.stats.truncated, dropped: src.stats.dropped },
+    dns: { queries: src.stats.total(), truncated: src.stats.truncated, dropped: src.stats.dropped, threads: src.answerThreads?.() ?? [] },
     events: [...src.events].reverse().map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),
   };
 }

@@ -18,6 +18,16 @@ export function registerAgent(program: Command): void {
     .action(async (opts: { config: string; node?: string }) => {
       // Before anything that takes time: a SIGHUP during the start is remembered, not fatal.
       catchHangups();
+      // A SIGTERM or SIGINT during the start stops the agent once its threads and listeners have
+      // started, with exit code 0, instead of killing it half started.
+      let requested: string | undefined;
+      let onSignal: ((signal: string) => void) | undefined;
+      const signalled = (signal: string) => {
+        requested ??= signal;
+        onSignal?.(signal);
+      };
+      process.once('SIGTERM', () => signalled('SIGTERM'));
+      process.once('SIGINT', () => signalled('SIGINT'));
       try {
         const config = loadConfig(opts.config);
         const nodeName = pickNode(config, opts.node);
@@ -36,8 +46,8 @@ export function registerAgent(program: Command): void {
               .then(() => http.close())
               .then(resolve, resolve);
           };
-          process.once('SIGTERM', () => stop('SIGTERM'));
-          process.once('SIGINT', () => stop('SIGINT'));
+          onSignal = stop;
+          if (requested) stop(requested);
           const reload = () => {
             try {
               const next = loadConfig(opts.config);

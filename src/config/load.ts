@@ -345,6 +345,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
       tcpIdleTimeoutMs: c.dns.tcpIdleTimeout,
       tcpMaxConnections: c.dns.tcpMaxConnections,
       tcpMaxConnectionsPerSource: c.dns.tcpMaxConnectionsPerSource,
+      workers: c.dns.workers,
       rateLimit: { ...c.dns.rateLimit },
       ...(c.dns.internalFrom ? { internalFrom: c.dns.internalFrom } : {}),
     },
@@ -392,7 +393,10 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
   };
   const clashes = portClashes(body);
   if (clashes.length) throw invalid(where, clashes);
-  return deepFreeze({ ...body, secret: secrets![0], secrets: secrets!, hash: configHash(body, secrets![0]) });
+  // dns.workers tunes one machine's threads and changes no answer: a config that differs only there
+  // is the same config to peers (and 0.2 agents, which lack the field, hash as before).
+  const { workers: _workers, ...hashedDns } = body.dns;
+  return deepFreeze({ ...body, secret: secrets![0], secrets: secrets!, hash: configHash({ ...body, dns: hashedDns }, secrets![0]) });
 }
 
 /**

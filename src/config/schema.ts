@@ -214,6 +214,11 @@ export const configSchema = z
         tcpIdleTimeout: duration(100, 600_000).default(10_000),
         tcpMaxConnections: z.number().int().min(1).max(65536).default(256),
         tcpMaxConnectionsPerSource: z.number().int().min(1).max(65536).default(16),
+        workers: z
+          .union([z.literal('auto'), z.number().int().min(1, { message: 'must be auto or 1–64 answer threads' }).max(64, { message: 'must be auto or 1–64 answer threads' })], {
+            error: 'workers must be auto or a number of answer threads from 1 to 64',
+          })
+          .default('auto'),
         rateLimit: z
           .object({
             responsesPerSecond: z.number().int().min(0, { message: 'must be ≥ 0 (0 turns rate limiting off)' }).max(1_000_000).default(100),

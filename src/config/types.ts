@@ -94,6 +94,8 @@ export interface ClusterConfig {
     readonly tcpMaxConnections: number;
     /** Connections one client address may hold, over all of the node's addresses together. */
     readonly tcpMaxConnectionsPerSource: number;
+    /** Answer threads: a number, or `auto` (answer/threads.ts answerThreads). */
+    readonly workers: 'auto' | number;
     readonly rateLimit: {
       readonly responsesPerSecond: number;
       readonly slip: number;

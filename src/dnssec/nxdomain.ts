@@ -18,11 +18,13 @@ export class NxdomainProofs {
   private readonly bodies: readonly (Prebuilt | undefined)[];
 
   constructor(
-    order: readonly string[],
-    bodies: ReadonlyMap<string, Prebuilt>,
+    /** What it was built from, kept for the table image (zone/image.ts). */
+    readonly order: readonly string[],
+    readonly pairs: ReadonlyMap<string, Prebuilt>,
     /** Served should a pair be missing (a bug): NXDOMAIN without proof, which validators reject but never crash on. */
-    private readonly fallback: Prebuilt,
+    readonly fallback: Prebuilt,
   ) {
+    const bodies = pairs;
     this.owners = order.map(nameToWire);
     this.ownerLabels = this.owners.map((w) => {
       const starts: number[] = [];

@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../config/types';
+import type { PeerConfig } from './peer-config';
 import { applyAssessment, initialVerdict, type NodeVerdict } from './holddown';
 import { ballotsFor, currentMatrix, holdersDown, linkFaults, ownRow, reportsUnhealthy, type LinkFault } from './matrix';
 import { decode, encodeHeartbeats, REJECT_REASONS, wireNames, type Echo, type Heartbeat, type RejectReason, type WireNames } from './messages';
@@ -19,7 +19,7 @@ export type MembershipEvent =
   | { readonly type: 'check' }
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   | { readonly type: 'local-health'; readonly health: LocalHealth }
-  | { readonly type: 'config'; readonly config: ClusterConfig }
+  | { readonly type: 'config'; readonly config: PeerConfig }
   | { readonly type: 'zone-serial'; readonly serial: number }
   /** After 'rolled-back': continue as a new boot (the runtime draws the random id and start). */
   | { readonly type: 'new-boot'; readonly incarnation: bigint; readonly sequence: number };
@@ -50,7 +50,7 @@ export interface Step {
 }
 
 export function initialState(opts: {
-  config: ClusterConfig;
+  config: PeerConfig;
   self: string;
   incarnation: bigint;
   /** The sequence number before the first heartbeat's: random per boot in the runtime. */
@@ -202,8 +202,8 @@ function receive(state: MembershipState, bytes: Uint8Array, now: number, skip: b
 }
 
 /** Decoding needs the config's names by wire id; configs are frozen, so each is built once. */
-const wireNamesCache = new WeakMap<ClusterConfig, WireNames>();
-function namesOf(config: ClusterConfig): WireNames {
+const wireNamesCache = new WeakMap<PeerConfig, WireNames>();
+function namesOf(config: PeerConfig): WireNames {
   let names = wireNamesCache.get(config);
   if (!names) wireNamesCache.set(config, (names = wireNames(config.nodes.map((n) => n.name), config.services.map((s) => s.name))));
   return names;
@@ -425,7 +425,7 @@ function checkLinks(step: Step, now: number, skip: boolean): Step {
 }
 
 /** A reload keeps what is known about nodes that stay; added nodes start unknown. */
-function reconfigure(state: MembershipState, config: ClusterConfig, now: number): MembershipState {
+function reconfigure(state: MembershipState, config: PeerConfig, now: number): MembershipState {
   const peers = new Map(config.nodes.filter((n) => n.name !== state.self).map((n) => [n.name, state.peers.get(n.name) ?? {}]));
   const verdicts = new Map(config.nodes.map((n) => [n.name, state.verdicts.get(n.name) ?? initialVerdict(now, config.peer)]));
   const published = new Map([...state.published].filter(([name]) => verdicts.has(name)));

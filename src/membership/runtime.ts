@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ClusterConfig } from '../config/types';
+import type { PeerConfig } from './peer-config';
 import type { Clock, TimerHandle } from './clock';
 import { initialState, reduce, sameHealth, wantsCheck, type Effect, type MembershipEvent } from './reducer';
-import type { Counters, LocalHealth, MembershipState } from './state';
+import { isFresh, type Counters, type LocalHealth, type MembershipState } from './state';
 import type { Transport } from './transport';
 import { buildView, type ClusterView } from './view';
 
 export interface MembershipOptions {
-  readonly config: ClusterConfig;
+  readonly config: PeerConfig;
   readonly self: string;
   /** Owned from here on: stop() closes it. */
   readonly transport: Transport;
@@ -28,7 +28,9 @@ export type MembershipLogEvent =
   /** The agent went on, but a heartbeat was not sent or an event not handled: a bug to report. */
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'link'; readonly from: string; readonly to: string; readonly broken: boolean; readonly message: string }
-  | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string };
+  | { readonly type: 'config-mismatch'; readonly node: string; readonly theirHash: string; readonly ourHash: string; readonly message: string }
+  /** The detector thread's copy of this node's check results went stale or fresh again (detector/health.ts). */
+  | { readonly type: 'health-stale'; readonly stale: boolean; readonly message: string };
 
 /** Why a 'view' was emitted: a verdict, the quorum, or a node's reported health changed. */
 export type ViewChange = Extract<Effect, { type: 'verdict' | 'quorum' | 'health' }>;
@@ -38,6 +40,11 @@ export interface MembershipEvents {
   event: [event: MembershipLogEvent];
   /** A peer announces a new SOA serial (the agent decides whether to follow it). */
   serial: [serial: number];
+  /**
+   * The peers this agent hears (heard within downAfter) changed, looked at each tick and check:
+   * what Sentinel's per-node s_down reads. A verdict change comes later, as a 'view'.
+   */
+  heard: [peers: readonly string[]];
 }
 
 /**
@@ -54,6 +61,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private timer: TimerHandle | undefined;
   private checkTimer: TimerHandle | undefined;
   private running = false;
+  /** The fresh peers at the last look, joined (see 'heard'). */
+  private heardKey = '';
 
   constructor(opts: MembershipOptions) {
     super();
@@ -110,9 +119,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /** SIGHUP: new timings, nodes and secret apply from the next heartbeat. */
-  updateConfig(config: ClusterConfig): void {
+  updateConfig(config: PeerConfig): void {
     if (!config.nodes.some((n) => n.name === this.state.self)) throw new TypeError(`no node named ${this.state.self} in the new config`);
-    (this.transport as { updateConfig?: (c: ClusterConfig) => void }).updateConfig?.(config);
+    (this.transport as { updateConfig?: (c: PeerConfig) => void }).updateConfig?.(config);
     this.dispatch({ type: 'config', config });
   }
 
@@ -125,10 +134,38 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // dead node's last heartbeat arrived a few ms after the boundary downAfter ago, so at the
     // boundary it is not quite silent yet and was found an interval later (+250 ms failover). A
     // second look half an interval on finds it then, away from the burst; only while a peer is late.
-    if (this.clock.phase && wantsCheck(this.state, this.clock.now())) this.checkTimer = this.clock.setTimeout(() => this.running && this.dispatch({ type: 'check' }), intervalMs / 2);
+    if (this.clock.phase && wantsCheck(this.state, this.clock.now()))
+      this.checkTimer = this.clock.setTimeout(() => {
+        if (!this.running) return;
+        this.dispatch({ type: 'check' });
+        this.lookAtHeard();
+      }, intervalMs / 2);
     const health = safeHealth(this.getLocalHealth);
     // A health change sends its own heartbeat, which stands in for this interval's.
     this.dispatch(sameHealth(health, this.state.localHealth) ? { type: 'tick' } : { type: 'local-health', health });
+    this.lookAtHeard();
+  }
+
+  /** The peers heard within downAfter right now, in config order. */
+  heardPeers(): string[] {
+    const now = this.clock.now();
+    const { downAfterMs } = this.state.config.peer;
+    const heard: string[] = [];
+    for (const [name, p] of this.state.peers) if (isFresh(p, now, downAfterMs)) heard.push(name);
+    return heard;
+  }
+
+  private lookAtHeard(): void {
+    if (this.listenerCount('heard') === 0) return;
+    const heard = this.heardPeers();
+    const key = heard.join('\u0000');
+    if (key === this.heardKey) return;
+    this.heardKey = key;
+    try {
+      this.emit('heard', heard);
+    } catch (e) {
+      this.failed(`a 'heard' listener threw: ${(e as Error).message}`);
+    }
   }
 
   /** Never throws: it runs in timers and socket callbacks, where a throw would end the process. */

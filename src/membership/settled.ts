@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../config/types';
+import type { PeerConfig } from './peer-config';
 import { reportsUnhealthy } from './matrix';
 import type { Observation } from './messages';
 import { isFresh, type MembershipState, type Row } from './state';
@@ -47,7 +47,7 @@ import { majorityOf, voteOf } from './verdict';
  * and heard votes (`linksQuiet`) the tick need not look for them either.
  */
 export interface Settled {
-  readonly config: ClusterConfig;
+  readonly config: PeerConfig;
   readonly nodeHealthy: boolean;
   /** Per fresh peer (and only those): the signature of its row (`signature`). */
   readonly rows: ReadonlyMap<string, Uint8Array>;
@@ -80,7 +80,7 @@ function cell(obs: Observation | undefined, downAfterMs: number): number {
 }
 
 /** A row's classes in config order, then its node health. */
-function signature(row: Row, config: ClusterConfig): Uint8Array {
+function signature(row: Row, config: PeerConfig): Uint8Array {
   const { nodes } = config;
   const sig = new Uint8Array(nodes.length + 1);
   for (let i = 0; i < nodes.length; i++) sig[i] = cell(row.heard.get(nodes[i].name), config.peer.downAfterMs);
@@ -88,7 +88,7 @@ function signature(row: Row, config: ClusterConfig): Uint8Array {
   return sig;
 }
 
-function matches(row: Row, sig: Uint8Array, config: ClusterConfig): boolean {
+function matches(row: Row, sig: Uint8Array, config: PeerConfig): boolean {
   const { nodes } = config;
   if (sig[nodes.length] !== (row.nodeHealthy ? 1 : 0)) return false;
   for (let i = 0; i < nodes.length; i++) if (sig[i] !== cell(row.heard.get(nodes[i].name), config.peer.downAfterMs)) return false;

@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../config/types';
+import type { PeerConfig } from './peer-config';
 import type { NodeVerdict } from './holddown';
 import type { LinkFault } from './matrix';
 import type { Echo, Heartbeat, RejectReason } from './messages';
@@ -43,7 +43,7 @@ export interface Counters {
 }
 
 export interface MembershipState {
-  readonly config: ClusterConfig;
+  readonly config: PeerConfig;
   readonly self: string;
   /** Random boot id; see replay.ts for why it is not ordered. */
   readonly incarnation: bigint;

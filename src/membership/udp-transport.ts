@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { BlockList, isIPv6 } from 'node:net';
-import type { ClusterConfig } from '../config/types';
+import type { PeerConfig } from './peer-config';
 import { ClusterDnsError } from '../errors';
 import { literalLookup } from '../net/literal-lookup';
 import type { Transport } from './transport';
@@ -30,7 +30,7 @@ export class UdpTransport implements Transport {
 
   private constructor(
     private readonly socket: Socket,
-    config: ClusterConfig,
+    config: PeerConfig,
   ) {
     this.peers = peerMap(config);
     this.peerAddresses = addressList(config);
@@ -66,7 +66,7 @@ export class UdpTransport implements Transport {
   }
 
   /** Binds the node's peer address; throws LISTEN_FAILED with what to do when it cannot. */
-  static async open(config: ClusterConfig, self: string): Promise<UdpTransport> {
+  static async open(config: PeerConfig, self: string): Promise<UdpTransport> {
     const node = config.nodes.find((n) => n.name === self);
     if (!node) throw new ClusterDnsError('NODE_UNKNOWN', `no node named "${self}" in the config`);
     const socket = createSocket({ type: isIPv6(node.peerAddress) ? 'udp6' : 'udp4', lookup: literalLookup });
@@ -109,7 +109,7 @@ export class UdpTransport implements Transport {
   }
 
   /** New peer addresses after a config reload; the bound address stays (a new one needs a restart). */
-  updateConfig(config: ClusterConfig): void {
+  updateConfig(config: PeerConfig): void {
     this.peers = peerMap(config);
     this.peerAddresses = addressList(config);
     this.knownPeers = new Set();
@@ -130,11 +130,11 @@ export class UdpTransport implements Transport {
   }
 }
 
-function peerMap(config: ClusterConfig): Map<string, string> {
+function peerMap(config: PeerConfig): Map<string, string> {
   return new Map(config.nodes.map((n) => [n.name, n.peerAddress]));
 }
 
-function addressList(config: ClusterConfig): BlockList {
+function addressList(config: PeerConfig): BlockList {
   const list = new BlockList();
   for (const n of config.nodes) list.addAddress(n.peerAddress, isIPv6(n.peerAddress) ? 'ipv6' : 'ipv4');
   return list;

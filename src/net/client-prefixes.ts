@@ -8,7 +8,11 @@ import { BlockList, isIPv6 } from 'node:net';
 export class ClientPrefixes {
   private readonly list = new BlockList();
 
+  /** As given: the table image (zone/image.ts) carries these and builds the list again. */
+  readonly prefixes: readonly string[];
+
   constructor(prefixes: readonly string[]) {
+    this.prefixes = [...prefixes];
     for (const p of prefixes) {
       const [address, bits] = p.split('/');
       const family = isIPv6(address) ? 'ipv6' : 'ipv4';

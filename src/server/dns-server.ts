@@ -9,6 +9,7 @@ import { Guard, type RateLimitConfig } from './guard';
 import { Responder, type Transport } from './responder';
 import { LATENCY_SAMPLE_EVERY, QueryStats } from './stats';
 import { FrameReader } from './tcp-framing';
+import { LocalTally, type TcpTally } from './tcp-tally';
 
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
@@ -22,6 +23,24 @@ export interface DnsServerOptions {
   readonly secrets: readonly string[];
   readonly rateLimit: RateLimitConfig;
   readonly stats?: QueryStats;
+  /**
+   * Bind with SO_REUSEPORT, so several answer threads each hold their own sockets on the same
+   * address and port and the kernel spreads queries over them (src/answer/). Needs `reusePortWorks()`.
+   */
+  readonly reusePort?: boolean;
+  /** Connection counts shared with the other answer threads (tcp-tally.ts); absent: this server's own. */
+  readonly tally?: TcpTally;
+}
+
+/**
+ * Whether UDP and TCP sockets take `reusePort` here: Linux (SO_REUSEPORT balances between sockets),
+ * Node ≥ 22.12 (dgram and net learned the option in 23.1.0 and 22.12.0). Elsewhere one socket per
+ * address and so one answer thread: Node 20 ignores the option and a second bind fails.
+ */
+export function reusePortWorks(version = process.versions.node, platform = process.platform): boolean {
+  if (platform !== 'linux') return false;
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
 }
 
 /**
@@ -45,8 +64,8 @@ export class DnsServer {
   /** Each open connection's frame reader: at close, which ones are still mid-message. */
   private readonly tcpFrames = new Map<net.Socket, FrameReader>();
   private closing = false;
-  /** Open TCP connections per client address. */
-  private readonly perSource = new Map<string, number>();
+  /** Open TCP connections, in total and per client address (shared between answer threads). */
+  private readonly tally: TcpTally;
   readonly stats: QueryStats;
 
   constructor(
@@ -54,6 +73,7 @@ export class DnsServer {
     private readonly opts: DnsServerOptions,
   ) {
     this.stats = opts.stats ?? new QueryStats();
+    this.tally = opts.tally ?? new LocalTally();
     this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.setGuard(opts.secrets, opts.rateLimit);
@@ -91,7 +111,8 @@ export class DnsServer {
   }
 
   private listenUdp(address: string): Promise<void> {
-    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup });
+    const reuse = this.opts.reusePort ? { reusePort: true } : {};
+    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup, ...reuse } as dgram.SocketOptions);
     this.udp.push(sock);
     let n = 0;
     sock.on('message', (msg, rinfo) => {
@@ -140,7 +161,8 @@ export class DnsServer {
     this.tcp.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address) }, () => {
+      const reuse = this.opts.reusePort ? { reusePort: true } : {};
+      server.listen({ host: address, port: this.opts.port, ipv6Only: isIPv6(address), ...reuse } as net.ListenOptions, () => {
         server.off('error', reject);
         // After listening, 'error' means a failed accept (EMFILE under a connection flood): without
         // a listener it would end the process; the server keeps accepting once descriptors free up.
@@ -157,14 +179,14 @@ export class DnsServer {
    */
   private serveTcp(sock: net.Socket): void {
     const source = sock.remoteAddress;
-    const fromSource = source === undefined ? 0 : (this.perSource.get(source) ?? 0);
-    if (source === undefined || this.connections.size >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
+    const fromSource = source === undefined ? 0 : this.tally.from(source);
+    if (source === undefined || this.tally.total() >= this.opts.tcpMaxConnections || fromSource >= this.opts.tcpMaxConnectionsPerSource) {
       if (source !== undefined) this.stats.socketDrops[fromSource >= this.opts.tcpMaxConnectionsPerSource ? 'tcp-source-limit' : 'tcp-limit']++;
       sock.on('error', () => undefined);
       sock.destroy();
       return;
     }
-    this.perSource.set(source, fromSource + 1);
+    this.tally.add(source);
     this.connections.add(sock);
     const deadline = setTimeout(() => {
       this.stats.socketDrops['tcp-timeout']++;
@@ -177,9 +199,7 @@ export class DnsServer {
     sock.on('close', () => {
       clearTimeout(deadline);
       this.connections.delete(sock);
-      const left = (this.perSource.get(source) ?? 1) - 1;
-      if (left > 0) this.perSource.set(source, left);
-      else this.perSource.delete(source);
+      this.tally.remove(source);
     });
     const frames = new FrameReader();
     this.tcpFrames.set(sock, frames);

@@ -85,4 +85,64 @@ export class QueryStats {
   total(): number {
     return this.counts.reduce((a, b) => a + b, 0);
   }
+
+  /** Every counter as plain data: what an answer thread posts to control (src/answer/). */
+  snapshot(): QueryStatsSnapshot {
+    return {
+      counts: Float64Array.from(this.counts),
+      latencyCounts: Float64Array.from(this.latencyCounts),
+      latencySum: this.latencySum,
+      latencyCount: this.latencyCount,
+      dropped: this.dropped,
+      truncated: this.truncated,
+      rateLimited: { ...this.rateLimited },
+      cookies: { ...this.cookies },
+      socketDrops: { ...this.socketDrops },
+    };
+  }
+
+  /** Sets every counter to the sum of `parts` (each thread's, and those of threads replaced). */
+  setSum(parts: readonly QueryStatsSnapshot[]): void {
+    this.counts.fill(0);
+    this.latencyCounts.fill(0);
+    this.latencySum = this.latencyCount = this.dropped = this.truncated = 0;
+    this.rateLimited.dropped = this.rateLimited.slipped = 0;
+    this.cookies.clientOnly = this.cookies.valid = 0;
+    for (const r of SOCKET_DROP_REASONS) this.socketDrops[r] = 0;
+    for (const p of parts) {
+      for (let i = 0; i < this.counts.length && i < p.counts.length; i++) this.counts[i] += p.counts[i];
+      for (let i = 0; i < this.latencyCounts.length && i < p.latencyCounts.length; i++) this.latencyCounts[i] += p.latencyCounts[i];
+      this.latencySum += p.latencySum;
+      this.latencyCount += p.latencyCount;
+      this.dropped += p.dropped;
+      this.truncated += p.truncated;
+      this.rateLimited.dropped += p.rateLimited.dropped;
+      this.rateLimited.slipped += p.rateLimited.slipped;
+      this.cookies.clientOnly += p.cookies.clientOnly;
+      this.cookies.valid += p.cookies.valid;
+      for (const r of SOCKET_DROP_REASONS) this.socketDrops[r] += p.socketDrops[r] ?? 0;
+    }
+  }
+}
+
+export interface QueryStatsSnapshot {
+  readonly counts: Float64Array;
+  readonly latencyCounts: Float64Array;
+  readonly latencySum: number;
+  readonly latencyCount: number;
+  readonly dropped: number;
+  readonly truncated: number;
+  readonly rateLimited: { readonly dropped: number; readonly slipped: number };
+  readonly cookies: { readonly clientOnly: number; readonly valid: number };
+  readonly socketDrops: Readonly<Record<SocketDropReason, number>>;
+}
+
+/** The counters of a thread that has not answered anything. */
+export function emptySnapshot(): QueryStatsSnapshot {
+  return new QueryStats().snapshot();
+}
+
+/** Queries counted in a snapshot (every transport, type and rcode). */
+export function snapshotTotal(s: QueryStatsSnapshot): number {
+  return s.counts.reduce((a, b) => a + b, 0);
 }

@@ -21,6 +21,11 @@ export class NameTable<T> {
     }
   }
 
+  /** Every (wire name, value), in no particular order (the table image, zone/image.ts). */
+  *entries(): IterableIterator<[Uint8Array, T]> {
+    for (const b of this.buckets.values()) for (const e of b) yield [e.wire, e.value];
+  }
+
   get(buf: Uint8Array, start: number, end: number, hash: number): T | undefined {
     const b = this.buckets.get(hash);
     if (!b) return undefined;
