@@ -11,6 +11,13 @@ import { LATENCY_SAMPLE_EVERY, QueryStats } from './stats';
 import { FrameReader } from './tcp-framing';
 import { LocalTally, type TcpTally } from './tcp-tally';
 
+/**
+ * SO_RCVBUF asked for each UDP socket: what queues while the thread is busy (a GC, a burst) instead
+ * of being dropped by the kernel unseen and uncounted. Linux grants at most net.core.rmem_max (often
+ * 208 KiB, about 200 small queries); NSD asks for 1 MiB by default (its `so-rcvbuf`).
+ */
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 export interface DnsServerOptions {
   readonly addresses: readonly string[];
   readonly port: number;
@@ -112,7 +119,7 @@ export class DnsServer {
 
   private listenUdp(address: string): Promise<void> {
     const reuse = this.opts.reusePort ? { reusePort: true } : {};
-    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup, ...reuse } as dgram.SocketOptions);
+    const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(address), lookup: literalLookup, recvBufferSize: UDP_RECEIVE_BUFFER, ...reuse } as dgram.SocketOptions);
     this.udp.push(sock);
     let n = 0;
     sock.on('message', (msg, rinfo) => {
