@@ -23,6 +23,14 @@ const CLI = join(REPO, 'bin/clusterdns.js');
  */
 const nodeFlags = (cli) => readFileSync(cli, 'utf8').split('\n', 1)[0].split(/\s+/).filter((w) => w.startsWith('--'));
 const NODE_FLAGS = nodeFlags(CLI);
+/**
+ * The lab's agents on another Node (LAB_NODE: a node binary, e.g. Node 24 fetched as
+ * test:node-versions does) with `dns.workers: LAB_DNS_WORKERS` answer threads (issue 17: the lab on
+ * 2 answer threads, which need Node ≥ 22.12). Each agent's status must then show that many worker
+ * threads serving, or its start fails: the lab never passes on one thread believing it ran on two.
+ */
+const AGENT_NODE = process.env.LAB_NODE || process.execPath;
+export const DNS_WORKERS = process.env.LAB_DNS_WORKERS ? Number(process.env.LAB_DNS_WORKERS) : undefined;
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const ZONE = 'cluster.lab.example';
@@ -512,11 +520,12 @@ export class Lab {
       if (clockFile) Object.assign(env, { FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1' });
     }
     const cli = release?.cli ?? CLI;
-    const p = this.start(`agent-${name}`, n.ns, [process.execPath, ...(release ? nodeFlags(cli) : NODE_FLAGS), cli, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
+    const p = this.start(`agent-${name}`, n.ns, [AGENT_NODE, ...(release ? nodeFlags(cli) : NODE_FLAGS), cli, 'agent', '--config', this.configPath, '--node', name], { env, logFile: join(this.dir, `agent-${name}.log`) });
     const rec = { proc: p, release: release?.version, startedAt: this.mark('agent start', { node: name, clock: clock ?? (clockFile ? 'file' : undefined), release: release?.version }), listeningAt: undefined };
     this.agents.set(name, rec);
     await p.waitFor(/"event":"listening"/, 15_000);
     rec.listeningAt = Date.now();
+    if (DNS_WORKERS !== undefined && !release) await this.expectAnswerThreads(name, DNS_WORKERS);
     return rec;
   }
 
@@ -603,6 +612,16 @@ export class Lab {
     this.jittered = true;
     for (const n of this.nodes) this.nsExec(n.ns, ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', `${delayMs}ms`, `${jitterMs}ms`]);
     return this.mark('jitter', { delayMs, jitterMs });
+  }
+
+  /** Waits (5 s at most) for `name`'s status to show `count` worker answer threads, all serving. */
+  async expectAnswerThreads(name, count) {
+    let threads;
+    for (const end = Date.now() + 5000; Date.now() < end; await sleep(200)) {
+      threads = this.status(name)?.dns?.threads;
+      if (threads?.length === count && threads.every((t) => t.where === 'worker' && t.state === 'serving')) return;
+    }
+    throw new Error(`${name} was to answer on ${count} worker threads (LAB_DNS_WORKERS, on ${AGENT_NODE}); its status shows ${JSON.stringify(threads)}`);
   }
 
   /** One agent's status document (GET /v1/status), fetched from inside the observer namespace. */
@@ -780,7 +799,7 @@ export function configText(nodes, profile = 'lan') {
     // name (one identity per prefix), 2 × 5 names × 20 Hz = 200/s, under the lab's 1000/s. Rate
     // limiting stays on for it, so a broken limiter (clock-step's defect: credit gone negative when
     // the wall clock stepped back) still limits every answer the poller gets.
-    `dns: { port: 53, rateLimit: { responsesPerSecond: 1000, exempt: [${FLOOD_NET}.0/24] } }`,
+    `dns: { port: 53,${DNS_WORKERS !== undefined ? ` workers: ${DNS_WORKERS},` : ''} rateLimit: { responsesPerSecond: 1000, exempt: [${FLOOD_NET}.0/24] } }`,
     peer,
     'http: { port: 8053 }',
     'nodes:',

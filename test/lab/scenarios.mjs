@@ -9,7 +9,7 @@
 // `peer: { profile: wan }`). Timings come from `lab.timing`, what the lab's config gives the agents.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { POLL_HZ, REPO, sleep } from './netlab.mjs';
+import { DNS_WORKERS, POLL_HZ, REPO, sleep } from './netlab.mjs';
 import { previousCommit, previousRelease } from './previous-release.mjs';
 
 const HEAD_VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
@@ -528,7 +528,9 @@ async function rollout(lab, { to }) {
  * `netem`: whether the kernel can delay packets.
  */
 export function scenariosFor(size, only, { netem = false, profile = 'lan' } = {}) {
-  return SCENARIOS.filter((s) => (s.profile ?? 'lan') === profile && (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id) || (s.group !== undefined && only.includes(s.group))) && (s.requires !== 'netem' || netem));
+  // The previous release refuses `dns.workers` (a key it does not know): upgrades run on the default.
+  const upgradable = DNS_WORKERS === undefined;
+  return SCENARIOS.filter((s) => (s.profile ?? 'lan') === profile && (!s.sizes || s.sizes.includes(size)) && (!only || only.includes(s.id) || (s.group !== undefined && only.includes(s.group))) && (s.requires !== 'netem' || netem) && (upgradable || s.group !== 'upgrade'));
 }
 
 /** Scenarios of a profile this machine cannot run, with the reason (reported, never emulated). */
