@@ -6,7 +6,7 @@ import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, type ErrorCode } from '../errors';
 import { peerConfigOf } from '../membership/peer-config';
 import type { MembershipEvents } from '../membership/runtime';
-import type { Counters, LocalHealth } from '../membership/state';
+import { safeHealth, type Counters, type LocalHealth } from '../membership/state';
 import type { ClusterView } from '../membership/view';
 import { isFromDetector, sharedNow, THREADS_PROTOCOL, type DetectorInit, type FromDetector, type ToDetector, type TransportStats } from '../threads/messages';
 import { BUNDLED } from '../bundle';
@@ -282,13 +282,4 @@ function spawn(config: ClusterConfig, self: string, health: LocalHealth, zoneSer
       reject(new ClusterDnsError(m.code as ErrorCode, m.message, { details: [...m.details] }));
     });
   });
-}
-
-function safeHealth(get: () => LocalHealth): LocalHealth {
-  try {
-    const h = get();
-    return { nodeHealthy: h.nodeHealthy !== false, services: { ...h.services } };
-  } catch {
-    return { nodeHealthy: false, services: {} };
-  }
 }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { PeerConfig } from './peer-config';
 import type { Clock, TimerHandle } from './clock';
 import { initialState, reduce, sameHealth, wantsCheck, type Effect, type MembershipEvent } from './reducer';
-import { isFresh, type Counters, type LocalHealth, type MembershipState } from './state';
+import { isFresh, safeHealth, type Counters, type LocalHealth, type MembershipState } from './state';
 import type { Transport } from './transport';
 import { buildView, type ClusterView } from './view';
 
@@ -275,14 +275,4 @@ export interface BootId {
 
 function randomBootId(): BootId {
   return { incarnation: randomBytes(8).readBigUInt64BE(), sequence: randomBytes(4).readUInt32BE() };
-}
-
-function safeHealth(get: () => LocalHealth): LocalHealth {
-  try {
-    const h = get();
-    return { nodeHealthy: h.nodeHealthy !== false, services: { ...h.services } };
-  } catch {
-    // A broken health source must not stop heartbeats; reporting unhealthy fails the node over safely.
-    return { nodeHealthy: false, services: {} };
-  }
 }

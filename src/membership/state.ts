@@ -81,3 +81,14 @@ export interface MembershipState {
 export function isFresh(p: PeerState | undefined, now: number, downAfterMs: number): boolean {
   return p?.lastHeardAt !== undefined && now - p.lastHeardAt < downAfterMs;
 }
+
+/** The local health `get` gives, or unhealthy when it throws. */
+export function safeHealth(get: () => LocalHealth): LocalHealth {
+  try {
+    const h = get();
+    return { nodeHealthy: h.nodeHealthy !== false, services: { ...h.services } };
+  } catch {
+    // A broken health source must not stop heartbeats; reporting unhealthy fails the node over safely.
+    return { nodeHealthy: false, services: {} };
+  }
+}

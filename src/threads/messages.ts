@@ -2,6 +2,7 @@ import type { MembershipLogEvent, ViewChange } from '../membership/runtime';
 import type { PeerConfig } from '../membership/peer-config';
 import type { Counters, LocalHealth } from '../membership/state';
 import type { ClusterView } from '../membership/view';
+import type { DnsServerOptions } from '../server/dns-server';
 import type { RateLimitConfig } from '../server/guard';
 import type { QueryStatsSnapshot } from '../server/stats';
 
@@ -108,17 +109,8 @@ export interface AnswerInit {
   readonly tally: SharedArrayBuffer;
 }
 
-/** DnsServerOptions without the stats object (each thread counts its own). */
-export interface AnswerServerOptions {
-  readonly addresses: readonly string[];
-  readonly port: number;
-  readonly identity: string;
-  readonly tcpIdleTimeoutMs: number;
-  readonly tcpMaxConnections: number;
-  readonly tcpMaxConnectionsPerSource: number;
-  readonly secrets: readonly string[];
-  readonly rateLimit: RateLimitConfig;
-}
+/** DnsServerOptions as they cross to an answer thread: each thread counts its own stats, binds with reusePort and shares the tally it is given. */
+export type AnswerServerOptions = Omit<DnsServerOptions, 'stats' | 'reusePort' | 'tally'>;
 
 /** Control → answer thread. */
 export type ToAnswer =

@@ -8,11 +8,11 @@ import type { Started } from './proc';
  * the tests that put unbound in front of the agents.
  */
 
-/** nsd.conf serving one zone from `zonefile` on `address`:53. */
-export function nsdConf(dir: string, address: string, zone: string, zonefile: string): string {
+/** nsd.conf serving one zone from `zonefile` on `address`:`port`. */
+export function nsdConf(dir: string, address: string, zone: string, zonefile: string, port = 53): string {
   return `server:
   ip-address: ${address}
-  port: 53
+  port: ${port}
   username: ""
   chroot: ""
   zonesdir: "${dir}"

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { udpExchange } from '../helpers/dns';
+import { nsdConf } from '../helpers/lab-servers';
 import { Processes } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 import { claimLoopback } from '../parent/named';
@@ -66,27 +67,7 @@ controls { };
 zone "cluster.test" { type primary; file "${dir}/cluster.test.db"; };
 `,
   );
-  writeFileSync(
-    join(dir, 'nsd.conf'),
-    `server:
-  ip-address: ${NSD}
-  port: ${PORT}
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  zonelistfile: "${dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "cluster.test"
-  zonefile: "${dir}/cluster.test.db"
-`,
-  );
+  writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, NSD, 'cluster.test', `${dir}/cluster.test.db`, PORT));
   const n = procs.start(named, ['-g', '-4', '-c', join(dir, 'named.conf')]);
   const d = procs.start(nsd, ['-d', '-c', join(dir, 'nsd.conf')]);
   cluster = new TestCluster(`${clusterYaml({ dnsPort: PORT, nodes: [{ name: 'node1', address: AGENT }] })}\n`.replace(`dns: { port: ${PORT},`, `dns: { port: ${PORT}, rateLimit: { responsesPerSecond: 0 },`));
