@@ -53,6 +53,7 @@ export class AnswerPool {
   private postedAt = 0;
   private retired: QueryStatsSnapshot[] = [];
   private watchdog: NodeJS.Timeout | undefined;
+  private lastWatch = sharedNow();
   private nextPing = 1;
   private closing = false;
   table: AnswerTable;
@@ -139,6 +140,12 @@ export class AnswerPool {
 
   private watch(): void {
     const now = sharedNow();
+    // Time this thread did not run (the process stopped or paused, a long GC, a stuck reload) is
+    // no thread's silence: nobody sent them pings. It is credited, so a SIGSTOP/SIGCONT or a busy
+    // main thread never replaces healthy threads.
+    const away = now - this.lastWatch - PING_MS;
+    this.lastWatch = now;
+    if (away > PING_MS) for (const slot of this.slots) slot.lastPong += away;
     for (const slot of this.slots) {
       if (slot.state === 'failed') {
         void this.restart(slot);
@@ -174,13 +181,15 @@ export class AnswerPool {
     const wasFailed = slot.state === 'failed';
     slot.state = 'starting';
     try {
-      const worker = await spawn(slot.index, this.image, this.opts, this.tally);
+      // The image it starts on: a table posted while it starts is sent to it by adopt().
+      const image = this.image;
+      const worker = await spawn(slot.index, image, this.opts, this.tally);
       if (this.closing) {
         void worker.terminate();
         return;
       }
       slot.restarts++;
-      slot.version = this.image.version;
+      slot.version = image.version;
       this.adopt(slot, worker);
       this.onEvent({ type: 'answer-thread', level: 'info', thread: slot.index, message: `answer thread ${slot.index} started again (table ${this.version})` });
     } catch (e) {

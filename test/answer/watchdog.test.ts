@@ -194,4 +194,21 @@ describe('the answer-thread watchdog', () => {
       cdp.close();
     }
   }, 60_000);
+  // Found by the fault lab on 2 answer threads (pause-5s): after SIGCONT the watchdog counted the
+  // stopped seconds against both threads and replaced them, and a thread restarted while the new
+  // verdict's table was posted kept answering from the table it started on (the paused node's own
+  // address, for 6 s, while the majority answered the failover target).
+  it.runIf(MULTI)('SIGSTOP of the whole agent for 3 s, then SIGCONT: no answer thread is replaced, all answer from the newest table', async () => {
+    const restarts = async () => (await status(0)).dns.threads.reduce((n, t) => n + t.restarts, 0);
+    await until('node1 settled', async () => (await status(0)).dns.threads.every((t) => t.state === 'serving'));
+    const before = await restarts();
+    node1.kill('SIGSTOP');
+    await sleep(3000);
+    node1.kill('SIGCONT');
+    await sleep(2500);
+    const threads = (await status(0)).dns.threads;
+    expect(await restarts()).toBe(before);
+    expect(threads.every((t) => t.state === 'serving')).toBe(true);
+    expect(new Set(threads.map((t) => t.tableVersion)).size).toBe(1);
+  }, 30_000);
 });
