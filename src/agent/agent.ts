@@ -51,7 +51,6 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
   /** Tables compiled since start (the main thread's; a pool counts its own, the same way). */
   private tableVersion = 0;
   private discovery: DiscoveryServer | undefined;
-  private linksTimer: NodeJS.Timeout | undefined;
   /** The failure detector, in its own thread (src/detector/). */
   private membership: Detector | undefined;
   private health: HealthMonitor | undefined;
@@ -271,21 +270,18 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     let told = '';
     const links = () => {
       const view = this.membership?.view();
-      const l = view ? nodeLinks(view, this.config, this.membership!.viewAgeMs()) : undefined;
+      const l = view ? nodeLinks(view, this.config) : undefined;
       told = JSON.stringify(l);
       return l;
     };
     discovery.update(this.config, this.inputs, links());
     this.on('table', () => discovery.update(this.config, this.inputs, links()));
-    // Looked at once an interval: a link goes `disconnected` after two intervals unheard, before the
-    // detector's view changes (at downAfter).
-    const look = () => {
-      if (this.stopped) return;
+    // The detector posts a view when a peer turns late or unheard or comes back: links change there.
+    this.on('view', () => {
       const before = told;
       const l = links();
       if (told !== before) discovery.update(this.config, this.inputs, l);
-    };
-    this.linksTimer = setInterval(look, this.config.peer.intervalMs);
+    });
   }
 
   private onMembershipEvent(e: MembershipLogEvent): void {
@@ -395,7 +391,6 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     this.stopped = true;
     clearInterval(this.resignTimer);
     this.health?.stop();
-    clearInterval(this.linksTimer);
     await this.membership?.stop();
     await this.discovery?.close();
     this.discovery = undefined;
@@ -443,13 +438,17 @@ function tlsShape(c: ClusterConfig): string {
  * Per node, what Sentinel's flags need: heard within downAfter by this agent (its own row of the
  * view's matrix), two heartbeats or more missing, and the majority's verdict.
  */
-/** `viewAgeMs`: how old `view` is (its peers' ages are as of when it was taken). */
-export function nodeLinks(view: ClusterView, config: ClusterConfig, viewAgeMs = 0): NodeLink[] {
+/**
+ * Whether this agent hears each node, from the detector's newest view: its ages are as of when it
+ * was taken, and the detector posts a view whenever a peer turns late (two intervals) or unheard
+ * (downAfter), or comes back (Membership 'heard').
+ */
+export function nodeLinks(view: ClusterView, config: ClusterConfig): NodeLink[] {
   const own = view.matrix[view.self]?.heard ?? {};
   const { intervalMs, downAfterMs } = config.peer;
   return view.nodes.map((n) => {
     const o = own[n.name];
-    const age = n.name === view.self ? 0 : o?.everHeard ? o.ageMs + viewAgeMs : Infinity;
+    const age = n.name === view.self ? 0 : o?.everHeard ? o.ageMs : Infinity;
     return { name: n.name, heard: age < downAfterMs, late: age > 2 * intervalMs, up: n.up };
   });
 }

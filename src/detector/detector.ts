@@ -35,7 +35,6 @@ const RESTART_DELAY_MS = 200;
 export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
   private worker: Worker | undefined;
   private latest: ClusterView;
-  private latestAt = Date.now();
   private lastCounters: Counters | undefined;
   private lastTransport: TransportStats | undefined;
   private config: ClusterConfig;
@@ -88,7 +87,7 @@ export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
         return;
       }
       this.restarts++;
-      this.setLatest(next.view);
+      this.latest = next.view;
       this.adopt(next.worker);
       if (this.started) this.send({ type: 'start' });
     } catch (e) {
@@ -100,7 +99,7 @@ export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
   private receive(m: FromDetector): void {
     switch (m.type) {
       case 'turn': {
-        if (m.view) this.setLatest(m.view);
+        if (m.view) this.latest = m.view;
         let viewed = false;
         for (const item of m.items) {
           if (item.type === 'event') this.emitSafely('event', item.event);
@@ -115,7 +114,7 @@ export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
         break;
       }
       case 'snapshot':
-        this.setLatest(m.view);
+        this.latest = m.view;
         this.lastCounters = m.counters;
         this.lastTransport = m.transport;
         this.waiting.get(m.id)?.();
@@ -186,18 +185,6 @@ export class Detector extends EventEmitter<Omit<MembershipEvents, 'heard'>> {
     return this.latest;
   }
 
-  /**
-   * How long ago the newest view arrived. Its peers' ages are as of then: the detector posts a view
-   * when a verdict or the set of peers heard changes, not every time an age grows.
-   */
-  viewAgeMs(): number {
-    return Math.max(0, Date.now() - this.latestAt);
-  }
-
-  private setLatest(view: ClusterView): void {
-    this.latest = view;
-    this.latestAt = Date.now();
-  }
 
   /** The peers heard within downAfter, as of the newest view (it is posted whenever that set changes). */
   heardPeers(): string[] {

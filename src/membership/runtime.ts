@@ -155,10 +155,19 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return heard;
   }
 
+  /**
+   * Emits 'heard' when the peers heard within downAfter change, or those heard within two
+   * intervals (a late peer: Sentinel's `disconnected`, src/discovery): readers of the detector's
+   * views then get one at each change, since the ages in a view are as of when it was taken.
+   */
   private lookAtHeard(): void {
     if (this.listenerCount('heard') === 0) return;
     const heard = this.heardPeers();
-    const key = heard.join('\u0000');
+    const now = this.clock.now();
+    const promptMs = 2 * this.state.config.peer.intervalMs;
+    const prompt: string[] = [];
+    for (const [name, p] of this.state.peers) if (isFresh(p, now, promptMs)) prompt.push(name);
+    const key = `${heard.join('\u0000')}|${prompt.join('\u0000')}`;
     if (key === this.heardKey) return;
     this.heardKey = key;
     try {

@@ -130,6 +130,23 @@ describe.each([
 });
 
 describe('Sentinel flags and events follow this agent', () => {
+  // The detector posts a view only when something changes; the ages in the newest view are as of
+  // then. Aging them by the view's own age (as the merge of the threads first did) made every peer
+  // of a steady cluster s_down after downAfter, with +sdown for the live master.
+  it('a steady cluster for 3 s: flags stay master, and a * subscriber hears nothing', async () => {
+    await startAll();
+    const events = exchange(ADDRS[1], DISCOVERY_PORT, [command('PSUBSCRIBE', '*')], { waitMs: 3000 });
+    const seen = new Set<string>();
+    const end = Date.now() + 3000;
+    while (Date.now() < end) {
+      const t = (await exchange(ADDRS[1], DISCOVERY_PORT, [command('SENTINEL', 'master', 'cache')], { waitMs: 100 })).text.split('\r\n');
+      seen.add(t[t.indexOf('flags') + 2]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect([...seen]).toEqual(['master']);
+    expect((await events).text).not.toContain('pmessage');
+  }, 30_000);
+
   it('flags go master → s_down,master,disconnected while the node is silent; +sdown, +odown and +switch-master are published in Sentinel\'s formats', async () => {
     const redis = await startAll();
     const events = exchange(ADDRS[1], DISCOVERY_PORT, [command('PSUBSCRIBE', '[-+]sdown', '[-+]odown', '*switch-master')], {
