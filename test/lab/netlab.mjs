@@ -683,7 +683,12 @@ export class Lab {
       } else since = undefined;
       if (Date.now() > end) {
         const now = this.memberNodes().map((a) => `${a.name}: ${this.memberNodes().map((n) => `${n.name}=${this.current(a.name, n.name)}`).join(' ')}`).join('\n');
-        throw new Error(`cluster did not settle within ${ms} ms:\n${now}`);
+        // Which agents run, and the end of each one's output: an agent that went silent says why here.
+        const agents = this.memberNodes().map((a) => {
+          const p = this.agents.get(a.name)?.proc;
+          return `--- ${a.name}'s agent: ${!p ? 'never started' : p.exited ? 'exited' : `running (pid ${p.pid})`}; its last output:\n${p?.out.slice(-1500) ?? ''}`;
+        });
+        throw new Error(`cluster did not settle within ${ms} ms:\n${now}\n${agents.join('\n')}`);
       }
       await sleep(50);
     }

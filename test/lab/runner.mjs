@@ -11,7 +11,7 @@ import { Lab, POLL_HZ, sleep } from './netlab.mjs';
 export class LabSession {
   /** `profile`: the lab's `peer.profile` ('lan': the LAN timings as explicit keys; 'wan'). */
   /** `members`: the nodes the config names at first (a membership-change lab has room for more). */
-  constructor({ size, log = () => undefined, keep = false, lossSeconds = 12, profile = 'lan', members }) {
+  constructor({ size, log = () => undefined, keep = process.env.LAB_KEEP === '1', lossSeconds = 12, profile = 'lan', members }) {
     this.lab = new Lab({ size, log, keep, profile, members });
     this.size = size;
     this.profile = profile;
