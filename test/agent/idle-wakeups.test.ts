@@ -61,8 +61,11 @@ describe('an idle agent', () => {
     await sleep(5000);
     const seconds = (performance.now() - t0) / 1000;
     const perSecond = pids.map((p, i) => (switches(p) - before[i]) / seconds).sort((a, b) => a - b);
-    // 4 ticks + 10 delay samples + a few bursts of 4 heartbeats a second; before: 100 + 16 + 4.
-    expect(perSecond[2], `wake-ups per second (all threads), per agent: ${perSecond.map((x) => x.toFixed(0)).join(', ')}`).toBeLessThan(40);
+    // 4 ticks + 10 delay samples + a few bursts of 4 heartbeats a second, in two threads since the
+    // detector has its own (each burst wakes it, and the main thread when a view is posted); before
+    // 0.3's thread: 100 + 16 + 4 in one. Measured: 38–45 per agent on Node 24 with the whole suite
+    // running beside it (a median of 40.2 once); the code before the rhythm: 119–121.
+    expect(perSecond[2], `wake-ups per second (all threads), per agent: ${perSecond.map((x) => x.toFixed(0)).join(', ')}`).toBeLessThan(55);
     // Still every heartbeat arrives: nothing was saved by not listening.
     expect((await Promise.all(nodes.map((n) => allUp(n.address)))).every(Boolean)).toBe(true);
   }, 20_000);
