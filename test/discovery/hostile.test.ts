@@ -106,7 +106,7 @@ describe('patterns are decided once, by a matcher that never throws or backtrack
 });
 
 describe('bounded subscriptions', () => {
-  it('300 SUBSCRIBEs of 1,000 distinct 1 KB channels: refused past the limit, RSS stays, the agent answers', async () => {
+  it('2 × 300 SUBSCRIBEs of 1,000 distinct 1 KB channels: refused past the limit, RSS stays, the agent answers', async () => {
     const c = await start(1);
     const before = rssMb(c, 'node1');
     // DNS is asked every 20 ms all along: the attack must not hold its answers.
@@ -120,7 +120,12 @@ describe('bounded subscriptions', () => {
     })();
     const channel = (i: number) => `${String(i).padStart(8, '0')}${'c'.repeat(1016)}`;
     let refused = 0;
-    for (let conn = 0; conn < 10; conn++) {
+    let mid = 0;
+    // Two rounds of 300: the first may grow the heap to what V8 keeps in hand (Node 26 keeps far
+    // more than 20: 97 → 267 → 311 MB against 79 → 115 → 115), the second must not (kept channels
+    // grew 368 MB a round before the caps).
+    for (let conn = 0; conn < 20; conn++) {
+      if (conn === 10) mid = rssMb(c, 'node1');
       const replies = await new Promise<string>((resolve, reject) => {
         const sock = net.connect({ host: ADDRS[0], port: PORT });
         let got = '';
@@ -153,12 +158,13 @@ describe('bounded subscriptions', () => {
     sampling = false;
     await sampler;
     const after = rssMb(c, 'node1');
-    console.log(`300 SUBSCRIBEs of 1,000 1 KB channels: RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB, worst DNS answer ${worstDns} ms`);
+    console.log(`2 × 300 SUBSCRIBEs of 1,000 1 KB channels: RSS ${before.toFixed(0)} → ${mid.toFixed(0)} → ${after.toFixed(0)} MB, worst DNS answer ${worstDns} ms`);
     // Alone on the test machine: 44–125 ms; with the whole suite in parallel on two cores, up to
     // ~400 ms. The bound catches a stall (the agent parsing a flood without yielding), not load.
     expect(worstDns).toBeLessThan(1000);
-    expect(refused).toBe(300);
-    expect(after - before, `RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB`).toBeLessThan(60);
+    expect(refused).toBe(600);
+    expect(after - mid, `RSS ${before.toFixed(0)} → ${mid.toFixed(0)} → ${after.toFixed(0)} MB`).toBeLessThan(100);
+    expect(after - before, `RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB`).toBeLessThan(300);
     expect((await exchange(ADDRS[0], PORT, [command('PING')], { waitMs: 100 })).text).toBe('+PONG\r\n');
   }, 120_000);
 
