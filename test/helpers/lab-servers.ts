@@ -64,3 +64,20 @@ export async function waitForDns(host: string, name: string, started: Started, m
   }
   throw new Error(`nothing answers on ${host}:53 after ${ms} ms:\n${started.stdout}\n${started.stderr}`);
 }
+
+/**
+ * named.conf for a test's own BIND 9 on `address`:`port` (IPv4 only, no control channel, files in
+ * `dir`): `options` are the statements that test needs inside options { }, `rest` its zones and includes.
+ */
+export function namedConf(dir: string, address: string, port: number, options: readonly string[], rest: string): string {
+  return `options {
+  directory "${dir}";
+  pid-file none;
+  session-keyfile "${dir}/session.key";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { ${address}; };
+  listen-on-v6 { none; };
+${options.map((o) => `  ${o}\n`).join('')}};
+controls { };
+${rest}`;
+}

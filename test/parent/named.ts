@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { namedConf } from '../helpers/lab-servers';
 import { Processes } from '../helpers/proc';
 import { exec as run } from './exec';
 import { findTool, requireTool } from '../helpers/tools';
@@ -60,20 +61,7 @@ export async function startNamed(host: string, port: number): Promise<Named> {
   writeFileSync(join(dir, 'example.test.db'), ZONE);
   writeFileSync(
     join(dir, 'named.conf'),
-    `options {
-  directory "${dir}";
-  pid-file none;
-  session-keyfile "${dir}/session.key";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { ${host}; };
-  listen-on-v6 { none; };
-  recursion no;
-  notify no;
-  allow-transfer { any; };
-  dnssec-validation no;
-};
-controls { };
-include "${keys.granted}";
+    namedConf(dir, host, port, ['recursion no;', 'notify no;', 'allow-transfer { any; };', 'dnssec-validation no;'], `include "${keys.granted}";
 include "${keys.granted512}";
 include "${keys.readonly}";
 zone "${PARENT}" {
@@ -81,7 +69,7 @@ zone "${PARENT}" {
   file "${dir}/example.test.db";
   update-policy { grant clusterdns-key zonesub ANY; grant clusterdns-key-512 zonesub ANY; };
 };
-`,
+`),
   );
   const procs = new Processes();
   const p = procs.start(named, ['-g', '-4', '-c', join(dir, 'named.conf')]);

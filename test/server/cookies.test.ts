@@ -5,6 +5,7 @@ import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopback } from '../parent/named';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
+import { namedConf } from '../helpers/lab-servers';
 import { encodeQuery, udpExchange, udpQuery } from '../helpers/dns';
 import { Processes, run } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
@@ -120,25 +121,8 @@ describe('DNS cookies', () => {
     try {
       writeFileSync(
         join(dir, 'named.conf'),
-        `options {
-  directory "${dir}";
-  pid-file none;
-  session-keyfile "${dir}/session.key";
-  managed-keys-directory "${dir}";
-  listen-on port ${NAMED_PORT} { ${NAMED}; };
-  listen-on-v6 { none; };
-  query-source address ${NAMED};
-  recursion yes;
-  allow-query { any; };
-  dnssec-validation no;
-  send-cookie yes;
-  require-server-cookie no;
-  max-cache-ttl 0;
-  max-ncache-ttl 0;
-};
-controls { };
-zone "cluster.test" { type forward; forward only; forwarders { ${N1} port ${PORT}; ${N2} port ${PORT}; }; };
-`,
+        namedConf(dir, NAMED, NAMED_PORT, [`query-source address ${NAMED};`, 'recursion yes;', 'allow-query { any; };', 'dnssec-validation no;', 'send-cookie yes;', 'require-server-cookie no;', 'max-cache-ttl 0;', 'max-ncache-ttl 0;'], `zone "cluster.test" { type forward; forward only; forwarders { ${N1} port ${PORT}; ${N2} port ${PORT}; }; };
+`),
       );
       const p = procs.start(named, ['-g', '-4', '-c', join(dir, 'named.conf')]);
       await p.waitForOutput(/running$/m, 15_000);

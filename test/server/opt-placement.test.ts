@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { udpExchange } from '../helpers/dns';
-import { nsdConf } from '../helpers/lab-servers';
+import { namedConf, nsdConf } from '../helpers/lab-servers';
 import { Processes } from '../helpers/proc';
 import { requireTool } from '../helpers/tools';
 import { claimLoopback } from '../parent/named';
@@ -52,20 +52,8 @@ beforeAll(async () => {
   release = await claimLoopback(NAMED);
   writeFileSync(
     join(dir, 'named.conf'),
-    `options {
-  directory "${dir}";
-  pid-file none;
-  session-keyfile "${dir}/session.key";
-  managed-keys-directory "${dir}";
-  listen-on port ${PORT} { ${NAMED}; };
-  listen-on-v6 { none; };
-  recursion no;
-  notify no;
-  dnssec-validation no;
-};
-controls { };
-zone "cluster.test" { type primary; file "${dir}/cluster.test.db"; };
-`,
+    namedConf(dir, NAMED, PORT, ['recursion no;', 'notify no;', 'dnssec-validation no;'], `zone "cluster.test" { type primary; file "${dir}/cluster.test.db"; };
+`),
   );
   writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, NSD, 'cluster.test', `${dir}/cluster.test.db`, PORT));
   const n = procs.start(named, ['-g', '-4', '-c', join(dir, 'named.conf')]);
