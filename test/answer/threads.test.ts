@@ -5,6 +5,7 @@ import type { StatusDocument } from '../../src/api/status-types';
 import { reusePortWorks } from '../../src/server/dns-server';
 import { clusterYaml, TestCluster } from '../helpers/cluster';
 import { encodeQuery } from '../helpers/dns';
+import { until } from '../helpers/poll';
 
 /**
  * Answer threads (dns.workers: 2; src/answer/): each thread has its own sockets (SO_REUSEPORT) and
@@ -20,18 +21,8 @@ const THREADS = reusePortWorks() ? 2 : 1;
 const SOURCES = 200;
 let cluster: TestCluster;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function status(i: number): Promise<StatusDocument> {
   return (await fetch(`http://${nodes[i].address}:${PORT + 2}/v1/status`)).json() as Promise<StatusDocument>;
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** One query from each of SOURCES sockets (distinct source ports) at once; the A answers, as text. */

@@ -4,6 +4,7 @@ import type { StatusDocument } from '../../src/api/status-types';
 import { reusePortWorks } from '../../src/server/dns-server';
 import { CLI, clusterYaml, TestCluster } from '../helpers/cluster';
 import { encodeQuery } from '../helpers/dns';
+import { until } from '../helpers/poll';
 import type { Started } from '../helpers/proc';
 
 /**
@@ -30,14 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function status(i: number): Promise<StatusDocument> {
   return (await fetch(`http://${nodes[i].address}:${PORT + 2}/v1/status`)).json() as Promise<StatusDocument>;
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Queries from fresh source ports (so both threads get some), `perTick` every 20 ms until stopped; counts answers. */

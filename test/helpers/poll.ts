@@ -10,3 +10,12 @@ export async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Waits until `ok` resolves true (a rejection counts as not yet), checking every 50 ms; throws naming `what` after `ms`. */
+export async function until(what: string, ok: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
