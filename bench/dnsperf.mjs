@@ -27,12 +27,22 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --warmup N         warm-up seconds per server before measuring (default 5)
   --clients N        dnsperf -c (default 10)
   --outstanding N    dnsperf -q, queries in flight (default 100)
-  --qps N            dnsperf -Q, cap the send rate (default: no cap, as fast as answers come)
+  --qps N|max        dnsperf -Q, cap the send rate (default: no cap, as fast as answers come; with
+                     --threads 40000, every case at the same load, and a few cases also uncapped)
   --no-edns          send queries without EDNS(0) (default: EDNS on, as resolvers send)
   --dnssec           sign the zone (a fresh ECDSA P-256 CSK, both servers) and send every query with DO=1
   --port N           DNS port for both servers (default 5399)
   --workers N        answer threads: the agent's dns.workers and NSD's server-count (default 1); the
                      servers are pinned to CPUs 0..N-1, dnsperf to CPU 1 (N > 1 needs Node >= 22.12)
+  --threads          issue 17: in one run, on the same CPUs, the agent with 1 and 2 answer threads,
+                     NSD with server-count 1 and 2, and a bare Node UDP server (bench/bare-udp-server.mjs,
+                     pre-built answers: the platform's ceiling) with 1 and 2 threads; each unsigned
+                     (DO=0) and DO=1 (the zone is signed), the agents also with rate limiting on;
+                     queries per CPU-second of each server. 1 thread on the installed node and on
+                     --new-node, 2 threads on --new-node (default --clients 64: SO_REUSEPORT spreads
+                     by source port). See bench/README.md
+  --new-node FILE    node >= 22.12 for --threads (default: scripts/node-binary.sh 24)
+  --net A.B.C        the loopback /24 the servers listen in (default 127.0.10: NSD .1, agents .11-.15)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
   --node-args ARGS   node options for the measured agent (default: the ones bin/clusterdns.js's
                      shebang gives every installed agent, "--max-semi-space-size=2"
@@ -59,8 +69,10 @@ function parseArgs(argv) {
   const o = {
     seconds: 15, runs: 2, warmup: 5, clients: 10, outstanding: 100, qps: 0, edns: true, port: 5399,
     agentBin: join(ROOT, 'bin', 'clusterdns.js'), cpuProf: '', only: '', out: '', save: true, strict: false, keep: false,
-    waitQuiet: 20, nice: 0, nodeArgs: shebangNodeArgs(), workers: 1,
+    waitQuiet: 20, nice: 0, nodeArgs: shebangNodeArgs(), workers: 1, threads: false, newNode: '', net: '127.0.10',
   };
+  let clientsGiven = false;
+  let qpsGiven = false;
   const num = (name, v, min) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) die(`${name} needs a number ≥ ${min}, got ${v}`);
@@ -77,9 +89,12 @@ function parseArgs(argv) {
       case '--runs': o.runs = num(a, next(), 1); break;
       case '--workers': o.workers = WORKERS = num(a, next(), 1); break;
       case '--warmup': o.warmup = num(a, next(), 0); break;
-      case '--clients': o.clients = num(a, next(), 1); break;
+      case '--clients': o.clients = num(a, next(), 1); clientsGiven = true; break;
+      case '--threads': o.threads = true; break;
+      case '--new-node': o.newNode = resolve(next()); break;
+      case '--net': o.net = next(); if (!/^127\.\d{1,3}\.\d{1,3}$/.test(o.net) || o.net.split('.').some((x) => Number(x) > 255)) die(`--net takes the first three bytes of a loopback /24 (e.g. 127.0.230), got ${o.net}`); break;
       case '--outstanding': o.outstanding = num(a, next(), 1); break;
-      case '--qps': o.qps = num(a, next(), 1); break;
+      case '--qps': { const v = next(); o.qps = v === 'max' ? 0 : num(a, v, 1); qpsGiven = true; break; }
       case '--no-edns': o.edns = false; break;
       case '--dnssec': o.dnssec = true; break;
       case '--port': o.port = num(a, next(), 1); break;
@@ -97,6 +112,10 @@ function parseArgs(argv) {
       default: die(`unknown option ${a}\n\n${HELP}`);
     }
   }
+  if (o.threads && !clientsGiven) o.clients = 64;
+  if (o.threads && !qpsGiven) o.qps = THREADS_QPS;
+  if (o.threads && (o.only || o.cpuProf || o.workers > 1 || o.dnssec)) die('--threads measures every server, 1 and 2 threads, DO=0 and DO=1 itself: no --only, --cpu-prof, --workers or --dnssec with it');
+  setNet(o.net);
   return o;
 }
 
@@ -223,6 +242,29 @@ function groupTicks(pgid) {
   return t;
 }
 
+/** CPU ticks of every thread of every live process of the group, by "pid/tid", with its name. */
+function threadTicks(pgid) {
+  const out = new Map();
+  for (const pid of groupPids(pgid)) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        out.set(`${pid}/${tid}`, { comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        /* the thread ended */
+      }
+    }
+  }
+  return out;
+}
+
 /** Busy and total ticks of each CPU from /proc/stat. */
 function cpuTicks() {
   const out = {};
@@ -250,8 +292,15 @@ function memory(pid) {
 // the cluster, the zone, the queries
 
 const ZONE = 'cluster.test';
-const NSD_ADDR = '127.0.10.1';
-const AGENT_ADDR = '127.0.10.11';
+/** --net: the /24 on loopback the servers listen in (NSD .1, node1 .11, …). */
+let NET = '127.0.10';
+let NSD_ADDR = `${NET}.1`;
+let AGENT_ADDR = `${NET}.11`;
+function setNet(net) {
+  NET = net;
+  NSD_ADDR = `${NET}.1`;
+  AGENT_ADDR = `${NET}.11`;
+}
 
 /**
  * Rate limiting for the measured runs: off ("agent"), or on with a limit above any one response's
@@ -259,27 +308,32 @@ const AGENT_ADDR = '127.0.10.11';
  * rate table and cookie check but none is limited: what a varied client costs (issue 9).
  */
 const RRL_ON = 100_000;
+/**
+ * --threads: the rate every case is offered (dnsperf -Q), which every server sustains with dnsperf on
+ * one CPU of two: queries per CPU-second compared at the same load, whatever dnsperf's own CPU gets.
+ */
+const THREADS_QPS = 40_000;
 /** --workers: the agent's answer threads and NSD's server processes. */
 let WORKERS = 1;
 
-function benchConfig(port, rrl = false) {
-  // Five nodes (two with IPv6), a first-healthy and an all-healthy service. node1 (127.0.10.11) is
-  // measured; nodes 2-5 run only so that node1 hears a majority. Slow heartbeats and a long
+function benchConfig(port, rrl = false, workers = WORKERS) {
+  // Five nodes (two with IPv6), a first-healthy and an all-healthy service. node1 (NET.11) is
+  // measured; nodes 2-5 run only so that node1 hears a majority (--threads measures node1-3). Slow heartbeats and a long
   // downAfter: a server starved of CPU by the benchmark must not be declared down mid-run.
   return `# written by bench/dnsperf.mjs
 zone: ${ZONE}
 ttl: 30
 negativeTtl: 5
 secret: "bench-secret-0123456789abcdef0123456789"
-dns: { port: ${port}, workers: ${WORKERS}, rateLimit: { responsesPerSecond: ${rrl ? RRL_ON : 0} } }
+dns: { port: ${port}, workers: ${workers}, rateLimit: { responsesPerSecond: ${rrl ? RRL_ON : 0} } }
 peer: { port: ${port + 2000}, interval: 500ms, downAfter: 5s }
 http: { port: ${port + 3000} }
 nodes:
   - { name: node1, address: ${AGENT_ADDR}, address6: "2001:db8::11", listen: [${AGENT_ADDR}], rack: a }
-  - { name: node2, address: 127.0.10.12, rack: b }
-  - { name: node3, address: 127.0.10.13, address6: "2001:db8::13", listen: [127.0.10.13], rack: c }
-  - { name: node4, address: 127.0.10.14, rack: a }
-  - { name: node5, address: 127.0.10.15, rack: b }
+  - { name: node2, address: ${NET}.12, rack: b }
+  - { name: node3, address: ${NET}.13, address6: "2001:db8::13", listen: [${NET}.13], rack: c }
+  - { name: node4, address: ${NET}.14, rack: a }
+  - { name: node5, address: ${NET}.15, rack: b }
 services:
   - { name: redis-12000, port: 12000, nodes: [node1, node2], policy: first-healthy }
   - { name: pg, port: 5432, nodes: [node3, node4, node5], policy: all-healthy }
@@ -347,14 +401,15 @@ try {
   packet = undefined;
 }
 
-function ask(server, port, name, type, timeoutMs = 1000) {
+/** One query over UDP: { msg (decoded), size, raw, query } or undefined on timeout. `dnssecOk` sets DO. */
+function ask(server, port, name, type, timeoutMs = 1000, dnssecOk = false) {
   return new Promise((resolvePromise) => {
     const sock = dgram.createSocket('udp4');
     const id = Math.floor(Math.random() * 65536);
     const q = packet.encode({
       type: 'query', id, flags: 0,
       questions: [{ type, name, class: 'IN' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [] }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: dnssecOk ? packet.DNSSEC_OK : 0, options: [] }],
     });
     const done = (v) => {
       clearTimeout(timer);
@@ -366,7 +421,7 @@ function ask(server, port, name, type, timeoutMs = 1000) {
     sock.on('message', (msg) => {
       try {
         const d = packet.decode(msg);
-        if (d.id === id) done({ msg: d, size: msg.length });
+        if (d.id === id) done({ msg: d, size: msg.length, raw: msg, query: q });
       } catch {
         done({ error: 'undecodable' });
       }
@@ -400,7 +455,7 @@ const section = (rs) => rs.filter((r) => r.type !== 'OPT' && r.type !== 'SOA' &&
  * is meaningless: same rcode, AA, answer and authority sections. The additional section may differ
  * (NSD with minimal-responses leaves out the SRV targets' addresses); that is reported with sizes.
  */
-async function parity(port, queryText) {
+async function parity(port, queryText, agentAddr = AGENT_ADDR, nsdAddr = NSD_ADDR) {
   // One query per distinct (lowercased) question, in the letter case it first appears with.
   const seen = new Map();
   for (const l of queryText.trim().split('\n')) if (!seen.has(l.toLowerCase())) seen.set(l.toLowerCase(), l);
@@ -409,7 +464,7 @@ async function parity(port, queryText) {
   const sizes = { agent: 0, nsd: 0 };
   for (const line of distinct) {
     const [name, type] = line.split(' ');
-    const [a, n] = [await ask(AGENT_ADDR, port, name, type), await ask(NSD_ADDR, port, name, type)];
+    const [a, n] = [await ask(agentAddr, port, name, type), await ask(nsdAddr, port, name, type)];
     if (!a?.msg || !n?.msg) {
       diffs.push({ query: line, problem: `no answer from ${!a?.msg ? 'agent' : 'NSD'}` });
       continue;
@@ -438,7 +493,11 @@ async function parity(port, queryText) {
 /** [command, args] that runs `cmd` pinned to `cpu`, at the --nice level. */
 function pinned(o, cpu, cmd, args) {
   // The servers (CPU 0) get CPUs 0..workers-1.
-  const cpus = cpu === 0 && o.workers > 1 ? `0-${o.workers - 1}` : String(cpu);
+  return pinTo(o, cpu === 0 && o.workers > 1 ? `0-${o.workers - 1}` : String(cpu), cmd, args);
+}
+
+/** [command, args] that runs `cmd` on the CPU list `cpus` ("0", "0-1"), at the --nice level. */
+function pinTo(o, cpus, cmd, args) {
   const inner = ['-c', cpus, cmd, ...args];
   return o.nice ? ['nice', ['-n', String(o.nice), 'taskset', ...inner]] : ['taskset', inner];
 }
@@ -467,7 +526,7 @@ function dnsperfArgs(o, server, queryPath, seconds) {
 
 /** Runs dnsperf once and measures the server's CPU and the CPUs' other load meanwhile. */
 async function measure(o, who, server, serverRec, queryPath, seconds) {
-  const before = { ticks: groupTicks(serverRec.pid), cpu: cpuTicks(), t: process.hrtime.bigint() };
+  const before = { ticks: groupTicks(serverRec.pid), threads: threadTicks(serverRec.pid), cpu: cpuTicks(), t: process.hrtime.bigint() };
   const out = await new Promise((resolvePromise, reject) => {
     const [cmd, args] = pinned(o, 1, 'dnsperf', dnsperfArgs(o, server, queryPath, seconds).slice(1));
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -486,16 +545,24 @@ async function measure(o, who, server, serverRec, queryPath, seconds) {
       else reject(new Error(`dnsperf exited with ${code}:\n${text}`));
     });
   });
-  const after = { ticks: groupTicks(serverRec.pid), cpu: cpuTicks(), t: process.hrtime.bigint() };
+  const after = { ticks: groupTicks(serverRec.pid), threads: threadTicks(serverRec.pid), cpu: cpuTicks(), t: process.hrtime.bigint() };
   const wall = Number(after.t - before.t) / 1e9;
   const serverCpu = (after.ticks - before.ticks) / CLK_TCK / wall;
+  // Each thread's CPU over the run (fraction of a CPU), busiest first: how the answer threads shared
+  // the load (SO_REUSEPORT spreads by source address and port), and what the busiest one had to do.
+  const threads = [];
+  for (const [id, t] of after.threads) {
+    const cpu = (t.ticks - (before.threads.get(id)?.ticks ?? 0)) / CLK_TCK / wall;
+    if (cpu >= 0.01) threads.push({ id, comm: t.comm, cpu });
+  }
+  threads.sort((a, b) => b.cpu - a.cpu);
   const busy = (c) => {
     const b = after.cpu[c] && before.cpu[c] ? after.cpu[c].busy - before.cpu[c].busy : NaN;
     const t = after.cpu[c] && before.cpu[c] ? after.cpu[c].total - before.cpu[c].total : NaN;
     return b / t;
   };
   const r = parseDnsperf(out);
-  return { who, ...r, serverCpu, cpu0Busy: busy('0'), cpu1Busy: busy('1'), cpu0Other: Math.max(0, busy('0') - serverCpu) };
+  return { who, ...r, serverCpu, threads, cpu0Busy: busy('0'), cpu1Busy: busy('1'), cpu0Other: Math.max(0, busy('0') - serverCpu) };
 }
 
 function parseDnsperf(text) {
@@ -545,6 +612,295 @@ function summariseProfile(dir) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// --threads (issue 17): answer threads, NSD's server processes and a bare Node UDP server
+
+/** A node binary's version ("24.11.1"), or '' when it does not run. */
+function nodeVersion(bin) {
+  const r = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+/** UDP SO_REUSEPORT between threads: Node >= 22.12 (src/server/dns-server.ts, reusePortWorks). */
+function hasReusePort(version) {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
+function defaultNewNode() {
+  const r = spawnSync(join(ROOT, 'scripts', 'node-binary.sh'), ['24'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split('\n').pop() : '';
+}
+
+/** The question of an encoded query (name as asked, type, class): what the bare server keys on. */
+function questionKey(query) {
+  let i = 12;
+  while (query[i] !== 0) i += query[i] + 1;
+  return query.subarray(12, i + 5);
+}
+
+/**
+ * Every server of issue 17 in one run, on the same CPUs: a server with one thread on CPU 0, one with
+ * two threads on CPUs 0-1, dnsperf always on CPU 1; each case measured in turn, round after round
+ * (the order reversed every other round), and compared within a round.
+ */
+async function runThreads(o, dir, nsdBin) {
+  const oldNode = process.execPath;
+  const oldVersion = process.versions.node;
+  const newNode = o.newNode || defaultNewNode();
+  const newVersion = newNode ? nodeVersion(newNode) : '';
+  if (!newVersion) die(`--threads needs a node >= 22.12 for 2 threads: give --new-node FILE (scripts/node-binary.sh 24 gave "${newNode}")`);
+  if (!hasReusePort(newVersion)) die(`--new-node ${newNode} is Node ${newVersion}: 2 threads on one UDP port need Node >= 22.12 (SO_REUSEPORT)`);
+  const oldLabel = `Node ${oldVersion.split('.')[0]}`;
+  const newLabel = `Node ${newVersion.split('.')[0]}`;
+  const loadAvgStart = readFileSync('/proc/loadavg', 'utf8').trim();
+  log(`load average at the start: ${loadAvgStart}`);
+
+  // The zone is signed: DO=0 queries get the unsigned answers, DO=1 the signed ones, from the same servers.
+  const basePath = join(dir, 'cluster.yaml');
+  writeFileSync(basePath, benchConfig(o.port, false, 1));
+  const gen = spawnSync(process.execPath, [o.agentBin, 'dnssec', 'keygen', '--config', basePath, '--directory', dir], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`clusterdns dnssec keygen failed (exit ${gen.status}):\n${gen.stderr}`);
+  const config = (workers, rrl = false) => `${benchConfig(o.port, rrl, workers)}dnssec: { keys: ["${gen.stdout.trim()}"] }\n`;
+  writeFileSync(basePath, config(1));
+  const zonePath = join(dir, `${ZONE}.zone`);
+  const exp = spawnSync(process.execPath, [o.agentBin, 'zone', 'export', '--config', basePath, '--output', zonePath], { encoding: 'utf8' });
+  if (exp.status !== 0) throw new Error(`clusterdns zone export failed (exit ${exp.status}):\n${exp.stderr}`);
+  const queries = queryFile();
+  const queryPath = join(dir, 'queries.txt');
+  writeFileSync(queryPath, queries.text);
+
+  const S = {};
+  const server = (id, def) => (S[id] = { id, ...def, cpus: def.threads > 1 ? `0-${def.threads - 1}` : '0' });
+  server('bare-1-old', { kind: 'bare', label: `bare Node UDP, 1 thread, ${oldLabel}`, threads: 1, node: oldNode, addr: `${NET}.3` });
+  server('agent-1-old', { kind: 'agent', label: `agent, 1 thread, ${oldLabel}`, threads: 1, node: oldNode, addr: `${NET}.11`, nodeName: 'node1' });
+  server('nsd-1', { kind: 'nsd', label: 'NSD, server-count 1', threads: 1, addr: `${NET}.1` });
+  server('bare-1-new', { kind: 'bare', label: `bare Node UDP, 1 thread, ${newLabel}`, threads: 1, node: newNode, addr: `${NET}.4` });
+  server('agent-1-new', { kind: 'agent', label: `agent, 1 thread, ${newLabel}`, threads: 1, node: newNode, addr: `${NET}.12`, nodeName: 'node2' });
+  server('bare-2-new', { kind: 'bare', label: `bare Node UDP, 2 threads, ${newLabel}`, threads: 2, node: newNode, addr: `${NET}.5` });
+  server('agent-2-new', { kind: 'agent', label: `agent, 2 threads, ${newLabel}`, threads: 2, node: newNode, addr: `${NET}.13`, nodeName: 'node3' });
+  server('nsd-2', { kind: 'nsd', label: 'NSD, server-count 2', threads: 2, addr: `${NET}.2` });
+  const all = Object.values(S);
+
+  // Agents: node1-3 measured (each its own config file, which differs in dns.workers only: the
+  // same cluster to its peers), node4-5 only make the majority, on dnsperf's CPU.
+  const helpers = [];
+  for (const s of all.filter((x) => x.kind === 'agent')) {
+    s.configPath = join(dir, `${s.nodeName}.yaml`);
+    writeFileSync(s.configPath, config(s.threads));
+    s.rec = start(s.id, ...pinTo(o, s.cpus, s.node, [...o.nodeArgs, o.agentBin, 'agent', '--config', s.configPath, '--node', s.nodeName]), join(dir, `${s.id}.out`));
+  }
+  for (const k of [4, 5]) helpers.push(start(`agent node${k}`, 'taskset', ['-c', '1', oldNode, o.agentBin, 'agent', '--config', basePath, '--node', `node${k}`], join(dir, `agent-node${k}.out`)));
+  for (const s of all.filter((x) => x.kind === 'nsd')) {
+    writeFileSync(join(dir, `${s.id}.conf`), nsdConf(dir, s.addr, o.port, s.threads, `-${s.id}`));
+    s.rec = start(s.id, ...pinTo(o, s.cpus, nsdBin, ['-d', '-c', join(dir, `${s.id}.conf`)]), join(dir, `${s.id}.out`));
+  }
+  const showLogs = () => {
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.out'))) log(`${f}:\n${readFileSync(join(dir, f), 'utf8').slice(-2000)}`);
+  };
+  try {
+    for (const s of all.filter((x) => x.rec)) await waitReady(s.rec, s.addr, o.port, s.kind === 'agent' ? helpers : []);
+  } catch (e) {
+    showLogs();
+    throw e;
+  }
+
+  // The bare server's answers: node1's, to every question of the query file as asked (letter case
+  // included), with DO=0 and DO=1.
+  const asked = [...new Set(queries.text.trim().split('\n'))];
+  const answers = [];
+  for (const line of asked) {
+    const [name, type] = line.split(' ');
+    const [a, sgn] = [await ask(S['agent-1-old'].addr, o.port, name, type), await ask(S['agent-1-old'].addr, o.port, name, type, 1000, true)];
+    if (!a?.raw || !sgn?.raw) throw new Error(`node1 did not answer ${line} (DO=${a?.raw ? 1 : 0}): cannot build the bare server's answers`);
+    answers.push({ q: questionKey(a.query).toString('hex'), a: a.raw.toString('hex'), s: sgn.raw.toString('hex') });
+  }
+  const answersPath = join(dir, 'bare-answers.json');
+  writeFileSync(answersPath, JSON.stringify(answers));
+  log(`bare server: ${answers.length} questions, answers from node1`);
+  for (const s of all.filter((x) => x.kind === 'bare')) {
+    s.rec = start(s.id, ...pinTo(o, s.cpus, s.node, [join(ROOT, 'bench', 'bare-udp-server.mjs'), '--address', s.addr, '--port', String(o.port), '--threads', String(s.threads), '--answers', answersPath]), join(dir, `${s.id}.out`));
+  }
+  try {
+    for (const s of all.filter((x) => x.kind === 'bare')) await waitReady(s.rec, s.addr, o.port);
+  } catch (e) {
+    showLogs();
+    throw e;
+  }
+  for (const s of all.filter((x) => x.kind === 'agent')) {
+    s.pid = groupPids(s.rec.pid).find((p) => /node/.test(readFileSync(`/proc/${p}/comm`, 'utf8'))) ?? s.rec.pid;
+    s.answerThreads = Number(/"answerThreads":(\d+)/.exec(readFileSync(join(dir, `${s.id}.out`), 'utf8'))?.[1] ?? NaN);
+    if (s.answerThreads !== s.threads) log(`WARNING: ${s.label} logged ${s.answerThreads} answer threads`);
+  }
+
+  // Parity: every agent, NSD with 2 servers and the bare server give NSD's rcode, answer and authority.
+  const parities = {};
+  for (const s of all.filter((x) => x.id !== 'nsd-1')) {
+    const p = await parity(o.port, queries.text, s.addr, S['nsd-1'].addr);
+    const bad = p.diffs.filter((d) => d.problem);
+    parities[s.id] = { distinct: p.distinct, problems: bad, additionalOnly: p.diffs.length - bad.length, avgResponse: p.avgResponse };
+    if (bad.length) log(`WARNING: ${s.label}: ${bad.length} of ${p.distinct} distinct queries answer unlike NSD, e.g. ${bad[0].query}: ${bad[0].problem}`);
+  }
+  log(`parity: checked ${Object.keys(parities).length} servers against NSD (${asked.length} questions as asked, ${parities['agent-1-old'].distinct} distinct)`);
+
+  const cases = [];
+  for (const s of all) {
+    // Uncapped too (as fast as answers come): what q/s 1 and 2 threads reach on this machine.
+    if (o.qps && (s.threads === 2 || s.id.endsWith('-new') || s.id === 'nsd-1')) cases.push({ id: `${s.id}-max`, server: s.id, do: false, rrl: false, max: true, label: `${s.label}, uncapped` });
+    cases.push({ id: s.id, server: s.id, do: false, rrl: false, label: s.label });
+    if (s.kind === 'agent') cases.push({ id: `${s.id}-rrl`, server: s.id, do: false, rrl: true, label: `${s.label}, RRL on` });
+    cases.push({ id: `${s.id}-do`, server: s.id, do: true, rrl: false, label: `${s.label}, DO=1` });
+  }
+  const rrl = async (s, on) => {
+    writeFileSync(s.configPath, config(s.threads, on));
+    process.kill(s.pid, 'SIGHUP');
+    await sleep(500);
+  };
+  if (o.warmup > 0) {
+    for (const s of all) {
+      log(`warm-up: ${s.label} for ${o.warmup} s`);
+      await measure(o, s.id, s.addr, s.rec, queryPath, o.warmup);
+    }
+  }
+  const runs = [];
+  for (let round = 1; round <= o.runs; round++) {
+    for (const c of round % 2 ? cases : [...cases].reverse()) {
+      const s = S[c.server];
+      const quiet = o.waitQuiet > 0 ? await waitQuiet(o) : undefined;
+      if (c.rrl) await rrl(s, true);
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      const r = await measure({ ...o, dnssec: c.do, qps: c.max ? 0 : o.qps }, c.id, s.addr, s.rec, queryPath, o.seconds);
+      if (c.rrl) await rrl(s, false);
+      Object.assign(r, { round, loadAvg1: Number(load) }, quiet ? { quietWaitS: quiet.waitedS, loadBefore: quiet.loadBefore } : {});
+      r.qpcs = r.qps / r.serverCpu;
+      r.busiestThreadCpu = r.threads[0]?.cpu ?? NaN;
+      r.capacity = r.qps / r.busiestThreadCpu;
+      r.keptUp = c.max || !o.qps ? undefined : r.qps >= 0.98 * o.qps && r.lost === 0;
+      runs.push(r);
+      if (r.keptUp === false) log(`WARNING: ${c.label} answered ${fmtInt(r.qps)} of ${fmtInt(o.qps)} q/s offered (lost ${r.lost}): not the same load as the other cases`);
+      log(`round ${round} ${c.label}: ${fmtInt(r.qps)} q/s, ${fmtInt(r.qpcs)} q per CPU-s, server CPU ${pct(r.serverCpu)} (threads ${r.threads.slice(0, 3).map((t) => pct(t.cpu)).join(' ')}), lost ${r.lost}, CPU1 busy ${pct(r.cpu1Busy)}`);
+      if (s.rec.exited) {
+        showLogs();
+        throw new Error(`${s.label} exited during the run`);
+      }
+    }
+  }
+  const memoryEnd = Object.fromEntries(all.filter((x) => x.kind === 'agent').map((s) => [s.id, memory(s.pid)]));
+  const limited = {};
+  for (const s of all.filter((x) => x.kind === 'agent')) limited[s.id] = await limitedResponses(o.port, s.addr);
+  const reloads = Object.fromEntries(all.filter((x) => x.kind === 'agent').map((s) => [s.id, (readFileSync(join(dir, `${s.id}.out`), 'utf8').match(/"event":"reload"/g) ?? []).length]));
+  const unknown = {};
+  for (const s of all.filter((x) => x.kind === 'bare')) {
+    await stop(s.rec);
+    unknown[s.id] = /no answer for (\d+)/.exec(readFileSync(join(dir, `${s.id}.out`), 'utf8'))?.[1];
+  }
+
+  const summary = {};
+  for (const c of cases) {
+    const rs = runs.filter((r) => r.who === c.id);
+    summary[c.id] = {
+      label: c.label,
+      qps: median(rs.map((r) => r.qps)),
+      qpcs: median(rs.map((r) => r.qpcs)),
+      capacity: median(rs.map((r) => r.capacity)),
+      serverCpu: median(rs.map((r) => r.serverCpu)),
+      busiestThreadCpu: median(rs.map((r) => r.busiestThreadCpu)),
+      threadSplit: rs.map((r) => r.threads.slice(0, S[c.server].threads).map((t) => Number(t.cpu.toFixed(3)))),
+      avgLatencyMs: median(rs.map((r) => r.avgLatencyMs)),
+      responseBytes: median(rs.map((r) => r.responseBytes)),
+      lost: rs.reduce((t, r) => t + r.lost, 0),
+      sent: rs.reduce((t, r) => t + r.sent, 0),
+      runsQps: rs.map((r) => Math.round(r.qps)),
+      runsQpcs: rs.map((r) => Math.round(r.qpcs)),
+    };
+  }
+  /** a / b of `metric`, round by round (each round measures both minutes apart at most), and the median. */
+  const ratio = (a, b, metric) => {
+    const each = [];
+    for (let round = 1; round <= o.runs; round++) {
+      const x = runs.find((r) => r.who === a && r.round === round);
+      const y = runs.find((r) => r.who === b && r.round === round);
+      if (x && y) each.push(x[metric] / y[metric]);
+    }
+    return { median: median(each), rounds: each.map((v) => Number(v.toFixed(3))) };
+  };
+  const goals = [];
+  const goal = (what, a, b, metric, want) => {
+    const r = ratio(a, b, metric);
+    goals.push({ what, a, b, metric, want, ...r, met: want === undefined ? undefined : r.median >= want });
+  };
+  for (const [agent, bare] of [['agent-1-old', 'bare-1-old'], ['agent-1-new', 'bare-1-new'], ['agent-2-new', 'bare-2-new']]) {
+    goal('per thread: agent / bare Node, q per CPU-s', agent, bare, 'qpcs', 0.95);
+    goal('per thread: agent / bare Node, q per CPU-s, DO=1', `${agent}-do`, `${bare}-do`, 'qpcs', 0.95);
+  }
+  for (const x of ['agent', 'bare', 'nsd']) {
+    const [one, two] = x === 'nsd' ? ['nsd-1', 'nsd-2'] : [`${x}-1-new`, `${x}-2-new`];
+    const max = o.qps ? '-max' : '';
+    goal('2 threads / 1, q/s on this machine (uncapped, dnsperf on CPU 1)', two + max, one + max, 'qps', x === 'agent' ? 1.5 : undefined);
+    goal('2 threads / 1, capacity (q per CPU-s of the busiest thread)', two, one, 'capacity', x === 'agent' ? 1.5 : undefined);
+    goal('2 threads / 1, q per CPU-s', two, one, 'qpcs', undefined);
+  }
+  for (const id of ['agent-1-old', 'agent-1-new', 'agent-2-new']) {
+    goal('RRL on / off, q per CPU-s', `${id}-rrl`, id, 'qpcs', 0.9);
+    goal('RRL on / off, q/s', `${id}-rrl`, id, 'qps', 0.9);
+  }
+  for (const id of all.map((s) => s.id)) goal('DO=1 / DO=0, q per CPU-s', `${id}-do`, id, 'qpcs', id.startsWith('agent') ? 0.9 : undefined);
+  const nsdVsAgent = ['1-old', '1-new'].map((t) => ratio(`agent-${t}`, 'nsd-1', 'qpcs')).concat([ratio('agent-2-new', 'nsd-2', 'qpcs')]);
+
+  // the table
+  const rows = [['', 'q/s', 'server CPU', 'q per CPU-s', 'busiest thread', 'threads', 'avg latency', 'response', 'lost']];
+  for (const c of cases) {
+    const x = summary[c.id];
+    rows.push([c.label, fmtInt(x.qps), pct(x.serverCpu), fmtInt(x.qpcs), pct(x.busiestThreadCpu), x.threadSplit.at(-1).map(pct).join('+'), `${fmt(x.avgLatencyMs, 3)} ms`, `${x.responseBytes} B`, `${x.lost}`]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r) => `  ${r[0].padEnd(w[0])}${r.slice(1).map((c, i) => `  ${c.padStart(w[i + 1])}`).join('')}`;
+  const out = ['', `issue 17 thread benchmark: dnsperf ${dnsperfArgs(o, 'ADDR', 'queries.txt', o.seconds).slice(3).join(' ')} (+ -D for DO=1; no -Q for "uncapped"), ${o.runs} rounds × ${o.seconds} s per case, medians; 1-thread servers on CPU 0, 2-thread servers on CPUs 0-1, dnsperf on CPU 1; load average at the start ${loadAvgStart}`];
+  for (const r of rows) out.push(line(r));
+  out.push('');
+  for (const g of goals) {
+    out.push(`  ${`${g.what}: ${summary[g.a].label} / ${summary[g.b].label.replace(/, (RRL on|DO=1|uncapped)$/, '')}`.padEnd(110)} ${fmt(g.median, 3)} (rounds ${g.rounds.join(' ')})${g.want === undefined ? '' : `   goal ≥ ${g.want}: ${g.met ? 'met' : 'NOT met'}`}`);
+  }
+  out.push(`  agent / NSD, q per CPU-s: ${nsdVsAgent.map((r) => fmt(r.median, 3)).join(', ')} (1 thread ${oldLabel}, 1 thread ${newLabel}, 2 threads ${newLabel})`);
+  out.push(`  agent RSS at the end (peak): ${Object.entries(memoryEnd).map(([id, m]) => `${S[id].label} ${fmt(m.rssMB)} MB (${fmt(m.peakMB)})`).join('; ')}`);
+  out.push(`  rate limited responses (must be 0): ${Object.values(limited).join(', ')}; reloads logged: ${Object.values(reloads).join(', ')}; bare server questions without an answer: ${Object.values(unknown).join(', ')}`);
+  out.push('');
+  process.stdout.write(out.join('\n'));
+
+  const result = {
+    date: new Date().toISOString(),
+    command: `node bench/dnsperf.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: {
+      cpu: cpus()[0]?.model, cpus: cpus().length, kernel: release(), node: oldVersion, newNode: newVersion,
+      nsd: (spawnSync(nsdBin, ['-v'], { encoding: 'utf8' }).stderr || '').split('\n')[0],
+      dnsperf: (spawnSync('dnsperf', ['-h'], { encoding: 'utf8' }).stderr.match(/Version ([\d.]+)/) ?? [])[1],
+      git: tryExec('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+      loadAvgStart,
+    },
+    options: { ...o, agentBin: o.agentBin.replace(`${ROOT}/`, '') },
+    placement: 'servers with 1 thread on CPU 0, with 2 threads on CPUs 0-1; dnsperf and the two helper agents on CPU 1',
+    dnsperfArgs: dnsperfArgs(o, '<server>', 'queries.txt', o.seconds).slice(1).join(' '),
+    queries: { lines: queries.lines, asked: asked.length, mix: queries.counts, mixedCase: queries.mixedCase },
+    servers: Object.fromEntries(all.map((s) => [s.id, { label: s.label, kind: s.kind, threads: s.threads, addr: s.addr, cpus: s.cpus, answerThreads: s.answerThreads }])),
+    parity: parities,
+    runs,
+    summary,
+    goals,
+    agentVsNsdPerCpu: nsdVsAgent,
+    agentMemoryEnd: memoryEnd,
+    rateLimited: limited,
+    reloads,
+    bareUnknown: unknown,
+  };
+  if (o.save) {
+    const file = o.out || join(ROOT, 'bench', 'results', `dnsperf-threads-${result.date.slice(0, 16).replace(':', '')}Z.json`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${file.replace(`${ROOT}/`, '')}`);
+  }
+  if (o.strict && goals.some((g) => g.met === false)) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
 // main
 
 const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
@@ -590,7 +946,38 @@ async function main() {
   }
 }
 
+/** NSD's config: its own files under `dir` (suffix `tag`), no rate limiting, minimal responses, no chroot. */
+function nsdConf(dir, addr, port, serverCount, tag) {
+  return `# written by bench/dnsperf.mjs: ${serverCount} server process(es), no rate limiting, minimal responses, no chroot
+server:
+  ip-address: ${addr}
+  port: ${port}
+  server-count: ${serverCount}
+  username: ""
+  chroot: ""
+  zonesdir: "${dir}"
+  pidfile: "${dir}/nsd${tag}.pid"
+  database: ""
+  zonelistfile: "${dir}/zone${tag}.list"
+  xfrdfile: "${dir}/xfrd${tag}.state"
+  xfrdir: "${dir}"
+  logfile: "${dir}/nsd${tag}.log"
+  verbosity: 0
+  hide-version: yes
+  minimal-responses: yes
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+  refuse-any: no
+remote-control:
+  control-enable: no
+zone:
+  name: ${ZONE}
+  zonefile: ${ZONE}.zone
+`;
+}
+
 async function run(o, dir, nsdBin, ncpu) {
+  if (o.threads) return runThreads(o, dir, nsdBin);
   const configPath = join(dir, 'cluster.yaml');
   writeFileSync(configPath, benchConfig(o.port));
   if (o.dnssec) {
@@ -605,35 +992,7 @@ async function run(o, dir, nsdBin, ncpu) {
   const queryPath = join(dir, 'queries.txt');
   writeFileSync(queryPath, queries.text);
 
-  writeFileSync(
-    join(dir, 'nsd.conf'),
-    `# written by bench/dnsperf.mjs: one server process, no rate limiting, minimal responses, no chroot
-server:
-  ip-address: ${NSD_ADDR}
-  port: ${o.port}
-  server-count: ${o.workers}
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  pidfile: "${dir}/nsd.pid"
-  database: ""
-  zonelistfile: "${dir}/zone.list"
-  xfrdfile: "${dir}/xfrd.state"
-  xfrdir: "${dir}"
-  logfile: "${dir}/nsd.log"
-  verbosity: 0
-  hide-version: yes
-  minimal-responses: yes
-  rrl-ratelimit: 0
-  rrl-whitelist-ratelimit: 0
-  refuse-any: no
-remote-control:
-  control-enable: no
-zone:
-  name: ${ZONE}
-  zonefile: ${ZONE}.zone
-`,
-  );
+  writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, NSD_ADDR, o.port, o.workers, ''));
 
   const want = (who) => !o.only || o.only === who;
   const servers = {};
@@ -829,8 +1188,8 @@ zone:
 }
 
 /** Responses the measured agent rate limited (dropped or slipped), from its /metrics. */
-async function limitedResponses(port) {
-  const text = await (await fetch(`http://${AGENT_ADDR}:${port + 3000}/metrics`)).text();
+async function limitedResponses(port, addr = AGENT_ADDR) {
+  const text = await (await fetch(`http://${addr}:${port + 3000}/metrics`)).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith('clusterdns_dns_rate_limited_total{'))
