@@ -10,6 +10,7 @@
 //   … --workers 2                   answer threads on node1 (default 1)
 //   … --node1-args "--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for node1 only
 //   … --agent-root DIR              another checkout's agent
+//   … --node1-out FILE              node1's stdout and stderr (its log, --trace-gc lines) when it ends
 //
 // Attacks: psubscribe: `PSUBSCRIBE [z-a]` and 40 `*` + `x` on 10 connections, 500 subscribers to
 // `*`, then node3 (first for the service `moving`) is killed and started again, so node1 pushes
@@ -335,6 +336,11 @@ for (const name of ATTACKS) {
 }
 
 probeProc.stdin.end();
+// A clean stop, so node1's --cpu-prof is written; its output (--trace-gc lines too) on request.
+for (const a of agents.values()) a.kill('SIGTERM');
+const stopBy = Date.now() + 10_000;
+while ([...agents.values()].some((a) => a.exitCode === null && a.signalCode === null) && Date.now() < stopBy) await sleep(100);
+if (arg('--node1-out')) writeFileSync(arg('--node1-out'), agents.get(1).out);
 const report = { date: new Date().toISOString(), node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), nodeArgs: [...NODE_ARGS, ...NODE1_ARGS], cpus: cpus().length, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), workers: WORKERS, answerThreads: threads, probeEveryMs: 10, seconds: SECONDS, results };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');

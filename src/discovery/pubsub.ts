@@ -69,21 +69,25 @@ export class Subscriptions {
    */
   subscribe(kind: 'subscribe' | 'psubscribe', names: readonly string[], pool: SubscriptionPool): Reply[] {
     const table = kind === 'subscribe' ? this.channels : this.patterns;
-    const fresh = new Map<string, number>();
-    let bytes = 0;
-    for (const n of names) {
-      if (table.has(n) || fresh.has(n)) continue;
-      fresh.set(n, -1);
-      bytes += n.length;
-    }
     const { limits } = pool;
     const refused = () => [
       error(
         `ERR ${kind.toUpperCase()} refused: clusterdns discovery allows ${limits.perConnection} channels and patterns per connection (${limits.bytesPerConnection} bytes of names, ${limits.livePerConnection} that receive messages) and ${limits.total} in all; it publishes only on ${CHANNELS.join(' ')}`,
       ),
     ];
-    // Sizes first: nothing is matched for a command that is refused anyway.
-    if (this.size + fresh.size > limits.perConnection || this.bytes + bytes > limits.bytesPerConnection || pool.held + fresh.size > limits.total) return refused();
+    // Sizes first, and a refusal as soon as the new names pass a limit: a SUBSCRIBE of 1,000
+    // distinct 1 KB names stops at the 17th, and nothing is matched for a command refused anyway
+    // (hashing all 1,000 into a Map held DNS answers 1.6 ms per command).
+    const room = Math.min(limits.perConnection - this.size, limits.total - pool.held);
+    const byteRoom = limits.bytesPerConnection - this.bytes;
+    const fresh = new Map<string, number>();
+    let bytes = 0;
+    for (const n of names) {
+      if (table.has(n) || fresh.has(n)) continue;
+      fresh.set(n, -1);
+      bytes += n.length;
+      if (fresh.size > room || bytes > byteRoom) return refused();
+    }
     let live = 0;
     for (const n of fresh.keys()) {
       // A pattern is matched here once, against the few channels there are, by a bounded matcher.
