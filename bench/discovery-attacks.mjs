@@ -11,6 +11,8 @@
 //   … --node1-args "--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for node1 only
 //   … --agent-root DIR              another checkout's agent
 //   … --node1-out FILE              node1's stdout and stderr (its log, --trace-gc lines) when it ends
+//   … --nice 0                      the attacking process (this one) competes with the agents as an equal
+//                                   (default: niceness 10, as if the attackers were other machines)
 //
 // Attacks: psubscribe: `PSUBSCRIBE [z-a]` and 40 `*` + `x` on 10 connections, 500 subscribers to
 // `*`, then node3 (first for the service `moving`) is killed and started again, so node1 pushes
@@ -25,7 +27,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -142,7 +144,9 @@ writeFileSync(cfg, config + '\n');
 const agents = new Map();
 function startAgent(i) {
   const args = [...NODE_ARGS, ...(i === 1 ? NODE1_ARGS : []), CLI, 'agent', '--config', cfg, '--node', `node${i}`];
-  agents.set(i, start(NODE, args, { env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' } }));
+  const p = start(NODE, args, { env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' } });
+  setPriority(p.pid, 0);
+  agents.set(i, p);
 }
 for (const i of [1, 2, 3]) startAgent(i);
 const capture = start('tcpdump', ['-i', 'lo', '-nn', '-tt', '-l', '-B', '8192', `udp and src host ${A(1)} and src port ${PEER} and dst host ${A(2)}`]);
@@ -166,11 +170,17 @@ await allUp(30_000);
 const threads = (await status(1)).dns.threads?.length ?? 1;
 
 const probeProc = start(process.execPath, [fileURLToPath(import.meta.url), '--probe', '--host', A(1), '--port', String(DNS), '--every', '10'], { detached: true });
+// The attackers are this process; on a real network they are other machines. Niced, so that on this
+// machine's few cores they take what the agents and the probe leave rather than the agents' time
+// (--nice 0: compete as equals).
+const NICE = Number(arg('--nice', 10));
+setPriority(0, NICE);
 await sleep(1500);
 
 /** The probe's samples sent in [t0, t1): latencies (ms) and how many got no answer within 1 s. */
 function samples(t0, t1) {
   const lat = [];
+  const slow = [];
   let lost = 0;
   for (const line of probeProc.out.split('\n')) {
     const [at, v] = line.split(' ');
@@ -178,10 +188,12 @@ function samples(t0, t1) {
     if (!(t >= t0 && t < t1)) continue;
     if (v === 'lost') lost++;
     else lat.push(Number(v));
+    // When in the attack the slow answers came (ms from its start), for finding their cause.
+    if (v === 'lost' || Number(v) > 30) slow.push(`${Math.round(t - t0)}:${v === 'lost' ? v : Math.round(Number(v))}`);
   }
   lat.sort((a, b) => a - b);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
-  return { asked: lat.length + lost, lost, medianMs: +q(0.5).toFixed(1), p99Ms: +q(0.99).toFixed(1), worstMs: +(lat.at(-1) ?? NaN).toFixed(1), over50: lat.filter((x) => x > 50).length };
+  return { asked: lat.length + lost, lost, medianMs: +q(0.5).toFixed(1), p99Ms: +q(0.99).toFixed(1), worstMs: +(lat.at(-1) ?? NaN).toFixed(1), over50: lat.filter((x) => x > 50).length, slowAt: slow.join(' ') };
 }
 /** node1 → node2 heartbeats (s) seen on the wire. */
 function beats() {
@@ -341,16 +353,16 @@ for (const a of agents.values()) a.kill('SIGTERM');
 const stopBy = Date.now() + 10_000;
 while ([...agents.values()].some((a) => a.exitCode === null && a.signalCode === null) && Date.now() < stopBy) await sleep(100);
 if (arg('--node1-out')) writeFileSync(arg('--node1-out'), agents.get(1).out);
-const report = { date: new Date().toISOString(), node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), nodeArgs: [...NODE_ARGS, ...NODE1_ARGS], cpus: cpus().length, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), workers: WORKERS, answerThreads: threads, probeEveryMs: 10, seconds: SECONDS, results };
+const report = { date: new Date().toISOString(), attackerNice: NICE, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), nodeArgs: [...NODE_ARGS, ...NODE1_ARGS], cpus: cpus().length, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), workers: WORKERS, answerThreads: threads, probeEveryMs: 10, seconds: SECONDS, results };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
-const fixed = ['attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
+const fixed = ['slowAt', 'attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
 const md = [
   `| attack on node1 (${SECONDS} s + 1 s) | DNS asked | lost | median | p99 | worst | answers > 50 ms | largest heartbeat gap | notes |`,
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map((r) => `| ${r.attack} | ${r.asked} | ${r.lost} | ${r.medianMs} ms | ${r.p99Ms} ms | ${r.worstMs} ms | ${r.over50} | ${r.largestHeartbeatGapMs} ms | ${Object.entries(r).filter(([k]) => !fixed.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
 ];
-writeFileSync(OUT.replace(/\.json$/, '.md'), `${report.node}, ${threads} answer thread(s) (dns.workers: ${WORKERS}), ${report.cpus} CPUs, load ${report.load}, probe every 10 ms over UDP; node flags ${report.nodeArgs.join(' ')}\n\n${md.join('\n')}\n`);
+writeFileSync(OUT.replace(/\.json$/, '.md'), `${report.node}, ${threads} answer thread(s) (dns.workers: ${WORKERS}), ${report.cpus} CPUs, load ${report.load}, probe every 10 ms over UDP, attackers at niceness ${NICE}; node flags ${report.nodeArgs.join(' ')}\n\n${md.join('\n')}\n`);
 console.log(md.join('\n'));
 console.log(`written ${OUT}`);
 process.exit(0);

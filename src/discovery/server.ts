@@ -274,7 +274,7 @@ export class DiscoveryServer {
       this.stats.errors['max-clients-per-source']++;
       // Before a TLS handshake there is no channel to say why on.
       if (tlsRaw) sock.destroy();
-      else this.closeWith(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
+      else this.refuse(sock, error(`ERR max number of clients reached (${this.limits.maxConnectionsPerSource} from one address)`));
       return false;
     }
     this.perSource.set(source, fromSource + 1);
@@ -289,12 +289,21 @@ export class DiscoveryServer {
 
   /** `counted`: a TLS socket, already counted against its source from its TCP connection on. */
   private accept(sock: net.Socket, counted = false): void {
+    this.budget.begin();
+    try {
+      this.open(sock, counted);
+    } finally {
+      this.budget.end();
+    }
+  }
+
+  private open(sock: net.Socket, counted: boolean): void {
     this.stats.connectionsTotal++;
     sock.on('error', () => sock.destroy());
     const source = sourceOf(sock.remoteAddress);
     if (this.connections.size >= this.limits.maxConnections) {
       this.stats.errors['max-clients']++;
-      this.closeWith(sock, error('ERR max number of clients reached'));
+      this.refuse(sock, error('ERR max number of clients reached'));
       return;
     }
     if (!counted && !this.admit(sock, source)) return;
@@ -560,6 +569,16 @@ export class DiscoveryServer {
     c.outBytes = 0;
     c.sock.destroy();
     return false;
+  }
+
+  /**
+   * A connection over a cap gets Redis's error while the turn's budget lasts; past it (a flood of
+   * connections: the kernel hands them over by the hundred in one turn) it is closed without a word,
+   * which costs no write and no timer, and leaves the socket no reason to outlive the turn.
+   */
+  private refuse(sock: net.Socket, r: Reply): void {
+    if (this.budget.left()) this.closeWith(sock, r);
+    else sock.destroy();
   }
 
   /** The last word to a connection that cannot go on; a peer that does not read it is cut off. */
