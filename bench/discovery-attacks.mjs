@@ -3,7 +3,8 @@
 // never delay a heartbeat or a DNS answer by more than 50 ms"). A 3-node cluster on loopback, node1
 // with one answer thread (DNS on the main thread, beside discovery and HTTP, as on Node 20 or any
 // 2-core machine); each attack in turn on node1 while a separate probe process asks node1 over UDP
-// every 10 ms and records each answer's latency, and tcpdump records node1's heartbeats to node2.
+// every 10 ms and records each answer's latency, and tcpdump records node1's heartbeats to node2. A
+// second probe asks node2, which is not attacked, the same way: the control for the machine's noise.
 //
 //   npm run bench:discovery-attacks [-- --seconds 8 --attacks idle,psubscribe,subscribe,idle-conns,pipelined,http]
 //   … --node /path/to/node          another Node binary (default: the one running this)
@@ -170,6 +171,9 @@ await allUp(30_000);
 const threads = (await status(1)).dns.threads?.length ?? 1;
 
 const probeProc = start(process.execPath, [fileURLToPath(import.meta.url), '--probe', '--host', A(1), '--port', String(DNS), '--every', '10'], { detached: true });
+// The control: node2, not attacked, asked the same way. What it sees too (the machine's other work,
+// the kernel's loopback queue behind 10,000 closing connections) is not node1's doing.
+const controlProc = start(process.execPath, [fileURLToPath(import.meta.url), '--probe', '--host', A(2), '--port', String(DNS), '--every', '10'], { detached: true });
 // The attackers are this process; on a real network they are other machines. Niced, so that on this
 // machine's few cores they take what the agents and the probe leave rather than the agents' time
 // (--nice 0: compete as equals).
@@ -177,8 +181,8 @@ const NICE = Number(arg('--nice', 10));
 setPriority(0, NICE);
 await sleep(1500);
 
-/** The probe's samples sent in [t0, t1): latencies (ms) and how many got no answer within 1 s. */
-function samples(t0, t1) {
+/** A probe's samples sent in [t0, t1): latencies (ms) and how many got no answer within 1 s. */
+function samples(t0, t1, probeProc) {
   const lat = [];
   const slow = [];
   let lost = 0;
@@ -340,7 +344,8 @@ for (const name of ATTACKS) {
   await sleep(1200); // the probe's lost verdicts and the capture reach us
   const b = beats().filter((t) => t * 1000 >= t0 && t * 1000 <= t1);
   const gaps = b.slice(1).map((t, i) => (t - b[i]) * 1000);
-  const row = { attack: name, ...samples(t0, t1), heartbeats: b.length, largestHeartbeatGapMs: Math.round(Math.max(...gaps)), rssMb: `${Math.round(rssBefore)} → ${Math.round(rssMb())}`, ...(extra ?? {}) };
+  const control = samples(t0, t1, controlProc);
+  const row = { attack: name, ...samples(t0, t1, probeProc), node2: `p99 ${control.p99Ms} ms, worst ${control.worstMs} ms${control.slowAt ? ` (${control.slowAt})` : ''}`, heartbeats: b.length, largestHeartbeatGapMs: Math.round(Math.max(...gaps)), rssMb: `${Math.round(rssBefore)} → ${Math.round(rssMb())}`, ...(extra ?? {}) };
   results.push(row);
   console.log(JSON.stringify(row));
   if (name === 'psubscribe') await allUp(30_000);
@@ -348,6 +353,7 @@ for (const name of ATTACKS) {
 }
 
 probeProc.stdin.end();
+controlProc.stdin.end();
 // A clean stop, so node1's --cpu-prof is written; its output (--trace-gc lines too) on request.
 for (const a of agents.values()) a.kill('SIGTERM');
 const stopBy = Date.now() + 10_000;
@@ -356,11 +362,11 @@ if (arg('--node1-out')) writeFileSync(arg('--node1-out'), agents.get(1).out);
 const report = { date: new Date().toISOString(), attackerNice: NICE, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), nodeArgs: [...NODE_ARGS, ...NODE1_ARGS], cpus: cpus().length, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), workers: WORKERS, answerThreads: threads, probeEveryMs: 10, seconds: SECONDS, results };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
-const fixed = ['slowAt', 'attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
+const fixed = ['slowAt', 'node2', 'attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
 const md = [
-  `| attack on node1 (${SECONDS} s + 1 s) | DNS asked | lost | median | p99 | worst | answers > 50 ms | largest heartbeat gap | notes |`,
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...results.map((r) => `| ${r.attack} | ${r.asked} | ${r.lost} | ${r.medianMs} ms | ${r.p99Ms} ms | ${r.worstMs} ms | ${r.over50} | ${r.largestHeartbeatGapMs} ms | ${Object.entries(r).filter(([k]) => !fixed.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+  `| attack on node1 (${SECONDS} s + 1 s) | DNS asked | lost | median | p99 | worst | answers > 50 ms | node2 (not attacked) | largest heartbeat gap | notes |`,
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map((r) => `| ${r.attack} | ${r.asked} | ${r.lost} | ${r.medianMs} ms | ${r.p99Ms} ms | ${r.worstMs} ms | ${r.over50} | ${r.node2.replace(/ \(.*/, '')} | ${r.largestHeartbeatGapMs} ms | ${Object.entries(r).filter(([k]) => !fixed.includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
 ];
 writeFileSync(OUT.replace(/\.json$/, '.md'), `${report.node}, ${threads} answer thread(s) (dns.workers: ${WORKERS}), ${report.cpus} CPUs, load ${report.load}, probe every 10 ms over UDP, attackers at niceness ${NICE}; node flags ${report.nodeArgs.join(' ')}\n\n${md.join('\n')}\n`);
 console.log(md.join('\n'));
