@@ -337,6 +337,8 @@ for (const name of ATTACKS) {
   }
   const rssBefore = rssMb();
   const t0 = now();
+  // The monotonic clock (µs) at the start, which a --cpu-prof profile's timestamps are read on.
+  const t0MonotonicUs = Number(process.hrtime.bigint() / 1000n);
   const extra = await attacks[name](Date.now() + SECONDS * 1000);
   // What the attack's end costs (10,000 sockets closing) counts too.
   await sleep(1000);
@@ -345,7 +347,7 @@ for (const name of ATTACKS) {
   const b = beats().filter((t) => t * 1000 >= t0 && t * 1000 <= t1);
   const gaps = b.slice(1).map((t, i) => (t - b[i]) * 1000);
   const control = samples(t0, t1, controlProc);
-  const row = { attack: name, ...samples(t0, t1, probeProc), node2: `p99 ${control.p99Ms} ms, worst ${control.worstMs} ms${control.slowAt ? ` (${control.slowAt})` : ''}`, heartbeats: b.length, largestHeartbeatGapMs: Math.round(Math.max(...gaps)), rssMb: `${Math.round(rssBefore)} → ${Math.round(rssMb())}`, ...(extra ?? {}) };
+  const row = { attack: name, ...samples(t0, t1, probeProc), node2: `p99 ${control.p99Ms} ms, worst ${control.worstMs} ms${control.slowAt ? ` (${control.slowAt})` : ''}`, heartbeats: b.length, largestHeartbeatGapMs: Math.round(Math.max(...gaps)), rssMb: `${Math.round(rssBefore)} → ${Math.round(rssMb())}`, ...(extra ?? {}), t0MonotonicUs };
   results.push(row);
   console.log(JSON.stringify(row));
   if (name === 'psubscribe') await allUp(30_000);
@@ -362,7 +364,7 @@ if (arg('--node1-out')) writeFileSync(arg('--node1-out'), agents.get(1).out);
 const report = { date: new Date().toISOString(), attackerNice: NICE, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), nodeArgs: [...NODE_ARGS, ...NODE1_ARGS], cpus: cpus().length, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '), workers: WORKERS, answerThreads: threads, probeEveryMs: 10, seconds: SECONDS, results };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
-const fixed = ['slowAt', 'node2', 'attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
+const fixed = ['t0MonotonicUs', 'slowAt', 'node2', 'attack', 'asked', 'lost', 'medianMs', 'p99Ms', 'worstMs', 'over50', 'heartbeats', 'largestHeartbeatGapMs'];
 const md = [
   `| attack on node1 (${SECONDS} s + 1 s) | DNS asked | lost | median | p99 | worst | answers > 50 ms | node2 (not attacked) | largest heartbeat gap | notes |`,
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

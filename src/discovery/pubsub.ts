@@ -34,6 +34,8 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { perConnection: 
 export interface SubscriptionPool {
   readonly limits: SubscriptionLimits;
   held: number;
+  /** Patterns' masks, remembered (see poolMask). */
+  readonly masks?: Map<string, number>;
 }
 
 export class Subscriptions {
@@ -91,7 +93,7 @@ export class Subscriptions {
     let live = 0;
     for (const n of fresh.keys()) {
       // A pattern is matched here once, against the few channels there are, by a bounded matcher.
-      const mark = kind === 'subscribe' ? (CHANNEL_INDEX.get(n) ?? -1) : patternMask(n);
+      const mark = kind === 'subscribe' ? (CHANNEL_INDEX.get(n) ?? -1) : poolMask(n, pool);
       fresh.set(n, mark);
       if (kind === 'subscribe' ? mark >= 0 : mark !== 0) live++;
     }
@@ -141,5 +143,23 @@ export function patternMask(pattern: string): number {
   CHANNELS.forEach((c, i) => {
     if (match(c)) mask |= 1 << i;
   });
+  return mask;
+}
+
+const MASKS_KEPT = 1024;
+
+/**
+ * patternMask, remembered in the pool: a thousand clients subscribe the same few patterns (`*`,
+ * node-redis's six). Short patterns only (real ones are), at most MASKS_KEPT: a flood of distinct
+ * ones is matched each time and not kept.
+ */
+function poolMask(pattern: string, pool: SubscriptionPool): number {
+  const known = pool.masks?.get(pattern);
+  if (known !== undefined) return known;
+  const mask = patternMask(pattern);
+  if (pool.masks && pattern.length <= 64) {
+    if (pool.masks.size >= MASKS_KEPT) pool.masks.clear();
+    pool.masks.set(pattern, mask);
+  }
   return mask;
 }
