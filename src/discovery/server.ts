@@ -32,8 +32,8 @@ interface DiscoveryLimits extends RequestLimits {
    * reconnect; subscribers wait for pushes for hours and are never timed out). */
   readonly idleMs: number;
   readonly subscriptions: SubscriptionLimits;
-  /** Main-thread milliseconds all connections together may take per event-loop turn (parsing,
-   * commands, replies, pushes); the rest waits for the next turn, with the sockets paused. */
+  /** Main-thread milliseconds all connections together may take per event-loop turn (accepts,
+   * parsing, commands, replies, pushes, closes); the rest waits for the next turn, sockets paused. */
   readonly turnBudgetMs: number;
 }
 
