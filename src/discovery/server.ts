@@ -203,7 +203,9 @@ export class DiscoveryServer {
     // Read before anything listens: a missing or bad file is a start error that names it.
     const secure = tlsConfig ? secureOptions(tlsConfig) : undefined;
     for (const address of this.opts.addresses) {
-      await this.listenOn(net.createServer({ noDelay: true }, (sock) => this.accept(sock)), address, this.config.discovery.port);
+      // allowHalfOpen: a client's EOF does not make Node end and close the socket by itself;
+      // closeSoon does, within the turn's budget.
+      await this.listenOn(net.createServer({ noDelay: true, allowHalfOpen: true }, (sock) => this.accept(sock)), address, this.config.discovery.port);
       if (tlsConfig && secure) {
         const server = tls.createServer({
           ...secure,
