@@ -99,13 +99,15 @@ export class RequestParser {
         this.lineLength += chunk.length - i;
         break;
       }
-      this.line.push(chunk.subarray(i, nl));
-      i = nl + 1;
-      let text = Buffer.concat(this.line).toString('latin1');
-      this.line = [];
+      // A line wholly in this read (nearly every `$n` header) is read where it is: no copy, no string.
+      const buf = this.lineLength === 0 ? chunk : Buffer.concat([...this.line, chunk.subarray(i, nl)]);
+      const from = this.lineLength === 0 ? i : 0;
+      let to = this.lineLength === 0 ? nl : buf.length;
+      if (this.lineLength > 0) this.line = [];
       this.lineLength = 0;
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      const error = this.inline ? this.onInline(text, commands) : this.onHeader(text);
+      i = nl + 1;
+      if (to > from && buf[to - 1] === 0x0d) to--;
+      const error = this.inline ? this.onInline(buf.toString('latin1', from, to), commands) : this.onHeader(buf, from, to);
       if (error) return { commands, error };
     }
     return { commands };
@@ -118,10 +120,10 @@ export class RequestParser {
     return undefined;
   }
 
-  private onHeader(text: string): string | undefined {
+  private onHeader(line: Buffer, from: number, to: number): string | undefined {
     const auth = this.authenticated();
     if (this.remaining === 0) {
-      const n = parseLength(text, 1);
+      const n = parseLength(line, from + 1, to);
       const max = auth ? this.limits.maxArgs : Math.min(this.limits.maxArgs, UNAUTHENTICATED.maxArgs);
       if (n === undefined || n > 1024 * 1024) return 'Protocol error: invalid multibulk length';
       if (n > max) return auth ? 'Protocol error: invalid multibulk length' : 'Protocol error: unauthenticated multibulk length';
@@ -132,8 +134,8 @@ export class RequestParser {
       this.argsBytes = 0;
       return undefined;
     }
-    if (text[0] !== '$') return `Protocol error: expected '$', got '${text[0] ?? ''}'`;
-    const n = parseLength(text, 1);
+    if (line[from] !== 0x24) return `Protocol error: expected '$', got '${from < to ? String.fromCharCode(line[from]) : ''}'`;
+    const n = parseLength(line, from + 1, to);
     const max = auth ? this.limits.maxBulk : Math.min(this.limits.maxBulk, UNAUTHENTICATED.maxBulk);
     if (n === undefined || n < 0 || n > 512 * 1024 * 1024) return 'Protocol error: invalid bulk length';
     if (n > max) return auth ? 'Protocol error: invalid bulk length' : 'Protocol error: unauthenticated bulk length';
@@ -164,12 +166,22 @@ export class RequestParser {
   }
 }
 
-/** `*123` / `$45` → 123 / 45; undefined unless the rest is a decimal integer (sign allowed). */
-function parseLength(text: string, from: number): number | undefined {
-  const s = text.slice(from);
-  if (!/^-?\d{1,19}$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
+/**
+ * The decimal integer in `line[from, to)` (the `123` of `*123`, a sign allowed, 1–19 digits);
+ * undefined for anything else. Read from the bytes: a flood of `$n` headers makes no strings.
+ */
+function parseLength(line: Buffer, from: number, to: number): number | undefined {
+  const negative = line[from] === 0x2d; // '-'
+  const start = negative ? from + 1 : from;
+  if (to - start < 1 || to - start > 19) return undefined;
+  let n = 0;
+  for (let k = start; k < to; k++) {
+    const d = line[k] - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  if (!Number.isSafeInteger(n)) return Number.MAX_SAFE_INTEGER; // over any limit, either sign (as before)
+  return negative ? -n : n;
 }
 
 /**
@@ -259,6 +271,11 @@ export function encode(reply: Reply, proto: Protocol): Buffer {
   const parts: string[] = [];
   write(reply, proto, parts);
   return Buffer.from(parts.join(''), 'latin1');
+}
+
+/** Appends a reply's encoding (latin1 strings) to `out`, for several replies in one write. */
+export function encodeInto(reply: Reply, proto: Protocol, out: string[]): void {
+  write(reply, proto, out);
 }
 
 function write(r: Reply, proto: Protocol, out: string[]): void {

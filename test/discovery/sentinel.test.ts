@@ -76,6 +76,43 @@ describe('addresses by scope', () => {
   });
 });
 
+describe('SUBSCRIBE over a limit', () => {
+  /** An argument list that counts how many names the command reads. */
+  function counted(names: string[]): { names: string[]; read: () => number } {
+    let read = 0;
+    const list = [...names];
+    list[Symbol.iterator] = function* () {
+      for (const n of names) {
+        read++;
+        yield n;
+      }
+    };
+    return { names: list, read: () => read };
+  }
+
+  it('1,000 distinct 1 KB names: refused at the first name past 16 KiB, without reading the rest', () => {
+    const p = pool();
+    const { names, read } = counted(Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(8, '0')}${'c'.repeat(1016)}`));
+    const out = session().subs.subscribe('subscribe', names, p);
+    expect(out.map((r) => encode(r, 2).toString('latin1'))).toEqual([expect.stringMatching(/^-ERR SUBSCRIBE refused: clusterdns discovery allows 256 channels/)]);
+    // The 17th 1 KB name passes 16 KiB; reading all 1,000 into a Map took 1.6 ms of the main thread.
+    expect(read()).toBe(17);
+    expect(p.held).toBe(0);
+  });
+
+  it('300 distinct names: refused at the 257th; 1,000 of one name (Redis counts it once) is accepted', () => {
+    const p = pool();
+    const many = counted(Array.from({ length: 300 }, (_, i) => `ch${i}`));
+    expect(session().subs.subscribe('subscribe', many.names, p)).toHaveLength(1);
+    expect(many.read()).toBe(257);
+    const s = session();
+    const same = s.subs.subscribe('subscribe', Array.from({ length: 1000 }, () => 'one'), p);
+    expect(same).toHaveLength(1000);
+    expect(s.subs.size).toBe(1);
+    expect(p.held).toBe(1);
+  });
+});
+
 describe('commands current clients send on connect', () => {
   it.each([
     [['CLIENT', 'ID'], ':7\r\n'],

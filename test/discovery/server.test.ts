@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/config/types';
 import { DiscoveryServer } from '../../src/discovery/server';
@@ -60,4 +61,99 @@ describe('DiscoveryServer', () => {
     expect((await sub).text).toBe(`*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$${payload.length}\r\n${payload}\r\n`);
     expect(server.stats.switchMessages).toBe(1);
   });
+});
+
+/**
+ * Counts, on every turn of this process's event loop, how much `read()` grew since the turn before;
+ * `stop()` gives the largest growth in one turn.
+ */
+function perTurn(read: () => number): { stop: () => number } {
+  let last = read();
+  let most = 0;
+  let on = true;
+  const tick = () => {
+    const now = read();
+    most = Math.max(most, now - last);
+    last = now;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop: () => {
+      on = false;
+      return Math.max(most, read() - last);
+    },
+  };
+}
+
+const commandsRun = (s: DiscoveryServer) => [...s.stats.commands.values()].reduce((a, b) => a + b, 0);
+
+describe('the turn budget: all connections together, not each', () => {
+  it('200 connections with 10 pipelined commands each, budget spent: one command per turn, every reply in order', async () => {
+    // turnBudgetMs 0: every turn is over budget at once, so each runs its one command (the least);
+    // without the budget a connection ran up to 64 per turn, and every connection in the same turn.
+    server = new DiscoveryServer(config, self, { addresses: [HOST], limits: { turnBudgetMs: 0, maxConnectionsPerSource: 1024 } });
+    await server.listen();
+    const socks = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<net.Socket & { got?: string }>((resolve, reject) => {
+            const s: net.Socket & { got?: string } = net.connect({ host: HOST, port: 5839 }, () => resolve(s));
+            s.got = '';
+            s.on('data', (d) => (s.got += d.toString('latin1')));
+            s.on('error', reject);
+          }),
+      ),
+    );
+    const srv = server;
+    const turns = perTurn(() => commandsRun(srv));
+    socks.forEach((s, i) => s.write(Array.from({ length: 10 }, (_, k) => command('PING', `${i}.${k}`)).join('')));
+    const want = socks.map((_, i) => Array.from({ length: 10 }, (_, k) => `$${`${i}.${k}`.length}\r\n${i}.${k}\r\n`).join(''));
+    const t0 = Date.now();
+    while (socks.some((s, i) => s.got !== want[i]) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    const most = turns.stop();
+    for (const s of socks) s.destroy();
+    expect(socks.filter((s, i) => s.got !== want[i]).length).toBe(0);
+    expect(commandsRun(srv)).toBe(2000);
+    expect(most).toBeLessThanOrEqual(2);
+  }, 30_000);
+
+  it('a push to 50 subscribers with the budget spent: one subscriber per turn, all reached', async () => {
+    server = new DiscoveryServer(config, self, { addresses: [HOST], limits: { turnBudgetMs: 0 } });
+    await server.listen();
+    server.update(config, inputs('node1'));
+    const subs = Array.from({ length: 50 }, () => exchange(HOST, 5839, [command('SUBSCRIBE', '+switch-master')], { waitMs: 3000, stopWhen: (t) => t.includes('message\r\n') && t.endsWith('\r\n') }));
+    const t0 = Date.now();
+    while (server.stats.connections < 50 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const stats = server.stats;
+    const turns = perTurn(() => stats.switchMessages);
+    server.update(config, inputs('node2'));
+    const got = await Promise.all(subs);
+    const most = turns.stop();
+    expect(got.filter((g) => g.text.includes('$7\r\nmessage\r\n$14\r\n+switch-master\r\n')).length).toBe(50);
+    // Up to 256 per turn before, whatever they cost.
+    expect(most).toBeLessThanOrEqual(2);
+  }, 30_000);
+  it('100 clients that leave together: one connection closed per turn with the budget spent, all closed', async () => {
+    // Closing a TCP socket is ~40 µs of kernel time; before, every socket of a crowd that left was
+    // closed in the turn their EOFs came in.
+    server = new DiscoveryServer(config, self, { addresses: [HOST], limits: { turnBudgetMs: 0, maxConnectionsPerSource: 1024 } });
+    await server.listen();
+    const socks = await Promise.all(Array.from({ length: 100 }, () => new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: HOST, port: 5839 }, () => resolve(s));
+      s.on('error', reject);
+    })));
+    const stats = server.stats;
+    const t0 = Date.now();
+    while (stats.connections < 100 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    const turns = perTurn(() => -stats.connections);
+    for (const s of socks) s.end();
+    while (stats.connections > 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    const most = turns.stop();
+    for (const s of socks) s.destroy();
+    expect(stats.connections).toBe(0);
+    expect(most).toBeLessThanOrEqual(2);
+  }, 30_000);
 });
