@@ -5,6 +5,8 @@
 //
 //   npm run bench                      # 2 runs of 15 s per server
 //   npm run bench -- --seconds 30 --runs 3
+//   npm run bench -- --threads         # issue 17: 1 and 2 answer threads, NSD server-count 1 and 2,
+//                                      # a bare Node UDP server (bench/bare-udp-server.mjs), DO=1, RRL
 //   npm run bench -- --help
 //
 // See bench/README.md for what is measured and how to read the numbers.
