@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../agent/log';
 import { ClusterDnsError } from '../errors';
 import { loadPageAssets, sendAsset, type Asset } from './assets';
 import { readiness } from './healthz';
-import { createMetrics, type MetricsSource } from './metrics';
+import type { MetricsSource } from './metrics';
 import { statusDocument, type StatusSource } from './status';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -31,7 +32,7 @@ export interface HttpApi {
 export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpApi> {
   const { http } = agent.currentConfig;
   if (!http.enabled) return { urls: [], close: async () => undefined };
-  const metrics = createMetrics(agent, { node: agent.node.name, version: VERSION });
+  const metrics = lazyMetrics(agent);
   const { assets, problem } = loadPageAssets();
   if (problem) log.error({ event: 'status-page-missing' }, problem);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -78,7 +79,22 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
   return { urls, close: closeAll };
 }
 
-async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>, assets: ReadonlyMap<string, Asset>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * The metrics registry, made at the first scrape: prom-client and the registry's collectors cost
+ * about 2 MB of RSS that an agent nobody scrapes need not hold (README, "Threads"). Counters are read
+ * from the agent at scrape time, so nothing is missed by starting late, except what prom-client's
+ * default metrics sample themselves (GC durations, event-loop delay): from the first scrape on.
+ */
+function lazyMetrics(agent: ApiSource): () => Registry {
+  let registry: Registry | undefined;
+  return () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    registry ??= (require('./metrics') as typeof import('./metrics')).createMetrics(agent, { node: agent.node.name, version: VERSION });
+    return registry;
+  };
+}
+
+async function route(agent: ApiSource, metrics: () => Registry, assets: ReadonlyMap<string, Asset>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', `${req.method} is not allowed: this API is read-only (GET, HEAD)\n`);
@@ -90,7 +106,7 @@ async function route(agent: ApiSource, metrics: ReturnType<typeof createMetrics>
     case '/v1/status':
       return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(statusDocument(agent, Date.now(), VERSION), null, 2)}\n`);
     case '/metrics':
-      return send(res, 200, metrics.contentType, await metrics.metrics());
+      return send(res, 200, metrics().contentType, await metrics().metrics());
     case '/healthz': {
       const r = readiness(statusDocument(agent, Date.now(), VERSION));
       return send(res, r.ok ? 200 : 503, 'text/plain; charset=utf-8', r.ok ? 'ok\n' : `${r.reason}\n`);

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Memory at rest (issue 17: ≤ 60 MB RSS with one answer thread, ≤ 12 MB per extra thread), as
+// installed: the packaged bundle (scripts/package.mjs; the .deb's /usr/lib/clusterdns/clusterdns.js
+// and the npm tarball's lib/clusterdns.js are the same file) run with the flags of its command's
+// shebang (build/npm/bin/clusterdns.js). `node bin/clusterdns.js` would run the unbundled dist/, which
+// nobody installs: `--bin dist` measures it for comparison.
+//
+// For each case: a 3-node cluster on loopback (discovery and the HTTP API on, two services), waited
+// on until every agent serves and sees every node up, then left alone for --settle seconds (default
+// 20); then each agent's /proc/PID/status (VmRSS, RssAnon, RssFile, RssShmem) and its threads' V8
+// heaps (`memory` in /v1/status, read after /proc so the request does not count). Cases: Node 20 with
+// one answer thread, Node 24 with dns.workers 1, 2 and 3; and, for the floor, a bare Node at rest and a
+// bare Node with one empty worker thread, each with the same flags.
+//
+//   npm run bench:memory [-- --settle 20 --repeat 1 --cases 20:1,24:1,24:2,24:3 --bin bundle|dist --skip-package]
+//
+// Loopback block 127.0.210.0/24. Results: bench/results/memory-<time>.json and .md.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
+if (process.argv.includes('--help')) {
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+const SETTLE = Number(arg('--settle', 20));
+const REPEAT = Number(arg('--repeat', 1));
+const CASES = arg('--cases', '20:1,24:1,24:2,24:3')
+  .split(',')
+  .map((c) => c.split(':'))
+  .map(([major, workers]) => ({ major, workers: Number(workers) }));
+const BIN = arg('--bin', 'bundle');
+const STAMP = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d-\d+Z$/, 'Z');
+const OUT = arg('--out', join(ROOT, 'bench', 'results', `memory-${STAMP}`));
+const A = (i) => `127.0.210.${i}`;
+const DNS = 6690, PEER = 6691, HTTP = 6692, DISC = 6693;
+const SECRET = 'bench-secret-0123456789abcdef-0123456789';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+if (!['bundle', 'dist'].includes(BIN)) throw new Error('--bin is bundle or dist');
+if (BIN === 'bundle' && !process.argv.includes('--skip-package')) execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+if (BIN === 'dist' && !existsSync(join(ROOT, 'dist'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+// The command as installed: its script and the Node flags of its shebang line.
+const CLI = BIN === 'bundle' ? join(ROOT, 'build', 'npm', 'bin', 'clusterdns.js') : join(ROOT, 'bin', 'clusterdns.js');
+const NODE_ARGS = readFileSync(CLI, 'utf8').split('\n')[0].replace(/^#!\S*(env -S )?node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--'));
+
+const nodeBinary = (major) => (major === '20' && process.version.startsWith('v20.') ? process.execPath : execFileSync(join(ROOT, 'scripts', 'node-binary.sh'), [major], { encoding: 'utf8' }).trim());
+
+const dir = mkdtempSync(join(tmpdir(), 'clusterdns-memory-'));
+const procs = new Set();
+function start(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
+  p.out = '';
+  p.stdout.on('data', (d) => (p.out = (p.out + d).slice(-20_000)));
+  p.stderr.on('data', (d) => (p.out = (p.out + d).slice(-20_000)));
+  procs.add(p);
+  p.on('exit', () => procs.delete(p));
+  return p;
+}
+function stop(p) {
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {}
+}
+process.on('exit', () => {
+  for (const p of procs) stop(p);
+  rmSync(dir, { recursive: true, force: true });
+});
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+/** /proc/PID/status in kB → MB. */
+function procMemory(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const mb = (field) => Math.round(kb(field) / 102.4) / 10;
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile'), shmem: mb('RssShmem'), threads: Number(/^Threads:\s+(\d+)/m.exec(text)?.[1]) };
+}
+
+function configYaml(workers) {
+  return [
+    'zone: cluster.test',
+    `secret: "${SECRET}"`,
+    `dns: { port: ${DNS}, workers: ${workers} }`,
+    `peer: { port: ${PEER} }`,
+    `http: { port: ${HTTP} }`,
+    `discovery: { enabled: true, port: ${DISC} }`,
+    'nodes:',
+    ...[1, 2, 3].map((i) => `  - { name: node${i}, address: ${A(i)} }`),
+    'services:',
+    '  - { name: redis, port: 6379 }',
+    '  - { name: pg, port: 5432 }',
+    '',
+  ].join('\n');
+}
+
+async function status(i) {
+  const res = await fetch(`http://${A(i)}:${HTTP}/v1/status`, { signal: AbortSignal.timeout(2000) });
+  return res.json();
+}
+
+async function cluster(node, workers) {
+  const cfg = join(dir, `cluster-${workers}.yaml`);
+  writeFileSync(cfg, configYaml(workers));
+  const agents = [1, 2, 3].map((i) => start(node, [...NODE_ARGS, CLI, 'agent', '--config', cfg, '--node', `node${i}`], { env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' } }));
+  try {
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const ok = await Promise.all([1, 2, 3].map((i) => status(i).then((s) => s.serving && s.nodes.every((n) => n.up)).catch(() => false)));
+      if (ok.every(Boolean)) break;
+      if (Date.now() > end || agents.some((a) => a.exitCode !== null)) throw new Error(`the cluster did not come up:\n${agents.map((a) => a.out.slice(-2000)).join('\n')}`);
+      await sleep(200);
+    }
+    await sleep(SETTLE * 1000);
+    const rows = agents.map((a) => procMemory(a.pid));
+    for (const [k, i] of [1, 2, 3].entries()) {
+      const s = await status(i);
+      rows[k].threads_ = s.dns.threads?.length ?? 1;
+      rows[k].heaps = s.memory?.heaps ?? null;
+      if (agents[k].exitCode !== null) throw new Error(`node${i} ended`);
+    }
+    return rows;
+  } finally {
+    for (const a of agents) stop(a);
+    await sleep(300);
+  }
+}
+
+/** A bare Node at rest with the same flags, with `workers` empty worker threads. */
+async function bare(node, workers) {
+  const code = `const { Worker } = require('node:worker_threads'); for (let i = 0; i < ${workers}; i++) new Worker('setInterval(() => {}, 1000)', { eval: true }); setInterval(() => {}, 1000);`;
+  const p = start(node, [...NODE_ARGS, '-e', code]);
+  try {
+    await sleep(Math.min(SETTLE, 10) * 1000);
+    return procMemory(p.pid);
+  } finally {
+    stop(p);
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const results = [];
+for (const c of CASES) {
+  const node = nodeBinary(c.major);
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  const floor = { none: await bare(node, 0), oneWorker: await bare(node, 1) };
+  const runs = [];
+  for (let r = 0; r < REPEAT; r++) runs.push(await cluster(node, c.workers));
+  const all = runs.flat();
+  const row = { node: version, workers: c.workers, answerThreads: all[0].threads_, bin: BIN, flags: NODE_ARGS.join(' '), floor, agents: all, median: {} };
+  for (const k of ['rss', 'anon', 'file', 'shmem']) row.median[k] = median(all.map((a) => a[k]));
+  results.push(row);
+  process.stdout.write(`Node ${version} workers ${c.workers}: RSS ${all.map((a) => a.rss).join(' / ')} MB (median ${row.median.rss}; anon ${row.median.anon}, file ${row.median.file}); bare Node ${floor.none.rss}, + one empty worker ${floor.oneWorker.rss}\n`);
+}
+
+mkdirSync(dirname(OUT), { recursive: true });
+const doc = { date: new Date().toISOString(), command: `node bench/memory.mjs ${process.argv.slice(2).join(' ')}`.trim(), settleSeconds: SETTLE, bin: BIN, cli: CLI.slice(ROOT.length + 1), flags: NODE_ARGS, results };
+writeFileSync(`${OUT}.json`, JSON.stringify(doc, null, 2) + '\n');
+const heapCell = (a) => (a.heaps ? a.heaps.map((h) => `${h.thread} ${h.used}/${h.total}`).join(', ') : 'n/a');
+const md = [
+  `# Memory at rest, ${doc.date}`,
+  '',
+  `\`${doc.command}\`: 3-node cluster on loopback, ${CLI.slice(ROOT.length + 1)} run as \`node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
+  '',
+  '| Node | dns.workers | answer threads | RSS (each agent) | RSS median | RssAnon | RssFile | V8 heaps (one agent) | bare Node | bare Node + 1 empty worker |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map((r) => `| ${r.node} | ${r.workers} | ${r.answerThreads} | ${r.agents.map((a) => a.rss).join(' / ')} | **${r.median.rss}** | ${r.median.anon} | ${r.median.file} | ${heapCell(r.agents[0])} | ${r.floor.none.rss} | ${r.floor.oneWorker.rss} |`),
+  '',
+];
+writeFileSync(`${OUT}.md`, md.join('\n'));
+process.stdout.write(`${OUT}.md\n`);
