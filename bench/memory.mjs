@@ -13,13 +13,14 @@
 // bare Node with one empty worker thread, each with the same flags.
 //
 //   npm run bench:memory [-- --settle 20 --repeat 1 --cases 20:1,24:1,24:2,24:3 --bin bundle|dist --skip-package]
+//   npm run bench:memory -- --cli /tmp/other/build/npm/bin/clusterdns.js   # another build (e.g. the last release)
 //
 // Loopback block 127.0.210.0/24. Results: bench/results/memory-<time>.json and .md.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,10 +47,10 @@ const SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 if (!['bundle', 'dist'].includes(BIN)) throw new Error('--bin is bundle or dist');
-if (BIN === 'bundle' && !process.argv.includes('--skip-package')) execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+if (BIN === 'bundle' && !arg('--cli') && !process.argv.includes('--skip-package')) execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 if (BIN === 'dist' && !existsSync(join(ROOT, 'dist'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 // The command as installed: its script and the Node flags of its shebang line.
-const CLI = BIN === 'bundle' ? join(ROOT, 'build', 'npm', 'bin', 'clusterdns.js') : join(ROOT, 'bin', 'clusterdns.js');
+const CLI = arg('--cli') ? resolve(arg('--cli')) : BIN === 'bundle' ? join(ROOT, 'build', 'npm', 'bin', 'clusterdns.js') : join(ROOT, 'bin', 'clusterdns.js');
 const NODE_ARGS = readFileSync(CLI, 'utf8').split('\n')[0].replace(/^#!\S*(env -S )?node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--'));
 
 const nodeBinary = (major) => (major === '20' && process.version.startsWith('v20.') ? process.execPath : execFileSync(join(ROOT, 'scripts', 'node-binary.sh'), [major], { encoding: 'utf8' }).trim());
@@ -166,13 +167,13 @@ for (const c of CASES) {
 }
 
 mkdirSync(dirname(OUT), { recursive: true });
-const doc = { date: new Date().toISOString(), command: `node bench/memory.mjs ${process.argv.slice(2).join(' ')}`.trim(), settleSeconds: SETTLE, bin: BIN, cli: CLI.slice(ROOT.length + 1), flags: NODE_ARGS, results };
+const doc = { date: new Date().toISOString(), command: `node bench/memory.mjs ${process.argv.slice(2).join(' ')}`.trim(), settleSeconds: SETTLE, bin: BIN, cli: relative(ROOT, CLI), flags: NODE_ARGS, results };
 writeFileSync(`${OUT}.json`, JSON.stringify(doc, null, 2) + '\n');
 const heapCell = (a) => (a.heaps ? a.heaps.map((h) => `${h.thread} ${h.used}/${h.total}`).join(', ') : 'n/a');
 const md = [
   `# Memory at rest, ${doc.date}`,
   '',
-  `\`${doc.command}\`: 3-node cluster on loopback, ${CLI.slice(ROOT.length + 1)} run as \`node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
+  `\`${doc.command}\`: 3-node cluster on loopback, ${relative(ROOT, CLI)} run as \`node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
   '',
   '| Node | dns.workers | answer threads | RSS (each agent) | RSS median | RssAnon | RssFile | V8 heaps (one agent) | bare Node | bare Node + 1 empty worker |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
