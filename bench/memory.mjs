@@ -14,6 +14,9 @@
 //
 //   npm run bench:memory [-- --settle 20 --repeat 1 --cases 20:1,24:1,24:2,24:3 --bin bundle|dist --skip-package]
 //   npm run bench:memory -- --cli /tmp/other/build/npm/bin/clusterdns.js   # another build (e.g. the last release)
+//   npm run bench:memory -- --flags '--max-semi-space-size=1' --env MALLOC_ARENA_MAX=1   # a variant: flags after the shebang's, environment
+//   npm run bench:memory -- --flood 10   # then dnsperf on node1 for 10 s (as fast as it answers): answers/s, its
+//                                        # RSS every 0.5 s during the flood and 5 s after, answer threads restarted
 //
 // Loopback block 127.0.210.0/24. Results: bench/results/memory-<time>.json and .md.
 
@@ -42,6 +45,7 @@ const BIN = arg('--bin', 'bundle');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d-\d+Z$/, 'Z');
 const OUT = arg('--out', join(ROOT, 'bench', 'results', `memory-${STAMP}`));
 const A = (i) => `127.0.210.${i}`;
+const FLOOD_SOURCE = '127.0.210.50';
 const DNS = 6690, PEER = 6691, HTTP = 6692, DISC = 6693;
 const SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +55,9 @@ if (BIN === 'bundle' && !arg('--cli') && !process.argv.includes('--skip-package'
 if (BIN === 'dist' && !existsSync(join(ROOT, 'dist'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 // The command as installed: its script and the Node flags of its shebang line.
 const CLI = arg('--cli') ? resolve(arg('--cli')) : BIN === 'bundle' ? join(ROOT, 'build', 'npm', 'bin', 'clusterdns.js') : join(ROOT, 'bin', 'clusterdns.js');
-const NODE_ARGS = readFileSync(CLI, 'utf8').split('\n')[0].replace(/^#!\S*(env -S )?node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--'));
+const NODE_ARGS = [...readFileSync(CLI, 'utf8').split('\n')[0].replace(/^#!\S*(env -S )?node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--')), ...(arg('--flags') ?? '').split(/\s+/).filter(Boolean)];
+const ENV = Object.fromEntries((arg('--env') ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const FLOOD = Number(arg('--flood', 0));
 
 const nodeBinary = (major) => (major === '20' && process.version.startsWith('v20.') ? process.execPath : execFileSync(join(ROOT, 'scripts', 'node-binary.sh'), [major], { encoding: 'utf8' }).trim());
 
@@ -90,7 +96,8 @@ function configYaml(workers) {
   return [
     'zone: cluster.test',
     `secret: "${SECRET}"`,
-    `dns: { port: ${DNS}, workers: ${workers} }`,
+    // Rate limiting as by default, but not for the flood's source (dnsperf -a FLOOD_SOURCE).
+    `dns: { port: ${DNS}, workers: ${workers}, rateLimit: { exempt: ["${FLOOD_SOURCE}/32"] } }`,
     `peer: { port: ${PEER} }`,
     `http: { port: ${HTTP} }`,
     `discovery: { enabled: true, port: ${DISC} }`,
@@ -111,7 +118,7 @@ async function status(i) {
 async function cluster(node, workers) {
   const cfg = join(dir, `cluster-${workers}.yaml`);
   writeFileSync(cfg, configYaml(workers));
-  const agents = [1, 2, 3].map((i) => start(node, [...NODE_ARGS, CLI, 'agent', '--config', cfg, '--node', `node${i}`], { env: { ...process.env, CLUSTERDNS_LOG_FORMAT: 'json' } }));
+  const agents = [1, 2, 3].map((i) => start(node, [...NODE_ARGS, CLI, 'agent', '--config', cfg, '--node', `node${i}`], { env: { ...process.env, ...ENV, CLUSTERDNS_LOG_FORMAT: 'json' } }));
   try {
     const end = Date.now() + 30_000;
     for (;;) {
@@ -128,6 +135,7 @@ async function cluster(node, workers) {
       rows[k].heaps = s.memory?.heaps ?? null;
       if (agents[k].exitCode !== null) throw new Error(`node${i} ended`);
     }
+    if (FLOOD > 0) rows[0].flood = await flood(agents[0]);
     return rows;
   } finally {
     for (const a of agents) stop(a);
@@ -135,10 +143,37 @@ async function cluster(node, workers) {
   }
 }
 
+/** dnsperf on node1 for FLOOD seconds, as fast as it answers; node1's RSS meanwhile and 5 s after. */
+async function flood(agent) {
+  const queries = join(dir, 'queries.txt');
+  writeFileSync(queries, ['node1.cluster.test A', 'node2.cluster.test A', 'redis.cluster.test A', '_pg._tcp.cluster.test SRV', 'cluster.test SOA', 'cluster.test NS', 'nx.cluster.test A'].join('\n') + '\n');
+  const before = await status(1);
+  const p = start('dnsperf', ['-s', A(1), '-a', FLOOD_SOURCE, '-p', String(DNS), '-d', queries, '-l', String(FLOOD), '-c', '4', '-q', '200', '-t', '2']);
+  const ended = new Promise((r) => p.on('exit', r));
+  const rss = [];
+  let done = false;
+  ended.then(() => (done = true));
+  while (!done) {
+    rss.push(procMemory(agent.pid).rss);
+    await Promise.race([sleep(500), ended]);
+  }
+  await sleep(5000);
+  const after = await status(1);
+  const restarts = (s) => (s.dns.threads ?? []).reduce((n, t) => n + t.restarts, 0);
+  return {
+    answersPerSecond: Math.round(Number(/Queries per second:\s+([\d.]+)/.exec(p.out)?.[1] ?? 0)),
+    lost: Number(/Queries lost:\s+(\d+)/.exec(p.out)?.[1] ?? NaN),
+    peakRss: Math.max(...rss),
+    rssAfter: procMemory(agent.pid).rss,
+    threadRestarts: restarts(after) - restarts(before),
+    threadsServing: (after.dns.threads ?? []).filter((t) => t.state === 'serving').length,
+  };
+}
+
 /** A bare Node at rest with the same flags, with `workers` empty worker threads. */
 async function bare(node, workers) {
   const code = `const { Worker } = require('node:worker_threads'); for (let i = 0; i < ${workers}; i++) new Worker('setInterval(() => {}, 1000)', { eval: true }); setInterval(() => {}, 1000);`;
-  const p = start(node, [...NODE_ARGS, '-e', code]);
+  const p = start(node, [...NODE_ARGS, '-e', code], { env: { ...process.env, ...ENV } });
   try {
     await sleep(Math.min(SETTLE, 10) * 1000);
     return procMemory(p.pid);
@@ -163,22 +198,34 @@ for (const c of CASES) {
   const row = { node: version, workers: c.workers, answerThreads: all[0].threads_, bin: BIN, flags: NODE_ARGS.join(' '), floor, agents: all, median: {} };
   for (const k of ['rss', 'anon', 'file', 'shmem']) row.median[k] = median(all.map((a) => a[k]));
   results.push(row);
-  process.stdout.write(`Node ${version} workers ${c.workers}: RSS ${all.map((a) => a.rss).join(' / ')} MB (median ${row.median.rss}; anon ${row.median.anon}, file ${row.median.file}); bare Node ${floor.none.rss}, + one empty worker ${floor.oneWorker.rss}\n`);
+  const floods = all.filter((a) => a.flood).map((a) => a.flood);
+  if (floods.length) row.flood = { answersPerSecond: median(floods.map((f) => f.answersPerSecond)), peakRss: Math.max(...floods.map((f) => f.peakRss)), rssAfter: median(floods.map((f) => f.rssAfter)), threadRestarts: floods.reduce((n, f) => n + f.threadRestarts, 0) };
+  process.stdout.write(`Node ${version} workers ${c.workers}: RSS ${all.map((a) => a.rss).join(' / ')} MB (median ${row.median.rss}; anon ${row.median.anon}, file ${row.median.file}); bare Node ${floor.none.rss}, + one empty worker ${floor.oneWorker.rss}${row.flood ? `; flood ${row.flood.answersPerSecond} answers/s, peak RSS ${row.flood.peakRss}, after ${row.flood.rssAfter}, thread restarts ${row.flood.threadRestarts}` : ''}\n`);
 }
 
 mkdirSync(dirname(OUT), { recursive: true });
-const doc = { date: new Date().toISOString(), command: `node bench/memory.mjs ${process.argv.slice(2).join(' ')}`.trim(), settleSeconds: SETTLE, bin: BIN, cli: relative(ROOT, CLI), flags: NODE_ARGS, results };
+const doc = { date: new Date().toISOString(), command: `node bench/memory.mjs ${process.argv.slice(2).map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}`.trim(), settleSeconds: SETTLE, bin: BIN, cli: relative(ROOT, CLI), flags: NODE_ARGS, env: ENV, results };
 writeFileSync(`${OUT}.json`, JSON.stringify(doc, null, 2) + '\n');
 const heapCell = (a) => (a.heaps ? a.heaps.map((h) => `${h.thread} ${h.used}/${h.total}`).join(', ') : 'n/a');
 const md = [
   `# Memory at rest, ${doc.date}`,
   '',
-  `\`${doc.command}\`: 3-node cluster on loopback, ${relative(ROOT, CLI)} run as \`node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
+  `\`${doc.command}\`: 3-node cluster on loopback, ${relative(ROOT, CLI)} run as \`${Object.entries(ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
   '',
   '| Node | dns.workers | answer threads | RSS (each agent) | RSS median | RssAnon | RssFile | V8 heaps (one agent) | bare Node | bare Node + 1 empty worker |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map((r) => `| ${r.node} | ${r.workers} | ${r.answerThreads} | ${r.agents.map((a) => a.rss).join(' / ')} | **${r.median.rss}** | ${r.median.anon} | ${r.median.file} | ${heapCell(r.agents[0])} | ${r.floor.none.rss} | ${r.floor.oneWorker.rss} |`),
   '',
+  ...(FLOOD > 0
+    ? [
+        `Then dnsperf on node1 for ${FLOOD} s (4 clients, as fast as it answers), in each run:`,
+        '',
+        '| Node | dns.workers | answers/s (median) | peak RSS during the flood | RSS 5 s after (median) | answer threads restarted |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...results.map((r) => `| ${r.node} | ${r.workers} | ${r.flood.answersPerSecond} | ${r.flood.peakRss} | ${r.flood.rssAfter} | ${r.flood.threadRestarts} |`),
+        '',
+      ]
+    : []),
 ];
 writeFileSync(`${OUT}.md`, md.join('\n'));
 process.stdout.write(`${OUT}.md\n`);
