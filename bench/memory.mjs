@@ -1,27 +1,29 @@
 #!/usr/bin/env node
 // Memory at rest (issue 17: ≤ 60 MB RSS with one answer thread, ≤ 12 MB per extra thread), as
-// installed: the packaged bundle (scripts/package.mjs; the .deb's /usr/lib/clusterdns/clusterdns.js
-// and the npm tarball's lib/clusterdns.js are the same file) run with the flags of its command's
-// shebang (build/npm/bin/clusterdns.js). `node bin/clusterdns.js` would run the unbundled dist/, which
-// nobody installs: `--bin dist` measures it for comparison.
+// installed: the packaged bundle (scripts/package.mjs; the .deb's /usr/lib/clusterdns/ and the npm
+// tarball's lib/ hold the same files) run with the flags of its command's shebang
+// (build/npm/bin/clusterdns.js) and the environment of deploy/clusterdns.service (its Environment=
+// lines; --no-unit-env leaves them out). `node bin/clusterdns.js` would run the unbundled dist/,
+// which nobody installs: `--bin dist` measures it for comparison.
 //
 // For each case: a 3-node cluster on loopback (discovery and the HTTP API on, two services), waited
 // on until every agent serves and sees every node up, then left alone for --settle seconds (default
 // 20); then each agent's /proc/PID/status (VmRSS, RssAnon, RssFile, RssShmem) and its threads' V8
-// heaps (`memory` in /v1/status, read after /proc so the request does not count). Cases: Node 20 with
+// heaps with --heaps (bench/memory-probe.cjs). Cases: Node 20 with
 // one answer thread, Node 24 with dns.workers 1, 2 and 3; and, for the floor, a bare Node at rest and a
 // bare Node with one empty worker thread, each with the same flags.
 //
-//   npm run bench:memory [-- --settle 20 --repeat 1 --cases 20:1,24:1,24:2,24:3 --bin bundle|dist --skip-package]
+//   npm run bench:memory [-- --settle 20 --repeat 1 --cases 20:1,24:1,24:2,24:3 --bin bundle|dist --skip-package --no-unit-env]
 //   npm run bench:memory -- --cli /tmp/other/build/npm/bin/clusterdns.js   # another build (e.g. the last release)
 //   npm run bench:memory -- --flags '--max-semi-space-size=1' --env MALLOC_ARENA_MAX=1   # a variant: flags after the shebang's, environment
+//   npm run bench:memory -- --heaps      # also each thread's V8 heap (a probe in every thread)
 //   npm run bench:memory -- --flood 10   # then dnsperf on node1 for 10 s (as fast as it answers): answers/s, its
 //                                        # RSS every 0.5 s during the flood and 5 s after, answer threads restarted
 //
 // Loopback block 127.0.210.0/24. Results: bench/results/memory-<time>.json and .md.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +34,7 @@ const arg = (name, dflt) => {
   return i < 0 ? dflt : process.argv[i + 1];
 };
 if (process.argv.includes('--help')) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 22).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
   process.exit(0);
 }
 const SETTLE = Number(arg('--settle', 20));
@@ -56,8 +58,15 @@ if (BIN === 'dist' && !existsSync(join(ROOT, 'dist'))) execFileSync('npm', ['run
 // The command as installed: its script and the Node flags of its shebang line.
 const CLI = arg('--cli') ? resolve(arg('--cli')) : BIN === 'bundle' ? join(ROOT, 'build', 'npm', 'bin', 'clusterdns.js') : join(ROOT, 'bin', 'clusterdns.js');
 const NODE_ARGS = [...readFileSync(CLI, 'utf8').split('\n')[0].replace(/^#!\S*(env -S )?node\s*/, '').split(/\s+/).filter((a) => a.startsWith('--')), ...(arg('--flags') ?? '').split(/\s+/).filter(Boolean)];
-const ENV = Object.fromEntries((arg('--env') ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+// The environment deploy/clusterdns.service gives the agent (its Environment= lines), then --env;
+// --no-unit-env: the command alone, as `npm install -g` and a shell run it.
+const pairs = (words) => words.filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
+const UNIT_ENV = process.argv.includes('--no-unit-env') ? [] : [...readFileSync(join(ROOT, 'deploy', 'clusterdns.service'), 'utf8').matchAll(/^Environment=(.*)$/gm)].flatMap((m) => m[1].split(/\s+/));
+const ENV = Object.fromEntries([...pairs(UNIT_ENV), ...pairs((arg('--env') ?? '').split(/\s+/))]);
 const FLOOD = Number(arg('--flood', 0));
+// --heaps: each thread's V8 heap, written by bench/memory-probe.cjs loaded into every thread (it
+// costs a timer per thread: RSS figures for the README come from runs without it).
+const HEAPS = process.argv.includes('--heaps');
 
 const nodeBinary = (major) => (major === '20' && process.version.startsWith('v20.') ? process.execPath : execFileSync(join(ROOT, 'scripts', 'node-binary.sh'), [major], { encoding: 'utf8' }).trim());
 
@@ -118,7 +127,10 @@ async function status(i) {
 async function cluster(node, workers) {
   const cfg = join(dir, `cluster-${workers}.yaml`);
   writeFileSync(cfg, configYaml(workers));
-  const agents = [1, 2, 3].map((i) => start(node, [...NODE_ARGS, CLI, 'agent', '--config', cfg, '--node', `node${i}`], { env: { ...process.env, ...ENV, CLUSTERDNS_LOG_FORMAT: 'json' } }));
+  const probeDir = join(dir, `heaps-${workers}-${Date.now()}`);
+  mkdirSync(probeDir);
+  const probe = HEAPS ? { NODE_OPTIONS: `--require ${join(ROOT, 'bench', 'memory-probe.cjs')}`, MEMORY_PROBE_DIR: probeDir } : {};
+  const agents = [1, 2, 3].map((i) => start(node, [...NODE_ARGS, CLI, 'agent', '--config', cfg, '--node', `node${i}`], { env: { ...process.env, ...ENV, ...probe, CLUSTERDNS_LOG_FORMAT: 'json' } }));
   try {
     const end = Date.now() + 30_000;
     for (;;) {
@@ -132,7 +144,7 @@ async function cluster(node, workers) {
     for (const [k, i] of [1, 2, 3].entries()) {
       const s = await status(i);
       rows[k].threads_ = s.dns.threads?.length ?? 1;
-      rows[k].heaps = s.memory?.heaps ?? null;
+      rows[k].heaps = HEAPS ? heaps(probeDir, agents[k].pid) : null;
       if (agents[k].exitCode !== null) throw new Error(`node${i} ended`);
     }
     if (FLOOD > 0) rows[0].flood = await flood(agents[0]);
@@ -168,6 +180,16 @@ async function flood(agent) {
     threadRestarts: restarts(after) - restarts(before),
     threadsServing: (after.dns.threads ?? []).filter((t) => t.state === 'serving').length,
   };
+}
+
+/** The heaps bench/memory-probe.cjs wrote for the threads of `pid` that still run (written in the last 3 s). */
+function heaps(probeDir, pid) {
+  return readdirSync(probeDir)
+    .filter((f) => f.startsWith(`${pid}-`))
+    .map((f) => join(probeDir, f))
+    .filter((f) => Date.now() - statSync(f).mtimeMs < 3000)
+    .map((f) => JSON.parse(readFileSync(f, 'utf8')))
+    .sort((a, b) => (a.thread === 'main' ? -1 : b.thread === 'main' ? 1 : a.thread.localeCompare(b.thread)));
 }
 
 /** A bare Node at rest with the same flags, with `workers` empty worker threads. */
@@ -210,7 +232,7 @@ const heapCell = (a) => (a.heaps ? a.heaps.map((h) => `${h.thread} ${h.used}/${h
 const md = [
   `# Memory at rest, ${doc.date}`,
   '',
-  `\`${doc.command}\`: 3-node cluster on loopback, ${relative(ROOT, CLI)} run as \`${Object.entries(ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; V8 heaps used/total MB per thread from /v1/status.`,
+  `\`${doc.command}\`: 3-node cluster on loopback, ${relative(ROOT, CLI)} run as \`${Object.entries(ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${NODE_ARGS.join(' ')}\`, ${SETTLE} s at rest after every node is up; MB (MiB) from /proc/PID/status, median of the ${REPEAT * 3} agents; ${HEAPS ? 'V8 heaps used/total MB per thread (bench/memory-probe.cjs in every thread: adds a little)' : 'V8 heaps: run with --heaps'}.`,
   '',
   '| Node | dns.workers | answer threads | RSS (each agent) | RSS median | RssAnon | RssFile | V8 heaps (one agent) | bare Node | bare Node + 1 empty worker |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
