@@ -1,11 +1,20 @@
 'use strict';
 // Loaded into every thread of an agent by `npm run bench:memory -- --heaps` (NODE_OPTIONS=--require):
-// every 2 s, this thread's V8 heap (total and used, MB) into MEMORY_PROBE_DIR/<pid>-<thread>.json,
-// the main thread's also with the names of its threads' files. Not part of the agent.
+// every 2 s, this thread's V8 heap (total and used, MB, and each space's size) into
+// MEMORY_PROBE_DIR/<pid>-<thread>.json. Not part of the agent.
 const { writeFileSync } = require('node:fs');
-const { basename, join } = require('node:path');
+const { join } = require('node:path');
 const v8 = require('node:v8');
-const { isMainThread, threadId } = require('node:worker_threads');
+const { isMainThread, threadId, workerData } = require('node:worker_threads');
+
+/** Which thread this is, told by what it was started with (src/threads/messages.ts, config/thread.ts). */
+function kind() {
+  const data = workerData ?? {};
+  if ('zoneSerial' in data) return 'detector';
+  if ('image' in data) return 'answer';
+  if ('path' in data) return 'config';
+  return 'thread';
+}
 
 const dir = process.env.MEMORY_PROBE_DIR;
 if (dir) {
@@ -14,8 +23,6 @@ if (dir) {
   setInterval(() => {
     const h = v8.getHeapStatistics();
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, mb(s.space_size)]));
-    // The thread's own script names it: main, detector-worker.js, answer-worker.js, config-worker.js.
-    const script = isMainThread ? 'main' : basename(require.main?.filename ?? `thread ${threadId}`);
-    writeFileSync(file, JSON.stringify({ thread: script, total: mb(h.total_heap_size), used: mb(h.used_heap_size), external: mb(h.external_memory), spaces }));
+    writeFileSync(file, JSON.stringify({ thread: isMainThread ? 'main' : `${kind()} ${threadId}`, total: mb(h.total_heap_size), used: mb(h.used_heap_size), external: mb(h.external_memory), spaces }));
   }, 2000).unref();
 }

@@ -218,7 +218,7 @@ for (const c of CASES) {
   for (let r = 0; r < REPEAT; r++) runs.push(await cluster(node, c.workers));
   const all = runs.flat();
   const row = { node: version, workers: c.workers, answerThreads: all[0].threads_, bin: BIN, flags: NODE_ARGS.join(' '), floor, agents: all, median: {} };
-  for (const k of ['rss', 'anon', 'file', 'shmem']) row.median[k] = median(all.map((a) => a[k]));
+  for (const k of ['rss', 'anon', 'file', 'shmem']) row.median[k] = Math.round(median(all.map((a) => a[k])) * 10) / 10;
   results.push(row);
   const floods = all.filter((a) => a.flood).map((a) => a.flood);
   if (floods.length) row.flood = { answersPerSecond: median(floods.map((f) => f.answersPerSecond)), peakRss: Math.max(...floods.map((f) => f.peakRss)), rssAfter: median(floods.map((f) => f.rssAfter)), threadRestarts: floods.reduce((n, f) => n + f.threadRestarts, 0) };
