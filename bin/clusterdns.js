@@ -4,8 +4,12 @@
 // lets it grow to 32 MB for no gain in speed (bench/README.md). `node bin/clusterdns.js` runs
 // without it; the installed command and deploy/clusterdns.service run with it.
 // SIGHUP would end the agent while the rest loads (a few hundred ms): src/cli/hangup.ts holds it.
-if (process.argv[2] === 'agent') require('../dist/cli/hangup.js').catchHangups();
-require('../dist/cli/main.js').main(process.argv).then(
+// The agent, which runs for months, loads its own entry with only its command's code
+// (src/cli/agent-main.ts); every other command loads the whole CLI.
+const agent = process.argv[2] === 'agent';
+if (agent) require('../dist/cli/hangup.js').catchHangups();
+const cli = agent ? require('../dist/cli/agent-main.js') : require('../dist/cli/main.js');
+cli.main(process.argv).then(
   (code) => { if (typeof code === 'number') process.exitCode = code; },
   (err) => { process.stderr.write(`clusterdns: internal error: ${err && err.stack || err}\n`); process.exitCode = 70; },
 );

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../agent/log';
 import { ClusterDnsError } from '../errors';
 import { loadPageAssets, sendAsset, type Asset } from './assets';
 import { readiness } from './healthz';
-import { createMetrics, type MetricsSource } from './metrics';
+import type { MetricsSource } from './metrics';
 import { statusDocument, type StatusSource } from './status';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -31,7 +32,7 @@ export interface HttpApi {
 export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpApi> {
   const { http } = agent.currentConfig;
   if (!http.enabled) return { urls: [], close: async () => undefined };
-  const metrics = shared(createMetrics(agent, { node: agent.node.name, version: VERSION }), agent);
+  const metrics = shared(lazyMetrics(agent), agent);
   const { assets, problem } = loadPageAssets();
   if (problem) log.error({ event: 'status-page-missing' }, problem);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -79,6 +80,21 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
 }
 
 /**
+ * The metrics registry, made at the first scrape: prom-client and the registry's collectors cost
+ * about 2 MB of RSS that an agent nobody scrapes need not hold (README, "Threads"). Counters are read
+ * from the agent at scrape time, so nothing is missed by starting late, except what prom-client's
+ * default metrics sample themselves (GC durations, event-loop delay): from the first scrape on.
+ */
+function lazyMetrics(agent: ApiSource): () => Registry {
+  let registry: Registry | undefined;
+  return () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    registry ??= (require('./metrics') as typeof import('./metrics')).createMetrics(agent, { node: agent.node.name, version: VERSION });
+    return registry;
+  };
+}
+
+/**
  * What the routes read, shared by the requests that come together: one refresh from the detector
  * and answer threads, and one `/metrics` rendering (1–2 ms of the main thread, where DNS is answered
  * with one answer thread), for every request that arrives while it is under way. 48 scrapers back
@@ -86,15 +102,15 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
  * reads no file asynchronously, so it starts and ends within the turn of the requests that share
  * it; a shared refresh may have been asked one round trip to the threads before a request came.
  */
-function shared(registry: ReturnType<typeof createMetrics>, agent: ApiSource) {
+function shared(registry: () => Registry, agent: ApiSource) {
   let refreshing: Promise<void> | undefined;
   let rendering: Promise<string> | undefined;
   return {
     agent,
-    contentType: registry.contentType,
     // Row ages and counters as of now, not of the detector thread's last change.
     refresh: (): Promise<void> => (refreshing ??= Promise.resolve(agent.refresh?.()).finally(() => (refreshing = undefined))),
-    render: (): Promise<string> => (rendering ??= registry.metrics().finally(() => (rendering = undefined))),
+    contentType: (): string => registry().contentType,
+    render: (): Promise<string> => (rendering ??= registry().metrics().finally(() => (rendering = undefined))),
   };
 }
 
@@ -110,7 +126,7 @@ async function route(api: ReturnType<typeof shared>, assets: ReadonlyMap<string,
     case '/v1/status':
       return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(statusDocument(agent, Date.now(), VERSION), null, 2)}\n`);
     case '/metrics':
-      return send(res, 200, api.contentType, await api.render());
+      return send(res, 200, api.contentType(), await api.render());
     case '/healthz': {
       const r = readiness(statusDocument(agent, Date.now(), VERSION));
       return send(res, r.ok ? 200 : 503, 'text/plain; charset=utf-8', r.ok ? 'ok\n' : `${r.reason}\n`);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Agent } from '../agent/agent';
 import { createLogger } from '../agent/log';
 import { startHttpApi } from '../api/server';
-import { loadConfig } from '../config/load';
+import { loadConfigInThread } from '../config/thread';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, isClusterDnsError } from '../errors';
 import { addressKey } from '../net/address';
@@ -29,7 +29,7 @@ export function registerAgent(program: Command): void {
       process.once('SIGTERM', () => signalled('SIGTERM'));
       process.once('SIGINT', () => signalled('SIGINT'));
       try {
-        const config = loadConfig(opts.config);
+        const config = await loadConfigInThread(opts.config);
         const nodeName = pickNode(config, opts.node);
         const log = createLogger({ name: nodeName });
         const agent = new Agent(config, nodeName, log);
@@ -39,7 +39,9 @@ export function registerAgent(program: Command): void {
           throw e;
         });
         await new Promise<void>((resolve) => {
+          let stopping = false;
           const stop = (signal: string) => {
+            stopping = true;
             log.info({ event: 'stopping', signal }, `${signal}: stopping`);
             agent
               .stop()
@@ -48,15 +50,22 @@ export function registerAgent(program: Command): void {
           };
           onSignal = stop;
           if (requested) stop(requested);
-          const reload = () => {
+          // The file is read in a thread (config/thread.ts), so a reload is asynchronous: SIGHUPs are
+          // applied one after another in the order they came, and none once the agent is stopping.
+          let reloads = Promise.resolve();
+          const reloadOnce = async () => {
             try {
-              const next = loadConfig(opts.config);
+              const next = await loadConfigInThread(opts.config);
+              if (stopping) return;
               const notes = agent.reloadConfig(next);
               log.info({ event: 'reload', hash: next.hash, notes }, `config reloaded (hash ${next.hash})${notes.length ? `: ${notes.join('; ')}` : ''}`);
             } catch (e) {
               const msg = isClusterDnsError(e) ? e.format() : String(e);
               log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);
             }
+          };
+          const reload = () => {
+            reloads = reloads.then(reloadOnce);
           };
           if (reloadOnHangup(reload)) {
             log.info({ event: 'reload-deferred' }, 'SIGHUP arrived while the agent was starting: reloading now');

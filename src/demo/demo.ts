@@ -23,8 +23,8 @@ export interface DemoNode {
 }
 
 // The agents are this program run again: in a checkout, bin/clusterdns.js; in the package, the
-// bundle itself (it runs the CLI when loaded), wherever it was installed.
-const CLI = BUNDLED ? __filename : resolve(__dirname, '../../bin/clusterdns.js');
+// bundle's clusterdns.js beside this file (it runs the CLI when loaded), wherever it was installed.
+const CLI = BUNDLED ? join(__dirname, 'clusterdns.js') : resolve(__dirname, '../../bin/clusterdns.js');
 
 /** The cluster the demo runs: three agents from one config in a temp dir, each its own process. */
 export class DemoCluster {
