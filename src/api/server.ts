@@ -85,13 +85,11 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
  * from the agent at scrape time, so nothing is missed by starting late, except what prom-client's
  * default metrics sample themselves (GC durations, event-loop delay): from the first scrape on.
  */
-function lazyMetrics(agent: ApiSource): () => Registry {
-  let registry: Registry | undefined;
-  return () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    registry ??= (require('./metrics') as typeof import('./metrics')).createMetrics(agent, { node: agent.node.name, version: VERSION });
-    return registry;
-  };
+function lazyMetrics(agent: ApiSource): () => Promise<Registry> {
+  let registry: Promise<Registry> | undefined;
+  // A dynamic import: tsc makes it a require() on first call in the built code, and tests that run
+  // src/ directly load the TypeScript module.
+  return () => (registry ??= import('./metrics').then((m) => m.createMetrics(agent, { node: agent.node.name, version: VERSION })));
 }
 
 /**
@@ -102,15 +100,17 @@ function lazyMetrics(agent: ApiSource): () => Registry {
  * reads no file asynchronously, so it starts and ends within the turn of the requests that share
  * it; a shared refresh may have been asked one round trip to the threads before a request came.
  */
-function shared(registry: () => Registry, agent: ApiSource) {
+function shared(registry: () => Promise<Registry>, agent: ApiSource) {
   let refreshing: Promise<void> | undefined;
-  let rendering: Promise<string> | undefined;
+  let rendering: Promise<{ contentType: string; body: string }> | undefined;
   return {
     agent,
     // Row ages and counters as of now, not of the detector thread's last change.
     refresh: (): Promise<void> => (refreshing ??= Promise.resolve(agent.refresh?.()).finally(() => (refreshing = undefined))),
-    contentType: (): string => registry().contentType,
-    render: (): Promise<string> => (rendering ??= registry().metrics().finally(() => (rendering = undefined))),
+    render: (): Promise<{ contentType: string; body: string }> =>
+      (rendering ??= registry()
+        .then(async (r) => ({ contentType: r.contentType, body: await r.metrics() }))
+        .finally(() => (rendering = undefined))),
   };
 }
 
@@ -125,8 +125,10 @@ async function route(api: ReturnType<typeof shared>, assets: ReadonlyMap<string,
   switch (path) {
     case '/v1/status':
       return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(statusDocument(agent, Date.now(), VERSION), null, 2)}\n`);
-    case '/metrics':
-      return send(res, 200, api.contentType(), await api.render());
+    case '/metrics': {
+      const m = await api.render();
+      return send(res, 200, m.contentType, m.body);
+    }
     case '/healthz': {
       const r = readiness(statusDocument(agent, Date.now(), VERSION));
       return send(res, r.ok ? 200 : 503, 'text/plain; charset=utf-8', r.ok ? 'ok\n' : `${r.reason}\n`);
