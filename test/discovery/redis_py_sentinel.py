@@ -1,11 +1,16 @@
 """redis-py's Sentinel client, driven by the discovery tests and bench/clients.mjs.
 
 usage: redis_py_sentinel.py discover HOST:PORT[,HOST:PORT...] SERVICE
-       redis_py_sentinel.py write HOST:PORT[,...] SERVICE SECONDS [INTERVAL_MS]
+       redis_py_sentinel.py write HOST:PORT[,...] SERVICE SECONDS [INTERVAL_MS [SETTINGS]]
 
 `discover` prints one JSON object: the master and replicas redis-py finds (or the error).
 `write` writes and reads back a key every INTERVAL_MS (default 50) for SECONDS, one JSON line per
-operation: {"t": ms since epoch, "ok": bool, "addr": "ip:port" of the connection, "error": text}.
+operation: {"t": ms since epoch when it began, "done": when it ended, "ok": bool, "addr": "ip:port" of
+the connection, "error": text}.
+SETTINGS (bench/clients-sentinel.mjs): `timeouts` (the default: socket_timeout and
+socket_connect_timeout 0.3 s, which Sentinel() also gives the sentinels), `kwargs` (the same with
+`sentinel_kwargs={}`: redis-py then gives the sentinels no timeout), `kwargs-timeouts` (the timeouts
+repeated inside sentinel_kwargs) or `defaults` (no options at all).
 """
 import json
 import sys
@@ -32,9 +37,21 @@ def discover(spec, service):
         print(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
 
 
-def write(spec, service, seconds, interval_ms):
-    s = Sentinel(sentinels(spec), socket_timeout=0.3, socket_connect_timeout=0.3)
-    client = s.master_for(service, socket_timeout=0.3, socket_connect_timeout=0.3)
+TIMEOUTS = {'socket_timeout': 0.3, 'socket_connect_timeout': 0.3}
+SETTINGS = {
+    'timeouts': ({}, TIMEOUTS),
+    'kwargs': ({'sentinel_kwargs': {}}, TIMEOUTS),
+    'kwargs-timeouts': ({'sentinel_kwargs': dict(TIMEOUTS)}, TIMEOUTS),
+    'defaults': ({}, {}),
+}
+
+
+def write(spec, service, seconds, interval_ms, settings='timeouts'):
+    if settings not in SETTINGS:
+        sys.exit('unknown SETTINGS %r: one of %s' % (settings, ', '.join(SETTINGS)))
+    extra, timeouts = SETTINGS[settings]
+    s = Sentinel(sentinels(spec), **extra, **timeouts)
+    client = s.master_for(service, **timeouts)
     end = time.time() + seconds
     n = 0
     while time.time() < end:
@@ -49,6 +66,7 @@ def write(spec, service, seconds, interval_ms):
             line = {'t': int(t * 1000), 'ok': True, 'addr': addr}
         except (RedisError, OSError, AssertionError) as e:
             line = {'t': int(t * 1000), 'ok': False, 'error': '%s: %s' % (type(e).__name__, e)}
+        line['done'] = int(time.time() * 1000)
         print(json.dumps(line), flush=True)
         time.sleep(max(0, interval_ms / 1000 - (time.time() - t)))
 
@@ -57,6 +75,6 @@ if __name__ == '__main__':
     if sys.argv[1] == 'discover':
         discover(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == 'write':
-        write(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]) if len(sys.argv) > 5 else 50)
+        write(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]) if len(sys.argv) > 5 else 50, *sys.argv[6:7])
     else:
         sys.exit(__doc__)
