@@ -348,10 +348,15 @@ async function failBack(writer, master) {
   const survivor = NODES.find((n) => n.name !== master.name);
   const restartedAt = Date.now();
   await startNode(master);
+  let movedAway = false; // the survivor may still be naming the failed node (it lags the agent the client asked)
   let switchedAt;
   let back;
   while (Date.now() - restartedAt < 60_000) {
-    if (!switchedAt && (await masterAt(survivor.address)) === master.address) switchedAt = Date.now();
+    if (!switchedAt) {
+      const m = await masterAt(survivor.address);
+      if (m && m !== master.address) movedAway = true;
+      else if (movedAway && m === master.address) switchedAt = Date.now();
+    }
     back = writer.ops.find((o) => o.t >= restartedAt && o.ok && o.addr?.startsWith(master.address));
     if (back || (switchedAt && Date.now() - switchedAt > FAIL_BACK_MS)) break;
     await sleep(50);
