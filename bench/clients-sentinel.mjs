@@ -313,6 +313,7 @@ const WRITERS = {
   'redis-py-pypi-kwargs': py(args['pypi-python'], 'kwargs'),
   'redis-py-pypi-kwargs-timeouts': py(args['pypi-python'], 'kwargs-timeouts'),
   'redis-py-pypi-defaults': py(args['pypi-python'], 'defaults'),
+  'redis-py-pypi-retry': py(args['pypi-python'], 'retry'),
   ioredis: (s) => ioredisWriter(s, {}),
   'ioredis-subscribed': (s) => ioredisWriter(s, { failoverDetector: true }),
   // ioredis ends its old connection on +switch-master and waits `disconnectTimeout` (2 s) for a

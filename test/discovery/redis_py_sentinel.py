@@ -10,13 +10,16 @@ the connection, "error": text}.
 SETTINGS (bench/clients-sentinel.mjs): `timeouts` (the default: socket_timeout and
 socket_connect_timeout 0.3 s, which Sentinel() also gives the sentinels), `kwargs` (the same with
 `sentinel_kwargs={}`: redis-py then gives the sentinels no timeout), `kwargs-timeouts` (the timeouts
-repeated inside sentinel_kwargs) or `defaults` (no options at all).
+repeated inside sentinel_kwargs), `defaults` (no options at all) or `retry` (`timeouts`, and the
+master's in-call retries backing off at most 0.2 s).
 """
 import json
 import sys
 import time
 
+from redis.backoff import FullJitterBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 
@@ -43,15 +46,19 @@ SETTINGS = {
     'kwargs': ({'sentinel_kwargs': {}}, TIMEOUTS),
     'kwargs-timeouts': ({'sentinel_kwargs': dict(TIMEOUTS)}, TIMEOUTS),
     'defaults': ({}, {}),
+    # redis-py 6+ retries a failed command 10 times inside the call, backing off up to 1 s between
+    # tries: the first write after a kill then ends 2-4 s later. Capped at 0.2 s it ends soon after
+    # the master moves.
+    'retry': ({}, TIMEOUTS, lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10)}),
 }
 
 
 def write(spec, service, seconds, interval_ms, settings='timeouts'):
     if settings not in SETTINGS:
         sys.exit('unknown SETTINGS %r: one of %s' % (settings, ', '.join(SETTINGS)))
-    extra, timeouts = SETTINGS[settings]
+    extra, timeouts, *master = SETTINGS[settings]
     s = Sentinel(sentinels(spec), **extra, **timeouts)
-    client = s.master_for(service, **timeouts)
+    client = s.master_for(service, **timeouts, **(master[0]() if master else {}))
     end = time.time() + seconds
     n = 0
     while time.time() < end:
