@@ -342,21 +342,25 @@ const median = (xs) => {
 
 /**
  * The failed node comes back (a fresh agent and Redis) while the client keeps writing: when does
- * the discovery service (asked on a surviving node) name it again, and when does the client write
- * there? A client that has not moved FAIL_BACK_MS after the switch "stays".
+ * the discovery service name it again (the first agent that does: each runs its own hold-down, and
+ * a client asks whichever answers first), and when does the client write there? A client that has
+ * not moved FAIL_BACK_MS after the switch "stays".
  */
 async function failBack(writer, master) {
-  const survivor = NODES.find((n) => n.name !== master.name);
   const restartedAt = Date.now();
   await startNode(master);
-  let movedAway = false; // the survivor may still be naming the failed node (it lags the agent the client asked)
+  // A survivor may still name the failed node (it lagged the agent the client asked): its answer
+  // counts only once it has named another node.
+  const movedAway = new Set([master.name]);
   let switchedAt;
   let back;
   while (Date.now() - restartedAt < 60_000) {
     if (!switchedAt) {
-      const m = await masterAt(survivor.address);
-      if (m && m !== master.address) movedAway = true;
-      else if (movedAway && m === master.address) switchedAt = Date.now();
+      const named = await Promise.all(NODES.map((n) => masterAt(n.address)));
+      NODES.forEach((n, i) => {
+        if (named[i] && named[i] !== master.address) movedAway.add(n.name);
+        else if (named[i] === master.address && movedAway.has(n.name)) switchedAt ??= Date.now();
+      });
     }
     back = writer.ops.find((o) => o.t >= restartedAt && o.ok && o.addr?.startsWith(master.address));
     if (back || (switchedAt && Date.now() - switchedAt > FAIL_BACK_MS)) break;
@@ -365,7 +369,9 @@ async function failBack(writer, master) {
   const end = back?.done ?? Date.now();
   return {
     switchedMs: switchedAt ? switchedAt - restartedAt : null,
+    // Negative when the client got there before the poll (every ~50–300 ms) saw an agent name it.
     followedMs: back && switchedAt ? back.done - switchedAt : null,
+    backMs: back ? back.done - restartedAt : null,
     failedOps: writer.ops.filter((o) => o.t >= restartedAt && o.t < end && !o.ok).length,
   };
 }
@@ -408,7 +414,7 @@ async function runMode(mode) {
       const fb = trial.failBack;
       console.log(
         `${mode} ${FAULT} trial ${i + 1}: ${master.name} down, first write after ${trial.resumeMs ?? `> ${RESUME_LIMIT_MS}`} ms on ${trial.resumedOn}, ${failed} failed` +
-          (fb ? `; back: named after ${fb.switchedMs} ms, client ${fb.followedMs === null ? `stays (> ${FAIL_BACK_MS} ms)` : `after ${fb.followedMs} ms more`}, ${fb.failedOps} failed` : ''),
+          (fb ? `; back: named after ${fb.switchedMs} ms, client ${fb.backMs === null ? `stays (> ${FAIL_BACK_MS} ms)` : `there after ${fb.backMs} ms (${fb.followedMs} after the switch)`}, ${fb.failedOps} failed` : ''),
       );
       if (args.trace && writer.trace) console.log(writer.trace.slice(-60).join('\n'));
     } finally {
@@ -431,9 +437,9 @@ async function runMode(mode) {
       ? {
           trials: fbs.length,
           switchedMsMedian: median(fbs.map((f) => f.switchedMs ?? Infinity)),
-          followedMsMedian: median(fbs.map((f) => f.followedMs ?? Infinity)),
-          followedMsWorst: fbs.some((f) => f.followedMs === null) ? null : Math.max(...fbs.map((f) => f.followedMs)),
-          stayed: fbs.filter((f) => f.followedMs === null).length,
+          followedMsMedian: median(fbs.map((f) => (f.backMs === null ? Infinity : f.followedMs))),
+          followedMsWorst: fbs.some((f) => f.backMs === null) ? null : Math.max(...fbs.map((f) => f.followedMs)),
+          stayed: fbs.filter((f) => f.backMs === null).length,
           failedOpsTotal: fbs.reduce((n, f) => n + f.failedOps, 0),
         }
       : null,
@@ -441,10 +447,55 @@ async function runMode(mode) {
   };
 }
 
+const version = (cmd, argv) => {
+  try {
+    return execFileSync(cmd, argv, { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    return 'unknown';
+  }
+};
+const ran = (prefix) => MODES.some((m) => m.startsWith(prefix));
+const CLIENTS = {
+  'redis-py': ran('redis-py') ? `Debian python3-redis ${version('/usr/bin/python3', ['-c', 'import redis; print(redis.__version__)'])}` : 'not run',
+  'redis-py-pypi': ran('redis-py-pypi') ? `PyPI redis ${version(args['pypi-python'], ['-c', 'import redis; print(redis.__version__)'])} (${args['pypi-python']})` : 'not run',
+  ioredis: `npm ioredis ${require('ioredis/package.json').version} (devDependency)`,
+  'node-redis5': `npm redis@${require('redis5/package.json').version} (devDependency redis5)`,
+  'node-redis6': `npm redis@${require('redis6/package.json').version} (devDependency redis6)`,
+  ruby: ran('ruby') ? `Debian ruby-redis ${version('/usr/bin/ruby', ['-rredis', '-e', 'print Redis::VERSION'])}` : 'not run',
+  perl: ran('perl') ? `Debian libredis-perl ${version('/usr/bin/perl', ['-MRedis', '-e', 'print $Redis::VERSION'])}` : 'not run',
+};
 const results = [];
+const file = args.json ?? join(root, 'bench/results', `clients-sentinel-${FAULT}-${new Date().toISOString().slice(0, 16).replace(':', '')}Z.json`);
+function save() {
+  const out = {
+    bench: 'clients-sentinel',
+    fault: FAULT === 'kill' ? 'kill -9 of the serving node (agent and Redis)' : 'SIGSTOP of the serving node (agent and Redis): it hangs, connections stay open',
+    date: new Date().toISOString(),
+    node: process.version,
+    command: `node bench/clients-sentinel.mjs ${process.argv.slice(2).join(' ')}`,
+    servingSentinel: args['serving-sentinel'],
+    setup: {
+      nodes: NODES.length,
+      addresses: NODES.map((n) => n.address),
+      service: 'first-healthy, redis check (1 s interval, rise/fall 2)',
+      peer: 'interval 250 ms, downAfter 1 s, upAfter 3 s (defaults); maxUpAfter 3 s',
+      writeEveryMs: INTERVAL_MS,
+      opTimeoutMs: OP_TIMEOUT_MS,
+      resumeLimitMs: RESUME_LIMIT_MS,
+      failBackWatchMs: FAIL_BACK_MS,
+      clients: CLIENTS,
+    },
+    results,
+  };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+}
 try {
   for (const n of NODES) await startNode(n);
-  for (const mode of MODES) results.push(await runMode(mode));
+  for (const mode of MODES) {
+    results.push(await runMode(mode));
+    save(); // after each mode: a long run that is stopped keeps what it measured
+  }
 } finally {
   children.forEach((c) => kill(c));
   rmSync(dir, { recursive: true, force: true });
@@ -455,40 +506,4 @@ for (const r of results) {
   const fb = r.failBack ? `${r.failBack.switchedMsMedian} / ${r.failBack.followedMsMedian ?? 'stays'}, ${r.failBack.stayed} of ${r.failBack.trials}` : '';
   console.log(`${r.mode.padEnd(33)} ${String(r.trials).padStart(6)} ${String(r.medianMs ?? 'never').padStart(10)} ${String(r.worstMs ?? 'never').padStart(9)}  ${r.failedOpsMedian}, ${r.failedOpsTotal}  ${fb}`);
 }
-const version = (cmd, argv) => {
-  try {
-    return execFileSync(cmd, argv, { encoding: 'utf8', timeout: 10_000 }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
-const out = {
-  bench: 'clients-sentinel',
-  fault: FAULT === 'kill' ? 'kill -9 of the serving node (agent and Redis)' : 'SIGSTOP of the serving node (agent and Redis): it hangs, connections stay open',
-  date: new Date().toISOString(),
-  node: process.version,
-  command: `node bench/clients-sentinel.mjs ${process.argv.slice(2).join(' ')}`,
-  servingSentinel: args['serving-sentinel'],
-  setup: {
-    nodes: NODES.length,
-    service: 'first-healthy, redis check (1 s interval, rise/fall 2)',
-    peer: 'interval 250 ms, downAfter 1 s, upAfter 3 s (defaults); maxUpAfter 3 s',
-    writeEveryMs: INTERVAL_MS,
-    opTimeoutMs: OP_TIMEOUT_MS,
-    failBackWatchMs: FAIL_BACK_MS,
-    clients: {
-      'redis-py': `Debian python3-redis ${version('/usr/bin/python3', ['-c', 'import redis; print(redis.__version__)'])}`,
-      'redis-py-pypi': MODES.some((m) => m.startsWith('redis-py-pypi')) ? `PyPI redis ${version(args['pypi-python'], ['-c', 'import redis; print(redis.__version__)'])} (${args['pypi-python']})` : 'not run',
-      ioredis: `npm ioredis ${require('ioredis/package.json').version} (devDependency)`,
-      'node-redis5': `npm redis@${require('redis5/package.json').version} (devDependency redis5)`,
-      'node-redis6': `npm redis@${require('redis6/package.json').version} (devDependency redis6)`,
-      ruby: MODES.some((m) => m.startsWith('ruby')) ? `Debian ruby-redis ${version('/usr/bin/ruby', ['-rredis', '-e', 'print Redis::VERSION'])}` : 'not run',
-      perl: MODES.some((m) => m.startsWith('perl')) ? `Debian libredis-perl ${version('/usr/bin/perl', ['-MRedis', '-e', 'print $Redis::VERSION'])}` : 'not run',
-    },
-  },
-  results,
-};
-const file = args.json ?? join(root, 'bench/results', `clients-sentinel-${FAULT}-${new Date().toISOString().slice(0, 16).replace(':', '')}Z.json`);
-mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
 console.log(`\nresults: ${file}`);
