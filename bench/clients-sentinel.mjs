@@ -134,11 +134,14 @@ function failNode(name) {
   kill(r.agent, signal);
   kill(r.redis, signal);
 }
-function removeNode(name) {
+/** Kills the node's agent and Redis and waits (at most 5 s) until both are gone, so their ports are free for the restart. */
+async function removeNode(name) {
   const r = running.get(name);
+  running.delete(name);
+  const gone = (c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((res) => c.once('exit', res)));
   kill(r.agent);
   kill(r.redis);
-  running.delete(name);
+  await Promise.race([Promise.all([gone(r.agent), gone(r.redis)]), sleep(5000)]);
 }
 
 /** One RESP request on a fresh connection; the raw reply, or undefined after 300 ms. */
@@ -405,7 +408,7 @@ async function runMode(mode) {
       const errors = [...new Set(writer.ops.filter((o) => o.t >= killedAt && !o.ok && (!first || o.t < first.t)).map((o) => o.error))];
       trial.errors = errors.slice(0, 5);
       // The node is killed (a stopped one too) and comes back for the fail-back.
-      removeNode(master.name);
+      await removeNode(master.name);
       if (FAIL_BACK_MS > 0 && first) {
         restarted = true;
         trial.failBack = await failBack(writer, master);
@@ -419,7 +422,7 @@ async function runMode(mode) {
       if (args.trace && writer.trace) console.log(writer.trace.slice(-60).join('\n'));
     } finally {
       writer.stop();
-      if (running.has(master.name) && !restarted) removeNode(master.name);
+      if (running.has(master.name) && !restarted) await removeNode(master.name);
     }
     if (!restarted) await startNode(master);
   }
@@ -496,6 +499,10 @@ try {
     results.push(await runMode(mode));
     save(); // after each mode: a long run that is stopped keeps what it measured
   }
+} catch (e) {
+  results.push({ mode: 'aborted', error: String(e?.stack ?? e) });
+  save();
+  throw e;
 } finally {
   children.forEach((c) => kill(c));
   rmSync(dir, { recursive: true, force: true });
