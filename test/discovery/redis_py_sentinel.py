@@ -10,14 +10,15 @@ the connection, "error": text}.
 SETTINGS (bench/clients-sentinel.mjs): `timeouts` (the default: socket_timeout and
 socket_connect_timeout 0.3 s, which Sentinel() also gives the sentinels), `kwargs` (the same with
 `sentinel_kwargs={}`: redis-py then gives the sentinels no timeout), `kwargs-timeouts` (the timeouts
-repeated inside sentinel_kwargs), `defaults` (no options at all) or `retry` (`timeouts`, and the
-master's in-call retries backing off at most 0.2 s).
+repeated inside sentinel_kwargs), `defaults` (no options at all), `retry` (`timeouts`, and the
+master's in-call retries backing off at most 0.2 s) or `sentinel-retry0` (`retry`, and no retries
+on the sentinels' connections).
 """
 import json
 import sys
 import time
 
-from redis.backoff import FullJitterBackoff
+from redis.backoff import FullJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -50,6 +51,13 @@ SETTINGS = {
     # tries: the first write after a kill then ends 2-4 s later. Capped at 0.2 s it ends soon after
     # the master moves.
     'retry': ({}, TIMEOUTS, lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10)}),
+    # The sentinels' own connections retry the same way (10 times, up to 1 s apart): a dead or hung
+    # sentinel listed first then costs seconds per discovery. No retries there, a timeout each.
+    'sentinel-retry0': (
+        {'sentinel_kwargs': dict(TIMEOUTS, retry=Retry(NoBackoff(), 0))},
+        TIMEOUTS,
+        lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10)},
+    ),
 }
 
 
