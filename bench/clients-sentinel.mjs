@@ -263,9 +263,11 @@ function nodeRedisWriter(version, serving, sentinelExtra = {}) {
     client.setTracer({ push: (m) => trace.push(`${Date.now() - t0} ${m}`) });
   }
   const bounded = (p) => Promise.race([p, sleep(OP_TIMEOUT_MS).then(() => Promise.reject(new Error('timeout')))]);
-  const connected = bounded(client.connect());
+  // Each write waits (bounded) for the first connect: a slow one fails those writes, not all of them.
+  const connected = client.connect().catch((e) => e);
   const l = loop(async (v) => {
-    await connected;
+    const e = await bounded(connected);
+    if (e instanceof Error) throw e;
     await bounded(client.set('bench', v));
     if ((await bounded(client.get('bench'))) !== v) throw new Error('read back another value');
     return client.getMasterNode()?.host;
