@@ -243,12 +243,12 @@ function ioredisWriter(serving, extra) {
  * clients give up after a few tries so it asks the sentinels again (src/discovery/README.md,
  * node-redis). `sentinelExtra` goes into `sentinelClientOptions`.
  */
-function nodeRedisWriter(version, serving, sentinelExtra = {}) {
+function nodeRedisWriter(version, serving, sentinelExtra = {}, giveUpMs = 300) {
   const create = version === 5 ? createSentinel5 : createSentinel6;
   // node-redis sleeps 1 s after a reconfiguration that failed and ignores events meanwhile: giving
   // up after ~300 ms puts its next look (~1.3 s after the kill) just after the agents' switch
   // (downAfter 1 s + a heartbeat). Four tries 200 ms apart (~0.9 s) made that look come at ~1.9 s.
-  const giveUp = (retries) => (retries > 0 ? new Error('the master is gone: ask the sentinels again') : 300);
+  const giveUp = (retries) => (retries > 0 ? new Error('the master is gone: ask the sentinels again') : giveUpMs);
   const client = create({
     name: 'cache',
     sentinelRootNodes: sentinelOrder(serving).map((n) => ({ host: n.address, port: DISCOVERY_PORT })),
@@ -330,6 +330,7 @@ const WRITERS = {
   'ioredis-socket300': (s) => ioredisWriter(s, { socketTimeout: OP_TIMEOUT_MS }),
   'node-redis5': (s) => nodeRedisWriter(5, s),
   'node-redis6': (s) => nodeRedisWriter(6, s),
+  'node-redis5-giveup100': (s) => nodeRedisWriter(5, s, {}, 100),
   'node-redis5-pinged': (s) => nodeRedisWriter(5, s, PINGED),
   'node-redis6-pinged': (s) => nodeRedisWriter(6, s, PINGED),
   ruby: ruby('timeouts'),
