@@ -320,6 +320,7 @@ const WRITERS = {
   'redis-py-pypi-defaults': py(args['pypi-python'], 'defaults'),
   'redis-py-pypi-retry': py(args['pypi-python'], 'retry'),
   'redis-py-pypi-sentinel-retry0': py(args['pypi-python'], 'sentinel-retry0'),
+  'redis-py-pypi-fast': py(args['pypi-python'], 'fast'),
   ioredis: (s) => ioredisWriter(s, {}),
   'ioredis-subscribed': (s) => ioredisWriter(s, { failoverDetector: true }),
   // ioredis ends its old connection on +switch-master and waits `disconnectTimeout` (2 s) for a

@@ -11,15 +11,16 @@ SETTINGS (bench/clients-sentinel.mjs): `timeouts` (the default: socket_timeout a
 socket_connect_timeout 0.3 s, which Sentinel() also gives the sentinels), `kwargs` (the same with
 `sentinel_kwargs={}`: redis-py then gives the sentinels no timeout), `kwargs-timeouts` (the timeouts
 repeated inside sentinel_kwargs), `defaults` (no options at all), `retry` (`timeouts`, and the
-master's in-call retries backing off at most 0.2 s) or `sentinel-retry0` (`retry`, and no retries
-on the sentinels' connections).
+master's in-call retries backing off at most 0.2 s), `sentinel-retry0` (`retry`, and no retries
+on the sentinels' connections) or `fast` (`sentinel-retry0`, the master retrying refused
+connections only, not timeouts).
 """
 import json
 import sys
 import time
 
 from redis.backoff import FullJitterBackoff, NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -57,6 +58,13 @@ SETTINGS = {
         {'sentinel_kwargs': dict(TIMEOUTS, retry=Retry(NoBackoff(), 0))},
         TIMEOUTS,
         lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10)},
+    ),
+    # An explicit Retry also retries timeouts (redis-py's default retry on the master does not),
+    # and a hung master then holds the call (4 s after a SIGSTOP): retry refused connections only.
+    'fast': (
+        {'sentinel_kwargs': dict(TIMEOUTS, retry=Retry(NoBackoff(), 0))},
+        TIMEOUTS,
+        lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10, supported_errors=(ConnectionError,))},
     ),
 }
 
