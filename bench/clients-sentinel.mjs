@@ -321,6 +321,7 @@ const WRITERS = {
   'redis-py-pypi-retry': py(args['pypi-python'], 'retry'),
   'redis-py-pypi-sentinel-retry0': py(args['pypi-python'], 'sentinel-retry0'),
   'redis-py-pypi-fast': py(args['pypi-python'], 'fast'),
+  'redis-py-pypi-sentinels-noretry': py(args['pypi-python'], 'sentinels-noretry'),
   ioredis: (s) => ioredisWriter(s, {}),
   'ioredis-subscribed': (s) => ioredisWriter(s, { failoverDetector: true }),
   // ioredis ends its old connection on +switch-master and waits `disconnectTimeout` (2 s) for a

@@ -58,9 +58,9 @@ type Factory = typeof createSentinel5 | typeof createSentinel6;
  * node-redis 5 waits for its new master connection to open before it looks again, and by default
  * retries a refused connection forever: a client that asked in the first milliseconds after the
  * kill (before any agent can know) is stuck on the dead address. A reconnect strategy that gives
- * up lets it look again (src/discovery/README.md, "node-redis"; ~300 ms: it then sleeps 1 s).
+ * up lets it look again (src/discovery/README.md, "node-redis"; after ~100 ms: it then sleeps 1 s).
  */
-const GIVE_UP = (retries: number) => (retries > 0 ? new Error('the master is gone: ask the sentinels again') : 300);
+const GIVE_UP = (retries: number) => (retries > 0 ? new Error('the master is gone: ask the sentinels again') : 100);
 
 /**
  * The documented settings that skip a hung sentinel: node-redis has no timeout for sentinel

@@ -12,8 +12,9 @@ socket_connect_timeout 0.3 s, which Sentinel() also gives the sentinels), `kwarg
 `sentinel_kwargs={}`: redis-py then gives the sentinels no timeout), `kwargs-timeouts` (the timeouts
 repeated inside sentinel_kwargs), `defaults` (no options at all), `retry` (`timeouts`, and the
 master's in-call retries backing off at most 0.2 s), `sentinel-retry0` (`retry`, and no retries
-on the sentinels' connections) or `fast` (`sentinel-retry0`, the master retrying refused
-connections only, not timeouts).
+on the sentinels' connections), `fast` (`sentinel-retry0`, the master retrying refused
+connections only, not timeouts) or `sentinels-noretry` (`timeouts`, and no retries on the
+sentinels' connections).
 """
 import json
 import sys
@@ -59,6 +60,8 @@ SETTINGS = {
         TIMEOUTS,
         lambda: {'retry': Retry(FullJitterBackoff(cap=0.2, base=0.01), 10)},
     ),
+    # No retries on the sentinels' connections only; the master keeps redis-py's default retry.
+    'sentinels-noretry': ({'sentinel_kwargs': dict(TIMEOUTS, retry=Retry(NoBackoff(), 0))}, TIMEOUTS),
     # An explicit Retry also retries timeouts (redis-py's default retry on the master does not),
     # and a hung master then holds the call (4 s after a SIGSTOP): retry refused connections only.
     'fast': (
