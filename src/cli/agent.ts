@@ -50,9 +50,12 @@ export function registerAgent(program: Command): void {
           };
           onSignal = stop;
           if (requested) stop(requested);
-          // The file is read in a thread (config/thread.ts), so a reload is asynchronous: SIGHUPs are
-          // applied one after another in the order they came, and none once the agent is stopping.
-          let reloads = Promise.resolve();
+          // The file is read in a thread (config/thread.ts), so a reload is asynchronous. SIGHUPs that
+          // come while one is under way are folded into one more reload after it, which reads the file
+          // as it is then: a burst of signals costs two reads, not one thread each. None once the
+          // agent is stopping.
+          let reloading = false;
+          let again = false;
           const reloadOnce = async () => {
             try {
               const next = await loadConfigInThread(opts.config);
@@ -65,7 +68,18 @@ export function registerAgent(program: Command): void {
             }
           };
           const reload = () => {
-            reloads = reloads.then(reloadOnce);
+            if (reloading) {
+              again = true;
+              return;
+            }
+            reloading = true;
+            void (async () => {
+              do {
+                again = false;
+                await reloadOnce();
+              } while (again && !stopping);
+              reloading = false;
+            })();
           };
           if (reloadOnHangup(reload)) {
             log.info({ event: 'reload-deferred' }, 'SIGHUP arrived while the agent was starting: reloading now');

@@ -43,4 +43,34 @@ describe('SIGHUP', () => {
     expect(m.answers![0].ttl).toBe(45);
     expect(cluster.agents.get('node1')!.child.exitCode).toBeNull();
   });
+
+  it('folds a burst of SIGHUPs into a few reloads, and applies the file as it is after the burst', async () => {
+    const agent = cluster.agents.get('node1')!;
+    const reloads = () => agent.stdout.split('\n').filter((l) => /"event":"(reload|reload-failed)"/.test(l)).length;
+    const before = reloads();
+    cluster.write(clusterYaml({ dnsPort: PORT, nodes }).replace('ttl: 30', 'ttl: 50'));
+    // 200 signals 5 ms apart (each delivered on its own): one config thread each would queue 200
+    // reads, 40–100 ms apiece, and the last file would be applied 10–20 s later.
+    for (let i = 0; i < 200; i++) {
+      agent.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    cluster.write(clusterYaml({ dnsPort: PORT, nodes }).replace('ttl: 30', 'ttl: 55'));
+    agent.kill('SIGHUP');
+    const m = await poll(() => udpQuery('127.0.14.1', PORT, 'node2.cluster.test', 'A'), (x) => x.answers?.[0]?.ttl === 55, 3000);
+    expect(m.answers?.[0]?.ttl, agent.stdout.slice(-2000)).toBe(55);
+    // The reloads stop soon after the burst (one more may follow the last signal): none left queued.
+    const quiet = await poll(
+      async () => {
+        const n = reloads();
+        await new Promise((r) => setTimeout(r, 700));
+        return n === reloads() ? n : -1;
+      },
+      (n) => n >= 0,
+      4000,
+    );
+    expect(quiet, `reloads still coming 4 s after the burst: ${reloads() - before} so far`).toBeGreaterThanOrEqual(0);
+    expect(quiet - before).toBeLessThan(60);
+    expect(agent.child.exitCode).toBeNull();
+  });
 });
