@@ -48,6 +48,8 @@ function load(perTick: number) {
   }, 20);
   return {
     counts,
+    /** No more queries; answers to those sent still count. */
+    pause: () => clearInterval(timer),
     stop: () => {
       clearInterval(timer);
       for (const s of [sock, ...sockets]) s.close();
@@ -137,7 +139,11 @@ describe('the answer-thread watchdog', () => {
       // Serving in full again: every query from every port answered.
       const before = { ...flood.counts };
       await sleep(1500);
+      flood.pause();
       const sent = flood.counts.sent - before.sent;
+      // The answers still on their way count (a loaded machine delays them tens of ms: 1,322 of
+      // 1,360 counted at once failed the bound once beside other test files).
+      await sleep(300);
       const answered = flood.counts.answered - before.answered;
       console.log(`crash replaced in ${crashReplacedMs.toFixed(0)} ms, wedge in ${wedgeReplacedMs.toFixed(0)} ms; afterwards ${answered} of ${sent} answered`);
       expect(answered).toBeGreaterThanOrEqual(sent * 0.98);
