@@ -31,6 +31,7 @@ import net from 'node:net';
 import { cpus, setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hammer, pipelinedConnections } from './loads.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -297,36 +298,8 @@ const attacks = {
     for (const s of socks) s.destroy();
     return { held: open, otherAddressAnsweredMs: other };
   },
-  pipelined: async (stopAt) => {
-    const socks = [];
-    let opened = 0;
-    for (let i = 0; i < 10_000 && Date.now() < stopAt; i++) {
-      socks.push(
-        connect({ localAddress: SRC(100 + (i % 40)) }, (s) => {
-          opened++;
-          s.write('PING\r\nSENTINEL masters\r\nSENTINEL get-master-addr-by-name redis\r\nPSUBSCRIBE *\r\n'.repeat(4));
-        }),
-      );
-      if (i % 500 === 499) await sleep(50);
-    }
-    await sleep(Math.max(0, stopAt - Date.now()));
-    for (const s of socks) s.destroy();
-    return { connectionsOpened: opened };
-  },
-  http: async (stopAt) => {
-    let n = 0;
-    await Promise.all(
-      Array.from({ length: 48 }, async () => {
-        while (Date.now() < stopAt) {
-          try {
-            await (await fetch(`http://${A(1)}:${HTTP}/metrics`)).text();
-            n++;
-          } catch {}
-        }
-      }),
-    );
-    return { scrapes: n };
-  },
+  pipelined: (stopAt) => pipelinedConnections(stopAt, { host: A(1), port: DISC, source: (k) => SRC(100 + k) }),
+  http: (stopAt) => hammer(`http://${A(1)}:${HTTP}/metrics`, stopAt),
 };
 
 const results = [];

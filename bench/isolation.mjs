@@ -17,6 +17,7 @@ import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hammer, pipelinedConnections } from './loads.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -143,39 +144,9 @@ const loads = {
     await sleep(stopAt - Date.now());
   },
   dns: async () => undefined, // the probe is the flood (no rate cap)
-  discovery: async (stopAt) => {
-    // 10,000 connections, each with pipelined commands, from 40 source addresses.
-    const socks = [];
-    let opened = 0;
-    for (let i = 0; i < 10_000 && Date.now() < stopAt; i++) {
-      const s = net.connect({ host: A(1), port: DISC, localAddress: `127.0.195.${1 + (i % 40)}` });
-      s.on('error', () => undefined);
-      s.on('connect', () => {
-        opened++;
-        s.write('PING\r\nSENTINEL masters\r\nSENTINEL get-master-addr-by-name redis\r\nPSUBSCRIBE *\r\n'.repeat(4));
-      });
-      s.on('data', () => undefined);
-      socks.push(s);
-      if (i % 500 === 499) await sleep(50);
-    }
-    await sleep(Math.max(0, stopAt - Date.now()));
-    for (const s of socks) s.destroy();
-    return { connectionsOpened: opened };
-  },
-  http: async (stopAt) => {
-    let n = 0;
-    await Promise.all(
-      Array.from({ length: 48 }, async () => {
-        while (Date.now() < stopAt) {
-          try {
-            await (await fetch(`http://${A(1)}:${HTTP}/metrics`)).text();
-            n++;
-          } catch {}
-        }
-      }),
-    );
-    return { scrapes: n };
-  },
+  // 10,000 connections, each with pipelined commands, from 40 source addresses.
+  discovery: (stopAt) => pipelinedConnections(stopAt, { host: A(1), port: DISC, source: (k) => `127.0.195.${1 + k}` }),
+  http: (stopAt) => hammer(`http://${A(1)}:${HTTP}/metrics`, stopAt),
   sighup: async (stopAt) => {
     // The 150-node signed config and back, in turn; how long each reload held node1's main thread:
     // from the signal to its 'reload' log line (written when the reload is done).
