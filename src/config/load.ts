@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { deepFreeze } from '../freeze';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -25,11 +25,26 @@ const NAME_SERVER_NAME = /^ns[1-9][0-9]*$/;
 /** RFC 1035: a name is at most 255 bytes on the wire, i.e. 253 characters written without the final dot. */
 const MAX_NAME_CHARS = 253;
 
+/**
+ * A file the config names, read only if it is a regular file: a FIFO nobody writes (or a device)
+ * would block the reading thread in the kernel for good, where neither a reload nor SIGTERM can end
+ * it. Opened without blocking, checked on the open descriptor, then read. Errors carry a `code`.
+ */
+function readRegularFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'not a regular file' });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads, interpolates, validates and normalises a config file. Throws ClusterDnsError (exit 2). */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, opts: { withoutDnssec?: boolean } = {}): ClusterConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path);
   } catch (e) {
     throw new ClusterDnsError('CONFIG_READ', `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
       details: ['give the path of the cluster YAML file with --config'],
@@ -204,7 +219,7 @@ function normalise(c: RawConfig, where: string, baseDir: string): ClusterConfig 
     secrets = [];
     for (const file of typeof c.secretFile === 'string' ? [c.secretFile] : c.secretFile) {
       try {
-        secrets.push(readFileSync(resolve(baseDir, file), 'utf8').trim());
+        secrets.push(readRegularFile(resolve(baseDir, file)).trim());
       } catch (e) {
         problems.push(`secretFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e}) — give a readable file`);
       }
@@ -451,8 +466,8 @@ function readDnssecKeys(d: NonNullable<RawConfig['dnssec']>, zone: string, baseD
     let keyText: string;
     let privateText: string;
     try {
-      keyText = readFileSync(`${base}.key`, 'utf8');
-      privateText = readFileSync(`${base}.private`, 'utf8');
+      keyText = readRegularFile(`${base}.key`);
+      privateText = readRegularFile(`${base}.private`);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       problems.push(`${field}: cannot read ${err.path ?? base} (${err.code ?? err.message}) — give the key's base name (K<zone>.+<alg>+<tag>) with both .key and .private next to it`);

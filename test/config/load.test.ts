@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load';
+import { loadConfig, parseConfig } from '../../src/config/load';
 import { ClusterDnsError } from '../../src/errors';
 import { CLI, SECRET } from '../helpers/cluster';
 import { run } from '../helpers/proc';
@@ -135,6 +136,26 @@ describe('clusterdns config check', () => {
     const { code, stderr } = await run(process.execPath, [CLI, 'config', 'check', '--config', '/nonexistent/cluster.yaml']);
     expect(code).toBe(2);
     expect(stderr).toMatch(/cannot read config \/nonexistent\/cluster\.yaml: ENOENT/);
+  });
+
+  it('refuses a FIFO as the config or the secretFile at once, naming it (a read would wait for a writer for good)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clusterdns-fifo-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'cluster.yaml'), join(dir, 'secret')]);
+      expect(() => loadConfig(join(dir, 'cluster.yaml'))).toThrow(/cannot read config .*cluster\.yaml: not a regular file/);
+      writeFileSync(join(dir, 'real.yaml'), 'zone: cluster.test\nsecretFile: secret\nnodes:\n  - { name: node1, address: 127.0.0.1 }\n');
+      const problems = (() => {
+        try {
+          loadConfig(join(dir, 'real.yaml'));
+        } catch (e) {
+          return (e as ClusterDnsError).details?.join('\n');
+        }
+      })();
+      expect(problems).toMatch(/secretFile: cannot read secret \(not a regular file\)/);
+      expect(() => loadConfig(dir)).toThrow(/not a regular file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('accepts the README config and the commented example in deploy/', async () => {
