@@ -78,7 +78,7 @@ eval "$edited" || fail "ExecCondition refuses an edited config"
 step "clusterdns demo (installed command; it stops its agents and exits by itself)"
 timeout 180 clusterdns demo --base 127.0.181.11 --port 18600 || fail "clusterdns demo failed or did not end within 180 s"
 
-step "an installed agent serves its status page (files read beside the bundle)"
+step "an installed agent serves its status page, status and metrics (files read beside the bundle: page/, metrics.js)"
 cat > "$tmp/solo.yaml" <<'EOF'
 zone: cluster.test
 secret: "ci-secret-0123456789abcdef-0123456789"
@@ -91,12 +91,17 @@ EOF
 CLUSTERDNS_LOG_FORMAT=json clusterdns agent --config "$tmp/solo.yaml" --node solo > "$tmp/agent.log" 2>&1 &
 agent_pid=$!
 for _ in $(seq 100); do grep -q '"event":"listening"' "$tmp/agent.log" && break; sleep 0.1; done
-for path in / /assets/page.js /assets/page.css; do
+for path in / /assets/page.js /assets/page.css /v1/status /metrics; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.181.21:18612$path") || true
   [ "$code" = 200 ] || fail "GET $path answered $code: $(cat "$tmp/agent.log")"
 done
 if grep -q 'status page cannot be served' "$tmp/agent.log"; then fail "the agent could not read its page files"; fi
+curl -s "http://127.0.181.21:18612/metrics" | grep -q '^clusterdns_info{' || fail "/metrics has no clusterdns_info"
 kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=""
+
+step "an installed agent on a terminal writes readable lines (pino-pretty, pretty.js beside the bundle)"
+script -qfc "timeout -s INT 3 clusterdns agent --config $tmp/solo.yaml --node solo" /dev/null > "$tmp/pretty.log" 2>&1 || true
+grep -q 'INFO' "$tmp/pretty.log" && ! grep -q '^{' "$tmp/pretty.log" || fail "no readable log lines on a terminal: $(head -c 600 "$tmp/pretty.log")"
 
 step "apt-get purge -y clusterdns leaves no file behind"
 $SUDO apt-get purge -y clusterdns

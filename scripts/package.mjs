@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -37,11 +38,19 @@ const SPLIT = new Map([
   ['cli/main.js', 'cli.js'],
   ['cli/agent-main.js', 'agent.js'],
   ['cli/hangup.js', 'hangup.js'],
+  // Loaded only when used, so kept out of agent.js's source: the metrics registry and prom-client
+  // at the first scrape of /metrics (api/server.ts), pino-pretty when a person watches the log.
+  ['api/metrics.js', 'metrics.js'],
 ]);
+const LAZY_PACKAGES = new Map([['pino-pretty', 'pretty.js']]);
+// The Node flags of bin/clusterdns.js's shebang, for the installed commands' shebangs.
+const NODE_FLAGS = readFileSync(join(root, 'bin/clusterdns.js'), 'utf8').split('\n')[0].replace(/^#!\/usr\/bin\/env -S node ?/, '');
+if (!/^(--[a-z0-9-]+(=\S+)? ?)*$/.test(NODE_FLAGS)) throw new Error(`bin/clusterdns.js: unexpected shebang flags "${NODE_FLAGS}"`);
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /(^|\/)(main|agent-main|hangup)(\.js)?$/ }, (args) => {
+    b.onResolve({ filter: /^pino-pretty$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: `./${LAZY_PACKAGES.get(args.path)}`, external: true }));
+    b.onResolve({ filter: /(^|\/)(main|agent-main|hangup|metrics)(\.js)?$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       const file = resolve(args.resolveDir, args.path.endsWith('.js') ? args.path : `${args.path}.js`);
       const out = SPLIT.get(relative(join(root, 'dist'), file));
@@ -73,6 +82,11 @@ if (result.errors.length) process.exit(1);
 const inputs = { ...result.metafile.inputs };
 for (const [from, to] of SPLIT) {
   const r = await build({ ...common, entryPoints: [join(root, 'dist', from)], outfile: join(app, to) });
+  if (r.errors.length) process.exit(1);
+  Object.assign(inputs, r.metafile.inputs);
+}
+for (const [name, to] of LAZY_PACKAGES) {
+  const r = await build({ ...common, entryPoints: [createRequire(join(root, 'package.json')).resolve(name)], outfile: join(app, to) });
   if (r.errors.length) process.exit(1);
   Object.assign(inputs, r.metafile.inputs);
 }
@@ -114,8 +128,8 @@ const put = (path, data, mode = 0o644) => {
 const gz = (text) => gzipSync(Buffer.from(text), { level: 9 });
 
 for (const f of walk(app)) if (lstatSync(f).isFile()) put(join('usr/lib/clusterdns', relative(app, f)), readFileSync(f));
-// The shebang's flag caps V8's young generation, as bin/clusterdns.js does (bench/README.md).
-put('usr/bin/clusterdns', "#!/usr/bin/node --max-semi-space-size=2\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n", 0o755);
+// The shebang's flags are bin/clusterdns.js's (the young generation's cap, no copies of V8's builtins).
+put('usr/bin/clusterdns', `#!/usr/bin/node ${NODE_FLAGS}\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n`, 0o755);
 put('lib/systemd/system/clusterdns.service', readFileSync(join(root, 'deploy/clusterdns.service')));
 put('etc/clusterdns/cluster.yaml', readFileSync(join(root, 'deploy/cluster.example.yaml')));
 // The service compares the conffile with this copy and does not start while they are equal.
@@ -163,7 +177,7 @@ execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', deb, debFile]
 const npm = join(out, 'npm');
 mkdirSync(join(npm, 'bin'), { recursive: true });
 cpSync(app, join(npm, 'lib'), { recursive: true });
-writeFileSync(join(npm, 'bin/clusterdns.js'), "#!/usr/bin/env -S node --max-semi-space-size=2\n'use strict';\nrequire('../lib/clusterdns.js');\n");
+writeFileSync(join(npm, 'bin/clusterdns.js'), `#!/usr/bin/env -S node ${NODE_FLAGS}\n'use strict';\nrequire('../lib/clusterdns.js');\n`);
 chmodSync(join(npm, 'bin/clusterdns.js'), 0o755);
 mkdirSync(join(npm, 'deploy'));
 for (const f of ['cluster.example.yaml', 'clusterdns.service']) copyFileSync(join(root, 'deploy', f), join(npm, 'deploy', f));
@@ -188,7 +202,7 @@ const tgz = join(out, `clusterdns-${version}.tgz`);
 
 const kb = (f) => `${(statSync(f).size / 1024).toFixed(0)} KiB`;
 process.stdout.write(
-  `bundle      ${relative(root, app)}/: cli.js ${kb(join(app, 'cli.js'))} (${bundled.size} npm packages inside), agent.js ${kb(join(app, 'agent.js'))}, clusterdns.js ${kb(join(app, 'clusterdns.js'))}${rooms.map((r) => `, ${r.name}-worker.js ${kb(join(app, `${r.name}-worker.js`))}`).join('')}\n` +
+  `bundle      ${relative(root, app)}/: cli.js ${kb(join(app, 'cli.js'))} (${bundled.size} npm packages inside), agent.js ${kb(join(app, 'agent.js'))}, clusterdns.js ${kb(join(app, 'clusterdns.js'))}, metrics.js ${kb(join(app, 'metrics.js'))}, pretty.js ${kb(join(app, 'pretty.js'))}${rooms.map((r) => `, ${r.name}-worker.js ${kb(join(app, `${r.name}-worker.js`))}`).join('')}\n` +
     `deb         ${relative(root, debFile)}  ${kb(debFile)}, installed ${installedKb} KiB\n` +
     `npm         ${relative(root, tgz)}  ${kb(tgz)}\n`,
 );

@@ -4,6 +4,7 @@ import { DnsServer } from '../server/dns-server';
 import { QueryStats } from '../server/stats';
 import { SharedTally } from '../server/tcp-tally';
 import { isToAnswer, sharedNow, THREADS_PROTOCOL, type AnswerInit, type FromAnswer } from '../threads/messages';
+import { collectSoon } from '../threads/collect';
 import { decodeTable } from '../zone/image';
 
 /**
@@ -57,6 +58,7 @@ async function run(port: MessagePort, init: AnswerInit): Promise<void> {
     }
   });
   post(port, { type: 'ready', version });
+  collectSoon();
 }
 
 if (parentPort) void run(parentPort, workerData as AnswerInit);

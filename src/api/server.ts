@@ -7,6 +7,7 @@ import { loadPageAssets, sendAsset, type Asset } from './assets';
 import { readiness } from './healthz';
 import type { MetricsSource } from './metrics';
 import { statusDocument, type StatusSource } from './status';
+import { httpDate } from './time';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../package.json').version;
@@ -36,6 +37,10 @@ export async function startHttpApi(agent: ApiSource, log: Logger): Promise<HttpA
   const { assets, problem } = loadPageAssets();
   if (problem) log.error({ event: 'status-page-missing' }, problem);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    // Node's own Date header (Date#toUTCString, and getMilliseconds for its cache) makes V8 look up
+    // the local time zone: ICU data paged in for good (time.ts).
+    res.sendDate = false;
+    res.setHeader('Date', httpDate(Date.now()));
     route(metrics, assets, req, res).catch((e: unknown) => {
       log.error({ event: 'http-error', path: req.url, error: String(e) }, `HTTP ${req.url}: ${String(e)}`);
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
@@ -176,3 +181,4 @@ function listen(server: Server, address: string, port: number): Promise<void> {
     server.listen({ port, host: address, ipv6Only: isIPv6(address) });
   });
 }
+

@@ -7,6 +7,7 @@ import type { QueryStats } from '../server/stats';
 import type { ZoneInputs } from '../zone/inputs';
 import { buildZone } from '../zone/zone';
 import { currentAnswers } from './answers';
+import { isoTime } from './time';
 import type { AnswerThreadStatus, CheckStatus, NodeCondition, NodeStatus, StatusDocument } from './status-types';
 
 /** What the status document is read from; the `Agent` is one. */
@@ -37,7 +38,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
   const { downAfterMs, intervalMs } = config.peer;
   const inputs = src.currentInputs;
   const hears = config.nodes.filter((n) => n.name === self || (ownRow[n.name]?.everHeard === true && ownRow[n.name].ageMs < downAfterMs)).map((n) => n.name);
-  const iso = (clockMs: number) => new Date(wallNow - ((view?.at ?? clockMs) - clockMs)).toISOString();
+  const iso = (clockMs: number) => isoTime(wallNow - ((view?.at ?? clockMs) - clockMs));
 
   const nodes: NodeStatus[] = config.nodes.map((n) => {
     const v: NodeView | undefined = view?.nodes.find((x) => x.name === n.name);
@@ -55,7 +56,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
       up: v?.up ?? false,
       condition: condition(v, heardAgoMs, SUSPECT_AFTER_INTERVALS * intervalMs),
       reason: v?.reason ?? 'membership not started',
-      since: v ? iso(v.since) : new Date(src.startedAt).toISOString(),
+      since: v ? iso(v.since) : isoTime(src.startedAt),
       holdDownMs: v?.holdDownMs ?? config.peer.upAfterMs,
       healthy: v?.healthy ?? null,
       services: v?.services ?? {},
@@ -71,8 +72,8 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
     node: self,
     role: src.node.role,
     version,
-    now: new Date(wallNow).toISOString(),
-    startedAt: new Date(src.startedAt).toISOString(),
+    now: isoTime(wallNow),
+    startedAt: isoTime(src.startedAt),
     uptimeSeconds: Math.max(0, Math.round((wallNow - src.startedAt) / 1000)),
     zone: config.zone,
     serial: inputs.serial,
@@ -97,7 +98,7 @@ export function statusDocument(src: StatusSource, wallNow: number, version: stri
     links: (view?.links ?? []).map((l) => ({ from: l.from, to: l.to, reverseHeard: l.reverseHeard ?? null, message: l.message })),
     checks: checks(src.healthDetails()),
     dns: { queries: src.stats.total(), truncated: src.stats.truncated, dropped: src.stats.dropped, threads: src.answerThreads?.() ?? [] },
-    events: [...src.events].reverse().map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),
+    events: [...src.events].reverse().map((e) => ({ at: isoTime(e.at), type: e.type, message: e.message })),
   };
 }
 

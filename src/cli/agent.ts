@@ -7,6 +7,7 @@ import { loadConfigInThread } from '../config/thread';
 import type { ClusterConfig } from '../config/types';
 import { ClusterDnsError, isClusterDnsError } from '../errors';
 import { addressKey } from '../net/address';
+import { collectSoon } from '../threads/collect';
 import { catchHangups, releaseHangups, reloadOnHangup } from './hangup';
 
 export function registerAgent(program: Command): void {
@@ -38,6 +39,7 @@ export function registerAgent(program: Command): void {
           await agent.stop();
           throw e;
         });
+        collectSoon();
         await new Promise<void>((resolve) => {
           let stopping = false;
           const stop = (signal: string) => {
@@ -62,6 +64,7 @@ export function registerAgent(program: Command): void {
               if (stopping) return;
               const notes = agent.reloadConfig(next);
               log.info({ event: 'reload', hash: next.hash, notes }, `config reloaded (hash ${next.hash})${notes.length ? `: ${notes.join('; ')}` : ''}`);
+              collectSoon();
             } catch (e) {
               const msg = isClusterDnsError(e) ? e.format() : String(e);
               log.error({ event: 'reload-failed', error: msg }, `config reload failed, keeping the running config: ${msg}`);

@@ -5,6 +5,7 @@ import { Membership } from '../membership/runtime';
 import type { LocalHealth } from '../membership/state';
 import { UdpTransport } from '../membership/udp-transport';
 import { isToDetector, sharedNow, THREADS_PROTOCOL, type DetectorInit, type DetectorItem, type FromDetector } from '../threads/messages';
+import { collectSoon } from '../threads/collect';
 import { healthAsOf, isStale, staleAfterMs } from './health';
 
 /**
@@ -127,6 +128,7 @@ async function run(port: MessagePort, init: DetectorInit): Promise<void> {
     }
   });
   post(port, { type: 'ready', view: membership.view() });
+  collectSoon();
 }
 
 if (parentPort) void run(parentPort, workerData as DetectorInit);
