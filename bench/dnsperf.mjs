@@ -47,7 +47,7 @@ const HELP = `usage: node bench/dnsperf.mjs [options]
   --net A.B.C        the loopback /24 the servers listen in (default 127.0.10: NSD .1, agents .11-.15)
   --agent-bin FILE   clusterdns entry point to benchmark (default: bin/clusterdns.js of this repo)
   --node-args ARGS   node options for the measured agent (default: the ones bin/clusterdns.js's
-                     shebang gives every installed agent, "--max-semi-space-size=2"
+                     shebang gives every installed agent, "--max-semi-space-size=2 --expose-gc"
   --cpu-prof DIR     run the agent under node --cpu-prof, write the profile to DIR and print its top
   --only agent|nsd   measure one server only (no ratio)
   --out FILE         result JSON (default bench/results/dnsperf-<date>.json)

@@ -128,7 +128,7 @@ const put = (path, data, mode = 0o644) => {
 const gz = (text) => gzipSync(Buffer.from(text), { level: 9 });
 
 for (const f of walk(app)) if (lstatSync(f).isFile()) put(join('usr/lib/clusterdns', relative(app, f)), readFileSync(f));
-// The shebang's flags are bin/clusterdns.js's (the young generation's cap, no copies of V8's builtins).
+// The shebang's flags are bin/clusterdns.js's (the young generation's cap, gc for collectSoon).
 put('usr/bin/clusterdns', `#!/usr/bin/node ${NODE_FLAGS}\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n`, 0o755);
 put('lib/systemd/system/clusterdns.service', readFileSync(join(root, 'deploy/clusterdns.service')));
 put('etc/clusterdns/cluster.yaml', readFileSync(join(root, 'deploy/cluster.example.yaml')));

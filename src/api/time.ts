@@ -1,7 +1,7 @@
 /**
  * Times for the HTTP API, written from a Date's UTC fields. V8 (Node 20's 11.3) formats
  * `toISOString` and `toUTCString` through its local-time path, which creates ICU's default time
- * zone and its display names on first use: about 0.6 MB of the node binary's ICU data paged in for
+ * zone and its display names on first use: about 0.8 MB of the node binary's ICU data paged in for
  * good, for strings that are in UTC anyway (issue 17, memory at rest; Node's own `Date` header does
  * the same, see server.ts). The getUTC* fields need no time zone.
  */
