@@ -129,7 +129,9 @@ const gz = (text) => gzipSync(Buffer.from(text), { level: 9 });
 
 for (const f of walk(app)) if (lstatSync(f).isFile()) put(join('usr/lib/clusterdns', relative(app, f)), readFileSync(f));
 // The shebang's flags are bin/clusterdns.js's (the young generation's cap, gc for collectSoon).
-put('usr/bin/clusterdns', `#!/usr/bin/node ${NODE_FLAGS}\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n`, 0o755);
+// Linux gives a plain shebang's words after the interpreter as one argument, so with more than one
+// flag the line goes through env -S (coreutils 8.30, Debian 10), still naming /usr/bin/node.
+put('usr/bin/clusterdns', `#!/usr/bin/env -S /usr/bin/node ${NODE_FLAGS}\n'use strict';\nrequire('/usr/lib/clusterdns/clusterdns.js');\n`, 0o755);
 put('lib/systemd/system/clusterdns.service', readFileSync(join(root, 'deploy/clusterdns.service')));
 put('etc/clusterdns/cluster.yaml', readFileSync(join(root, 'deploy/cluster.example.yaml')));
 // The service compares the conffile with this copy and does not start while they are equal.
