@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -43,14 +43,16 @@ const SPLIT = new Map([
   ['api/metrics.js', 'metrics.js'],
 ]);
 const LAZY_PACKAGES = new Map([['pino-pretty', 'pretty.js']]);
+/** A filter for esbuild's onResolve: any of the names (plain words, no regex characters). */
+const anyOf = (names, before, after) => new RegExp(`${before}(${names.join('|')})${after}`);
 // The Node flags of bin/clusterdns.js's shebang, for the installed commands' shebangs.
 const NODE_FLAGS = readFileSync(join(root, 'bin/clusterdns.js'), 'utf8').split('\n')[0].replace(/^#!\/usr\/bin\/env -S node ?/, '');
 if (!/^(--[a-z0-9-]+(=\S+)? ?)*$/.test(NODE_FLAGS)) throw new Error(`bin/clusterdns.js: unexpected shebang flags "${NODE_FLAGS}"`);
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^pino-pretty$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: `./${LAZY_PACKAGES.get(args.path)}`, external: true }));
-    b.onResolve({ filter: /(^|\/)(main|agent-main|hangup|metrics)(\.js)?$/ }, (args) => {
+    b.onResolve({ filter: anyOf([...LAZY_PACKAGES.keys()], '^', '$') }, (args) => (args.kind === 'entry-point' ? undefined : { path: `./${LAZY_PACKAGES.get(args.path)}`, external: true }));
+    b.onResolve({ filter: anyOf([...SPLIT.keys()].map((k) => basename(k, '.js')), '(^|\\/)', '(\\.js)?$') }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       const file = resolve(args.resolveDir, args.path.endsWith('.js') ? args.path : `${args.path}.js`);
       const out = SPLIT.get(relative(join(root, 'dist'), file));

@@ -181,4 +181,3 @@ function listen(server: Server, address: string, port: number): Promise<void> {
     server.listen({ port, host: address, ipv6Only: isIPv6(address) });
   });
 }
-

@@ -8,8 +8,8 @@
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number) => (n < 10 ? `0${n}` : String(n));
-const three = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
+const two = (n: number) => String(n).padStart(2, '0');
+const three = (n: number) => String(n).padStart(3, '0');
 
 /** `new Date(ms).toISOString()` for years 1000–9999 ("2026-12-07T04:58:24.123Z"). */
 export function isoTime(ms: number): string {
