@@ -24,14 +24,15 @@
 //
 // Root (tcpdump on lo). Loopback block 127.0.215.0/24 (agents), 127.0.216.0/24 (attack sources).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, setPriority, tmpdir } from 'node:os';
+import { cpus, setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hammer, pipelinedConnections } from './loads.mjs';
+import { benchProcesses } from './procs.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -105,28 +106,8 @@ try {
 }
 if (!existsSync(join(ROOT, 'dist'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
 
-const dir = mkdtempSync(join(tmpdir(), 'clusterdns-attacks-'));
-const procs = new Set();
-function start(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...opts });
-  p.out = '';
-  p.stdout.on('data', (d) => (p.out += d));
-  p.stderr.on('data', (d) => (p.out += d));
-  procs.add(p);
-  p.on('exit', () => procs.delete(p));
-  return p;
-}
-function cleanup() {
-  for (const p of procs) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
+// Children get a stdin pipe: the probe and the control sampler run until theirs closes.
+const { dir, start } = benchProcesses('clusterdns-attacks-', { stdin: 'pipe' });
 
 const config = [
   'zone: cluster.test',

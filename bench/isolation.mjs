@@ -11,13 +11,14 @@
 // Root (tcpdump on lo); needs dnsperf and tcpdump. Loopback block 127.0.194.0/24 (agents),
 // 127.0.195.0/24 (load sources), 127.0.197.0/24 (the 150-node config's absent nodes).
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hammer, pipelinedConnections } from './loads.mjs';
+import { benchProcesses } from './procs.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -47,26 +48,7 @@ for (const tool of ['dnsperf', 'tcpdump']) {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'clusterdns-isolation-'));
-const procs = [];
-function start(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
-  p.out = '';
-  p.stdout.on('data', (d) => (p.out += d));
-  p.stderr.on('data', (d) => (p.out += d));
-  procs.push(p);
-  return p;
-}
-function cleanup() {
-  for (const p of procs) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
+const { dir, start } = benchProcesses('clusterdns-isolation-');
 
 const key = execFileSync(NODE, [CLI, 'dnssec', 'keygen', '--config', writeCfg('keygen.yaml', 3), '--directory', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 

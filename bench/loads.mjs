@@ -1,5 +1,6 @@
 // Loads that more than one benchmark puts on an agent (bench/isolation.mjs,
-// bench/discovery-attacks.mjs), written once so both measure the same thing.
+// bench/discovery-attacks.mjs), written once so both measure the same thing (their child processes:
+// bench/procs.mjs).
 import net from 'node:net';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
