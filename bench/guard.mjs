@@ -12,6 +12,7 @@ const { buildZone } = require('../dist/zone/zone.js');
 const { allUpInputs } = require('../dist/zone/inputs.js');
 const { Responder } = require('../dist/server/responder.js');
 const { Guard } = require('../dist/server/guard.js');
+const { cookieKeys } = require('../dist/server/cookie-keys.js');
 const { QueryStats } = require('../dist/server/stats.js');
 
 const n = Number(process.argv[process.argv.indexOf('--queries') + 1]) || 2_000_000;
@@ -36,7 +37,7 @@ function measure(responder) {
 const rl = (rate) => ({ responsesPerSecond: rate, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, exempt: [] });
 const make = (rate) => {
   const stats = new QueryStats();
-  return new Responder(table, { identity: 'node1', stats, guard: new Guard({ rateLimit: rl(rate), secrets: [config.secret] }, stats) });
+  return new Responder(table, { identity: 'node1', stats, guard: new Guard({ rateLimit: rl(rate), keys: cookieKeys([config.secret]) }, stats) });
 };
 const results = { off: [], on: [] };
 for (let round = 0; round < 5; round++) {

@@ -101,6 +101,12 @@ for (const room of rooms) {
   if (w.errors.length) process.exit(1);
   Object.assign(inputs, w.metafile.inputs);
 }
+// An answer thread gets its cookie keys as bytes (src/server/cookie-keys.ts): loading node:crypto
+// would cost each of them about 1 MB (README, "Threads"). Whatever brings it back fails the build.
+const ANSWER_WITHOUT = ['node:crypto', 'crypto'];
+const answerRequires = [...readFileSync(join(app, 'answer-worker.js'), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+const unwanted = answerRequires.filter((r) => ANSWER_WITHOUT.includes(r));
+if (unwanted.length) throw new Error(`answer-worker.js loads ${unwanted.join(', ')}: answer threads must not (scripts/package.mjs)`);
 mkdirSync(join(app, 'page'));
 for (const f of ['index.html', 'page.css', 'page.js']) copyFileSync(join(root, 'dist/api/page', f), join(app, 'page', f));
 

@@ -14,6 +14,7 @@ import type { MembershipLogEvent } from '../membership/runtime';
 import { majorityOf } from '../membership/verdict';
 import type { ClusterView } from '../membership/view';
 import { DnsServer } from '../server/dns-server';
+import { cookieKeys } from '../server/cookie-keys';
 import { QueryStats } from '../server/stats';
 import { isSep } from '../dnssec/keys';
 import { Signer } from '../dnssec/signer';
@@ -218,7 +219,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
         // Over all the threads: they share the counts (server/tcp-tally.ts).
         tcpMaxConnections: this.config.dns.tcpMaxConnections,
         tcpMaxConnectionsPerSource: this.config.dns.tcpMaxConnectionsPerSource,
-        secrets: this.config.secrets,
+        cookieKeys: cookieKeys(this.config.secrets),
         rateLimit: this.config.dns.rateLimit,
       };
       try {
@@ -378,7 +379,7 @@ export class Agent extends EventEmitter<{ table: [AnswerTable]; view: [ClusterVi
     const tlsNote = this.discovery?.reloadTls(config);
     if (tlsNote) notes.push(tlsNote);
     // Secrets (a rotation step) and rate limits apply to cookies and RRL at once too.
-    this.server?.setGuard(config.secrets, config.dns.rateLimit);
+    this.server?.setGuard(cookieKeys(config.secrets), config.dns.rateLimit);
     this.membership?.refreshHealth();
     const view = this.membership?.view();
     // TTLs, services and the SOA may change even when the view does not: always recompile.

@@ -209,9 +209,9 @@ export class AnswerPool {
     }
   }
 
-  setGuard(secrets: readonly string[], rateLimit: RateLimitConfig): void {
-    this.opts = { ...this.opts, secrets, rateLimit };
-    for (const slot of this.slots) this.post(slot, { type: 'guard', secrets, rateLimit });
+  setGuard(cookieKeys: readonly Uint8Array[], rateLimit: RateLimitConfig): void {
+    this.opts = { ...this.opts, cookieKeys, rateLimit };
+    for (const slot of this.slots) this.post(slot, { type: 'guard', cookieKeys, rateLimit });
   }
 
   /** Fresh counters, versions and lags from every thread (bounded in time); sums the counters into `stats`. */

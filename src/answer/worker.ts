@@ -47,7 +47,7 @@ async function run(port: MessagePort, init: AnswerInit): Promise<void> {
         }
         break;
       case 'guard':
-        server.setGuard(m.secrets, m.rateLimit);
+        server.setGuard(m.cookieKeys, m.rateLimit);
         break;
       case 'ping':
         post(port, { type: 'pong', id: m.id, version, lagMs: Math.max(0, sharedNow() - m.at), stats: stats.snapshot() });

@@ -26,8 +26,8 @@ export interface DnsServerOptions {
   /** Over all the node's addresses together, as is the per-source cap. */
   readonly tcpMaxConnections: number;
   readonly tcpMaxConnectionsPerSource: number;
-  /** Cookies are made from the first secret and accepted under any (see guard.ts). */
-  readonly secrets: readonly string[];
+  /** Cookies are made under the first key and accepted under any (guard.ts, cookie-keys.ts). */
+  readonly cookieKeys: readonly Uint8Array[];
   readonly rateLimit: RateLimitConfig;
   readonly stats?: QueryStats;
   /**
@@ -83,15 +83,15 @@ export class DnsServer {
     this.tally = opts.tally ?? new LocalTally();
     this.udpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
     this.tcpResponder = new Responder(table, { identity: opts.identity, stats: this.stats });
-    this.setGuard(opts.secrets, opts.rateLimit);
+    this.setGuard(opts.cookieKeys, opts.rateLimit);
   }
 
   /**
-   * Cookie secrets and rate limits (at start, and on SIGHUP): a new guard with an empty rate table.
+   * Cookie keys and rate limits (at start, and on SIGHUP): a new guard with an empty rate table.
    * One guard for both transports: it keeps no state between a query and its answer.
    */
-  setGuard(secrets: readonly string[], rateLimit: RateLimitConfig): void {
-    const guard = new Guard({ rateLimit, secrets }, this.stats);
+  setGuard(keys: readonly Uint8Array[], rateLimit: RateLimitConfig): void {
+    const guard = new Guard({ rateLimit, keys }, this.stats);
     this.udpResponder.guard = guard;
     this.tcpResponder.guard = guard;
   }

@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import { parseIPv4, parseIPv6, parsePrefix, type Prefix } from '../net/prefix';
 import type { QueryParser } from '../wire/query';
 import { siphash24 } from './siphash';
@@ -24,8 +23,11 @@ export interface RateLimitConfig {
 
 export interface GuardOptions {
   readonly rateLimit: RateLimitConfig;
-  /** The cluster secrets, first one first: cookies are made under the first, accepted under any. */
-  readonly secrets: readonly string[];
+  /**
+   * The cookie keys (cookie-keys.ts), first one first: cookies are made under the first, accepted
+   * under any. Keys, not secrets: this file runs in the answer threads, which do not load node:crypto.
+   */
+  readonly keys: readonly Uint8Array[];
   /** Milliseconds since the epoch; RFC 9018 timestamps are wall-clock seconds. */
   readonly now?: () => number;
   /**
@@ -71,16 +73,11 @@ const enum Kind {
   Error = 4,
 }
 
-/** The 16-byte cookie key RFC 9018 wants, derived from a cluster secret so every node has it. */
-export function cookieSecret(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'clusterdns dns cookie v1', 16));
-}
-
 export class Guard {
 
   /** Client cookie and our fresh server cookie, the option data the answer carries. */
   readonly cookie = Buffer.alloc(24);
-  private readonly keys: Buffer[];
+  private readonly keys: readonly Uint8Array[];
   private readonly hashInput = Buffer.alloc(32);
   private readonly now: () => number;
   private readonly elapsed: () => number;
@@ -103,7 +100,8 @@ export class Guard {
     opts: GuardOptions,
     private readonly stats: Pick<QueryStats, 'rateLimited' | 'cookies'>,
   ) {
-    this.keys = opts.secrets.map(cookieSecret);
+    if (opts.keys.length === 0 || opts.keys.some((k) => k.length !== 16)) throw new Error('cookie keys: at least one, of 16 bytes each');
+    this.keys = opts.keys;
     this.now = opts.now ?? Date.now;
     this.elapsed = opts.monotonic ?? opts.now ?? (() => performance.now());
     const rl = opts.rateLimit;
@@ -210,13 +208,13 @@ export class Guard {
     return false;
   }
 
-  private hash(key: Buffer, from: Buffer, at: number, out: Buffer, outAt: number): void {
+  private hash(key: Uint8Array, from: Buffer, at: number, out: Buffer, outAt: number): void {
     cookieHash(key, from, at, this.src, this.srcLen, this.hashInput, out, outAt);
   }
 
   private readonly computed = Buffer.alloc(8);
 
-  private hashMatches(key: Buffer, from: Buffer, at: number, given: Buffer, givenAt: number): boolean {
+  private hashMatches(key: Uint8Array, from: Buffer, at: number, given: Buffer, givenAt: number): boolean {
     this.hash(key, from, at, this.computed, 0);
     // Not secret-dependent timing worth hiding: a forger learns nothing from a 16-bit early exit
     // that the cookie's own 64-bit space does not already make hopeless; compare all bytes anyway.

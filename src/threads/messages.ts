@@ -116,8 +116,8 @@ export type AnswerServerOptions = Omit<DnsServerOptions, 'stats' | 'reusePort' |
 export type ToAnswer =
   /** A new table image (zone/image.ts); the thread answers from it as soon as it is decoded. */
   | { readonly type: 'table'; readonly image: SharedArrayBuffer }
-  /** Reload: cookie secrets and rate limits (a new guard with an empty rate table). */
-  | { readonly type: 'guard'; readonly secrets: readonly string[]; readonly rateLimit: RateLimitConfig }
+  /** Reload: cookie keys and rate limits (a new guard with an empty rate table). */
+  | { readonly type: 'guard'; readonly cookieKeys: readonly Uint8Array[]; readonly rateLimit: RateLimitConfig }
   /** The watchdog's question; `at` (sharedNow) is when it was sent: the answer says how late it was read. */
   | { readonly type: 'ping'; readonly id: number; readonly at: number }
   | { readonly type: 'stop' };

@@ -2,6 +2,7 @@ import * as packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { parseIPv4, parseIPv6, parsePrefix } from '../../src/net/prefix';
 import { Cookie, cookieHash, Guard, Limit, type RateLimitConfig } from '../../src/server/guard';
+import { cookieKeys } from '../../src/server/cookie-keys';
 import { QueryStats } from '../../src/server/stats';
 import { QueryParser } from '../../src/wire/query';
 
@@ -12,7 +13,7 @@ const SECRET = 'guard-test-secret-guard-test-secret-0123';
 
 function guard(opts: { rateLimit?: Partial<RateLimitConfig>; now?: () => number; monotonic?: () => number; secrets?: string[] } = {}) {
   const stats = new QueryStats();
-  const g = new Guard({ rateLimit: { ...RL, ...opts.rateLimit }, secrets: opts.secrets ?? [SECRET], now: opts.now, monotonic: opts.monotonic }, stats);
+  const g = new Guard({ rateLimit: { ...RL, ...opts.rateLimit }, keys: cookieKeys(opts.secrets ?? [SECRET]), now: opts.now, monotonic: opts.monotonic }, stats);
   return { g, stats };
 }
 
@@ -95,6 +96,16 @@ describe('cookies in the guard', () => {
     expect(rotated.admit(again.q, again.p, '2001:db8::1')).toBe(Cookie.Valid);
   });
 });
+
+  it('the cookie key of a secret is the one every earlier version derived (a rolling upgrade keeps cookies valid)', () => {
+    // HKDF-SHA256, empty salt, info "clusterdns dns cookie v1", 16 bytes: the value 0.3.0 and
+    // earlier derived inside guard.ts. Nodes of both versions must accept each other's cookies.
+    const [key, second] = cookieKeys(['0123456789abcdef0123456789abcdef-secret', SECRET]);
+    expect(Buffer.from(key).toString('hex')).toBe('102737c2c86f6f87bb870eba1423ee58');
+    expect(second).toHaveLength(16);
+    expect(() => new Guard({ rateLimit: RL, keys: [] }, new QueryStats())).toThrow(/at least one/);
+    expect(() => new Guard({ rateLimit: RL, keys: [new Uint8Array(8)] }, new QueryStats())).toThrow(/16 bytes/);
+  });
 
 describe('response-rate limiting', () => {
   it('one identity from one prefix: a second of credit, then the rate; every 2nd over it slips', () => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collectSoon } from '../../src/threads/collect';
+import { collectSoon, gcArguments } from '../../src/threads/collect';
 
 describe('collectSoon', () => {
   const g = globalThis as { gc?: () => void };
@@ -29,5 +30,25 @@ describe('collectSoon', () => {
     expect(gc).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(5000);
     expect(gc).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('gcArguments', () => {
+  it('asks V8 12 and later for the last-resort collection, and V8 11 (Node 20) for a plain one', () => {
+    expect(gcArguments('11.3.244.8-node.38')).toEqual([]);
+    for (const v of ['12.4.254.21-node.57', '13.6.233.17-node.34', '14.6.202.34-node.40']) expect(gcArguments(v)).toEqual([{ type: 'major', execution: 'sync', flavor: 'last-resort' }]);
+  });
+
+  it('the collection it asks for is a full one on the Node that runs the tests', () => {
+    // A child with --expose-gc (as installed): 20 MB made unreachable, then gc called as collectSoon does.
+    const script = `
+      let junk = Array.from({ length: 200 }, () => new Array(10000).fill(0).map((_, i) => ({ i })));
+      const before = process.memoryUsage().heapUsed;
+      junk = null;
+      gc(...${JSON.stringify(gcArguments())});
+      process.stdout.write(JSON.stringify({ before, after: process.memoryUsage().heapUsed }));`;
+    const { before, after } = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' }));
+    expect(before).toBeGreaterThan(20e6);
+    expect(after).toBeLessThan(before / 4);
   });
 });

@@ -5,6 +5,7 @@ import { healthAsOf, staleAfterMs } from '../../src/detector/health';
 import { peerConfigOf } from '../../src/membership/peer-config';
 import type { ViewChange } from '../../src/membership/runtime';
 import { QueryStats } from '../../src/server/stats';
+import { cookieKeys } from '../../src/server/cookie-keys';
 import { sharedTallyBuffer } from '../../src/server/tcp-tally';
 import { isFromAnswer, isFromDetector, isToAnswer, isToDetector, THREADS_PROTOCOL, type AnswerInit, type DetectorInit, type FromAnswer, type FromDetector, type ToAnswer, type ToDetector } from '../../src/threads/messages';
 import { compile } from '../../src/zone/compile';
@@ -85,10 +86,10 @@ describe('thread messages (src/threads/messages.ts)', () => {
     stats.count('udp', 1, 0);
     stats.count('tcp', 28, 3);
     stats.socketDrops['tcp-limit'] = 2;
-    const server = { addresses: ['127.0.0.1'], port: 53, identity: 'node1', tcpIdleTimeoutMs: 1000, tcpMaxConnections: 10, tcpMaxConnectionsPerSource: 2, secrets: ['s'], rateLimit: config.dns.rateLimit };
+    const server = { addresses: ['127.0.0.1'], port: 53, identity: 'node1', tcpIdleTimeoutMs: 1000, tcpMaxConnections: 10, tcpMaxConnectionsPerSource: 2, cookieKeys: cookieKeys(['s']), rateLimit: config.dns.rateLimit };
     const toAnswer: ToAnswer[] = [
       { type: 'table', image: image.buffer },
-      { type: 'guard', secrets: ['a', 'b'], rateLimit: config.dns.rateLimit },
+      { type: 'guard', cookieKeys: cookieKeys(['a', 'b']), rateLimit: config.dns.rateLimit },
       { type: 'ping', id: 3, at: 12.5 },
       { type: 'stop' },
     ];
