@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collectSoon, gcArguments } from '../../src/threads/collect';
+import { collectSoon, Collector, gcArguments, REST_CHECK_MS, REST_GROWTH_BYTES } from '../../src/threads/collect';
 
 describe('collectSoon', () => {
   const g = globalThis as { gc?: () => void };
@@ -30,6 +30,58 @@ describe('collectSoon', () => {
     expect(gc).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(5000);
     expect(gc).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('Collector at rest', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('collects again only once the heap has grown by REST_GROWTH_BYTES since the last collection, at most once a check', () => {
+    vi.useFakeTimers();
+    let used = 10e6;
+    const gc = vi.fn(() => (used = 5e6)); // what a collection leaves
+    const c = new Collector(gc, () => used, []);
+    c.soon(10_000);
+    vi.advanceTimersByTime(10_000);
+    expect(gc).toHaveBeenCalledTimes(1);
+    used += REST_GROWTH_BYTES - 1; // garbage, but not enough
+    vi.advanceTimersByTime(3 * REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(1);
+    used += 1;
+    vi.advanceTimersByTime(REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(2);
+    // Growing fast (a flood): still one per check, never more.
+    const fast = setInterval(() => (used += 1e6), 1000);
+    vi.advanceTimersByTime(5 * REST_CHECK_MS);
+    clearInterval(fast);
+    expect(gc).toHaveBeenCalledTimes(7);
+    c.stop();
+    used += 100e6;
+    vi.advanceTimersByTime(5 * REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(7);
+  });
+
+  it('does not collect at a check while the collection after a start or reload is pending', () => {
+    vi.useFakeTimers();
+    let used = 50e6;
+    const gc = vi.fn(() => (used = 5e6));
+    const c = new Collector(gc, () => used, []);
+    c.soon(REST_CHECK_MS + 5000); // a reload's collection, due after the first check
+    vi.advanceTimersByTime(REST_CHECK_MS);
+    expect(gc).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(5000);
+    expect(gc).toHaveBeenCalledTimes(1);
+    c.stop();
+  });
+
+  it('passes gc the arguments for this V8', () => {
+    vi.useFakeTimers();
+    const gc = vi.fn();
+    const c = new Collector(gc, () => 0, gcArguments('12.4.254.21-node.57'));
+    c.soon(1);
+    vi.advanceTimersByTime(1);
+    expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    c.stop();
   });
 });
 
