@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { collectSoon, Collector, gcArguments, REST_CHECK_MS, REST_GROWTH_BYTES } from '../../src/threads/collect';
+import { collectSoon, Collector, gcArguments, REST_CHECK_MS, REST_GROWTH_BYTES, REST_MAX_UTILIZATION } from '../../src/threads/collect';
 
 describe('collectSoon', () => {
   const g = globalThis as { gc?: () => void };
@@ -40,7 +40,7 @@ describe('Collector at rest', () => {
     vi.useFakeTimers();
     let used = 10e6;
     const gc = vi.fn(() => (used = 5e6)); // what a collection leaves
-    const c = new Collector(gc, () => used, []);
+    const c = new Collector(gc, () => used, [], () => 0.01);
     c.soon(10_000);
     vi.advanceTimersByTime(10_000);
     expect(gc).toHaveBeenCalledTimes(1);
@@ -65,7 +65,7 @@ describe('Collector at rest', () => {
     vi.useFakeTimers();
     let used = 50e6;
     const gc = vi.fn(() => (used = 5e6));
-    const c = new Collector(gc, () => used, []);
+    const c = new Collector(gc, () => used, [], () => 0);
     c.soon(REST_CHECK_MS + 5000); // a reload's collection, due after the first check
     vi.advanceTimersByTime(REST_CHECK_MS);
     expect(gc).not.toHaveBeenCalled();
@@ -74,10 +74,31 @@ describe('Collector at rest', () => {
     c.stop();
   });
 
+  it('leaves a busy thread to V8: no collection at a check after a minute its event loop was busy', () => {
+    vi.useFakeTimers();
+    let used = 5e6;
+    let busy = 0.6; // a flood
+    const gc = vi.fn(() => (used = 5e6));
+    const c = new Collector(gc, () => used, [], () => busy);
+    c.soon(1);
+    vi.advanceTimersByTime(1);
+    expect(gc).toHaveBeenCalledTimes(1);
+    used += 50e6;
+    vi.advanceTimersByTime(5 * REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(1);
+    busy = REST_MAX_UTILIZATION; // not under it
+    vi.advanceTimersByTime(REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(1);
+    busy = 0.01; // the flood is over
+    vi.advanceTimersByTime(REST_CHECK_MS);
+    expect(gc).toHaveBeenCalledTimes(2);
+    c.stop();
+  });
+
   it('passes gc the arguments for this V8', () => {
     vi.useFakeTimers();
     const gc = vi.fn();
-    const c = new Collector(gc, () => 0, gcArguments('12.4.254.21-node.57'));
+    const c = new Collector(gc, () => 0, gcArguments('12.4.254.21-node.57'), () => 0);
     c.soon(1);
     vi.advanceTimersByTime(1);
     expect(gc).toHaveBeenCalledWith({ type: 'major', execution: 'sync', flavor: 'last-resort' });
